@@ -1,0 +1,119 @@
+"""``create_app(settings)``: the ASGI application, its lifespan and its error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ecb_files import __version__
+from ecb_files.api.middleware import RequestIdMiddleware
+from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
+from ecb_files.api.routes import meta, oauth, submit
+from ecb_files.config import Settings
+from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
+from ecb_files.services.container import Services
+from ecb_files.services.idempotency import HEARTBEAT_SECONDS, utcnow
+
+log = logging.getLogger("ecb_files.api")
+
+DESCRIPTION = """\
+Service partners submit photos, reports and invoices (JSON with base64 content) to
+insurers' cases and damage notifications. Get a token at `/connect/token`
+(client credentials, `private_key_jwt` or a client secret), then POST to a submit
+endpoint with `Authorization: Bearer …`. Every error is
+`{"success": false, "errorDescription", "errorType"}`.
+"""
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The application. ``services`` is built at start-up unless given (tests give one)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or await anyio.to_thread.run_sync(Services.build, settings)
+        heartbeat = asyncio.create_task(_renew_leases(app.state.services))
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="ecb-files",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.include_router(oauth.router)
+    app.include_router(submit.router)
+    app.include_router(meta.router)
+    app.add_exception_handler(EcbError, handle_ecb_error)
+    app.add_exception_handler(OAuthError, handle_oauth_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(RequestIdMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 405:
+        response = error_response(
+            MethodNotAllowed(f"method {request.method} is not allowed on {request.url.path}")
+        )
+        if error.headers and "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
+    if error.status_code == 404:
+        return error_response(NotFound(f"no endpoint at {request.url.path}"))
+    return error_response(InvalidRequest(str(error.detail)))
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0] if error.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return error_response(InvalidRequest(f"{where}: {first.get('msg', 'invalid')}"))
+
+
+async def _renew_leases(services: Services) -> None:
+    """Keep this process's in-flight idempotency keys alive (§3.4)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(services.idempotency.renew_leases, utcnow())
+        except Exception:
+            log.warning("could not renew idempotency leases; will retry", exc_info=True)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in submit.DOCUMENTED_MODELS:
+        document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(document.pop("$defs", {}))
+        components[model.__name__] = document
+    app.openapi_schema = schema
+    return schema

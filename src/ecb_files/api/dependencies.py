@@ -1,0 +1,29 @@
+"""Request dependencies: the process's services, and the caller of a write endpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import Depends, Request
+
+from ecb_files.services.bearer import Principal
+from ecb_files.services.container import Services
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(services_of)]
+
+
+async def require_writer(request: Request, services: ServicesDep) -> Principal:
+    """401/403 from the headers alone, before any of the body is read (§2)."""
+    authorization = request.headers.get("authorization")
+    # Off the loop: verifying may reload signing keys from the database.
+    return await anyio.to_thread.run_sync(services.bearer.authenticate, authorization)
+
+
+WriterDep = Annotated[Principal, Depends(require_writer)]

@@ -1,0 +1,57 @@
+"""The one place errors become the contract's JSON envelope (§3.3)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ecb_files.errors import EcbError, OAuthError
+
+log = logging.getLogger("ecb_files.api")
+
+
+def envelope_bytes(description: str, error_type: str) -> bytes:
+    body = {"success": False, "errorDescription": description, "errorType": error_type}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def json_response(
+    status: int, body: bytes, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def error_response(error: EcbError) -> Response:
+    return json_response(
+        error.status, envelope_bytes(error.description, error.error_type), error.headers()
+    )
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if error.basic_challenge:
+        headers["WWW-Authenticate"] = 'Basic realm="ecb-files"'
+    body = json.dumps({"error": error.error, "error_description": error.description})
+    return json_response(error.status, body.encode(), headers)
+
+
+async def handle_ecb_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, EcbError)
+    log.info(
+        "refused %s %s: %s %s (%s)",
+        request.method,
+        request.url.path,
+        error.status,
+        error.error_type,
+        error.reason,
+    )
+    return error_response(error)
+
+
+async def handle_oauth_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, OAuthError)
+    log.info("token refused: %s (%s)", error.error, error.description)
+    return oauth_error_response(error)

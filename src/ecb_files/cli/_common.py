@@ -1,0 +1,91 @@
+"""What every operator command shares: settings, a migrated database, errors → exit codes.
+
+Exit codes: 0 success; 1 the operation failed (not found, conflict, database or storage
+unavailable, corrupt blob, cannot write the output); 2 bad usage or bad input (click's
+usage errors, a malformed GUID, an invalid fixture or configuration value).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.config import ConfigError, Settings
+from ecb_files.db.migrate import DatabaseUnavailable, upgrade
+from ecb_files.db.session import make_engine, make_session_factory
+from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
+from ecb_files.services.fixtures import FixtureError
+from ecb_files.services.guids import parse_guid
+from ecb_files.storage import BlobStore, StorageError, open_store
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(click.ClickException):
+    """Bad input that is not a command-line usage error (no usage text is printed)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def to_guid(_ctx: click.Context, param: click.Parameter, value: str | None) -> uuid.UUID | None:
+    """Click callback: a GUID argument or option (``8-4-4-4-12`` hex digits, any case)."""
+    if value is None:
+        return None
+    try:
+        return parse_guid(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a GUID (expected 8-4-4-4-12 hex digits)", param=param
+        ) from None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+
+    def store(self) -> BlobStore:
+        try:
+            return open_store(self.settings.storage_url)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+
+
+@contextmanager
+def runtime() -> Iterator[Runtime]:
+    """Settings from the environment and a database migrated to the newest schema.
+
+    Every expected failure inside the block becomes a one-line message and its exit code.
+    """
+    with operator_errors():
+        try:
+            settings = Settings.from_env()
+        except ConfigError as error:
+            raise BadInput(str(error)) from None
+        engine = make_engine(settings.database_url)
+        try:
+            upgrade(engine)
+            yield Runtime(settings, engine, make_session_factory(engine))
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def operator_errors() -> Iterator[None]:
+    """Map the services' refusals to click errors: no stack trace for an expected error."""
+    try:
+        yield
+    except (NotFoundError, ConflictError, BlobIntegrityError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    except StorageError as error:
+        raise click.ClickException(f"file storage: {error}") from None
+    except FixtureError as error:
+        raise BadInput(str(error)) from None

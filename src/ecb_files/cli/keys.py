@@ -1,0 +1,50 @@
+"""``ecb-files keys``: the server's token-signing keys."""
+
+from __future__ import annotations
+
+import click
+
+from ecb_files.config import Settings
+from ecb_files.services.container import Services
+from ecb_files.services.keys import rotate_signing_key
+
+
+@click.group()
+def keys() -> None:
+    """Token-signing keys (kept in the database, shared by every process)."""
+
+
+@keys.command()
+def rotate() -> None:
+    """Make a new signing key; the old one stays published until its tokens expire.
+
+    Example: ecb-files keys rotate
+    """
+    settings = Settings.from_env()
+    services = Services.build(settings)
+    try:
+        kid, dropped = rotate_signing_key(
+            services.factory, keep_seconds=settings.token_lifetime_seconds
+        )
+    finally:
+        services.close()
+    click.echo(f"new signing key {kid}")
+    for old in dropped:
+        click.echo(f"dropped expired key {old}")
+
+
+@keys.command(name="list")
+def list_keys() -> None:
+    """Print the published signing keys, current first.
+
+    Example: ecb-files keys list
+    """
+    services = Services.build(Settings.from_env())
+    try:
+        snapshot = services.keys.snapshot()
+    finally:
+        services.close()
+    click.echo(f"{snapshot.current.kid}\tcurrent")
+    for key in snapshot.published:
+        if key.kid != snapshot.current.kid:
+            click.echo(f"{key.kid}\tpublished")

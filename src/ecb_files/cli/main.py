@@ -1,0 +1,41 @@
+"""The ``ecb-files`` console command: one group, one thin module per command group."""
+
+from __future__ import annotations
+
+import click
+
+from ecb_files.cli.case import case
+from ecb_files.cli.db import db
+from ecb_files.cli.dn import dn
+from ecb_files.cli.files import files
+from ecb_files.cli.gc import gc
+from ecb_files.cli.keys import keys
+from ecb_files.cli.load import load
+from ecb_files.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Operate the ECB file submission service.
+
+    Configuration comes from ECB_FILES_* environment variables (ECB_FILES_DATA_DIR,
+    ECB_FILES_DATABASE_URL, ECB_FILES_STORAGE_URL, …); with none set, everything lives
+    in ./data. Every command migrates the database first, so it works on a fresh data
+    dir.
+
+    \b
+    Exit codes:
+      0  success
+      1  the operation failed: not found, conflict, database or storage unavailable
+      2  bad usage or bad input: unknown option, malformed GUID, invalid fixture
+
+    Example: ecb-files load examples/demo-fixtures.json
+    """
+
+
+for _command in (serve, db, load, case, dn, files, gc, keys):
+    main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main(prog_name="ecb-files")

@@ -1,0 +1,124 @@
+"""One frozen ``Settings`` value built from ``ECB_FILES_*`` variables; every default works."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every size bound of a submission (CONTRACT §3.1, §4), checked the moment it is passed."""
+
+    max_file_bytes: int = 100 * MIB
+    max_request_bytes: int = 1024 * MIB
+    max_files_per_request: int = 100
+    max_file_name_chars: int = 500
+    max_description_chars: int = 4000
+    max_string_chars: int = 64 * 1024
+    max_json_depth: int = 32
+    max_idempotency_key_chars: int = 255
+
+    def as_public_dict(self) -> dict[str, int]:
+        """The limits as served by ``GET …/file/limits`` (camelCase, like the API)."""
+        return {
+            "maxFileBytes": self.max_file_bytes,
+            "maxRequestBytes": self.max_request_bytes,
+            "maxFilesPerRequest": self.max_files_per_request,
+            "maxFileNameChars": self.max_file_name_chars,
+            "maxDescriptionChars": self.max_description_chars,
+            "maxStringChars": self.max_string_chars,
+            "maxJsonDepth": self.max_json_depth,
+            "maxIdempotencyKeyChars": self.max_idempotency_key_chars,
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    storage_url: str = ""
+    public_url: str = "http://127.0.0.1:8080"
+    token_audience: str = "ecb-files"
+    token_lifetime_seconds: int = 3600
+    clock_skew_seconds: int = 60
+    body_idle_timeout_seconds: float = 30.0
+    idempotency_ttl_seconds: int = 24 * 3600
+    trusted_issuers: tuple[tuple[str, str], ...] = ()
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        # Derived defaults live beside the data dir, so one variable moves everything.
+        if not self.database_url:
+            url = f"sqlite:///{(self.data_dir / 'ecb-files.sqlite3').resolve()}"
+            object.__setattr__(self, "database_url", url)
+        if not self.storage_url:
+            object.__setattr__(self, "storage_url", (self.data_dir / "blobs").resolve().as_uri())
+        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.public_url}/connect/token"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        limits = Limits(
+            max_file_bytes=_int(env, "ECB_FILES_MAX_FILE_BYTES", Limits.max_file_bytes),
+            max_request_bytes=_int(env, "ECB_FILES_MAX_REQUEST_BYTES", Limits.max_request_bytes),
+            max_files_per_request=_int(
+                env, "ECB_FILES_MAX_FILES_PER_REQUEST", Limits.max_files_per_request
+            ),
+        )
+        return cls(
+            data_dir=Path(env.get("ECB_FILES_DATA_DIR") or "data"),
+            database_url=env.get("ECB_FILES_DATABASE_URL", ""),
+            storage_url=env.get("ECB_FILES_STORAGE_URL", ""),
+            public_url=env.get("ECB_FILES_PUBLIC_URL") or cls.public_url,
+            token_audience=env.get("ECB_FILES_TOKEN_AUDIENCE") or cls.token_audience,
+            token_lifetime_seconds=_int(
+                env, "ECB_FILES_TOKEN_LIFETIME", cls.token_lifetime_seconds
+            ),
+            body_idle_timeout_seconds=float(
+                _int(env, "ECB_FILES_BODY_IDLE_TIMEOUT", int(cls.body_idle_timeout_seconds))
+            ),
+            trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
+            limits=limits,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _issuers(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.replace(",", " ").split():
+        issuer, sep, jwks_url = item.partition("=")
+        if not sep or not issuer or not jwks_url:
+            raise ConfigError(
+                f"ECB_FILES_TRUSTED_ISSUERS entries are issuer=jwks_url pairs, got {item!r}"
+            )
+        pairs.append((issuer.rstrip("/"), jwks_url))
+    return tuple(pairs)

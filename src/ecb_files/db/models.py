@@ -1,0 +1,238 @@
+"""The tables of CONTRACT §1 (plus the service's own bookkeeping) as typed SQLAlchemy models.
+
+Relations, in short::
+
+    InsuranceCompany ─< Case >─< ServicePartner >─< InsuranceCompany   (serves)
+          │                 │           ├─< Employee
+          │                 │           └─< OAuthClient ─< ClientKey
+          └─< DamageNotification ─(merged_to_case)─> Case
+    Submission ─< StoredFile (parent: case_id and/or dn_id)
+
+A stored file's parent is its case, its DN, or both: merging a DN into a case sets the
+file's ``case_id`` and keeps its ``dn_id``, so the file's origin stays visible.
+
+Relationships load lazily (the submit path reads one row per lookup), except the two
+that are read after the session closes: ``OAuthClient.keys`` and, when loaded through
+``queries.list_files``/``get_file``, ``StoredFile.employee``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ecb_files.db.base import Base, UTCDateTime
+
+CASE_OPEN = "open"
+CASE_CLOSED = "closed"
+ENDPOINT_CASE = "submitForCase"
+ENDPOINT_DN = "submitForDamageNotification"
+IDEMPOTENCY_IN_FLIGHT = "in_flight"
+IDEMPOTENCY_DONE = "done"
+
+
+def email_key(email: str) -> str:
+    """The form an e-mail address is matched by: case-insensitive (Unicode case folding)."""
+    return email.casefold()
+
+
+service_partner_companies = Table(
+    "service_partner_companies",
+    Base.metadata,
+    Column("partner_id", ForeignKey("service_partners.id"), primary_key=True),
+    Column("company_id", ForeignKey("insurance_companies.id"), primary_key=True),
+)
+
+case_partners = Table(
+    "case_partners",
+    Base.metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("partner_id", ForeignKey("service_partners.id"), primary_key=True),
+)
+
+
+class InsuranceCompany(Base):
+    __tablename__ = "insurance_companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ServicePartner(Base):
+    __tablename__ = "service_partners"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    security_token: Mapped[uuid.UUID] = mapped_column(Uuid)
+    companies: Mapped[list[InsuranceCompany]] = relationship(secondary=service_partner_companies)
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    __table_args__ = (UniqueConstraint("partner_id", "email_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, email: str) -> str:
+        # The key is derived, so it can never disagree with the address it matches.
+        self.email_key = email_key(email)
+        return email
+
+
+class OAuthClient(Base):
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(200), unique=True)
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    scopes: Mapped[str] = mapped_column(Text)
+    secret_hash: Mapped[str | None] = mapped_column(Text)
+    keys: Mapped[list[ClientKey]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="ClientKey.id"
+    )
+    partner: Mapped[ServicePartner] = relationship()
+
+
+class ClientKey(Base):
+    __tablename__ = "client_keys"
+    __table_args__ = (UniqueConstraint("client_pk", "kid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"))
+    kid: Mapped[str] = mapped_column(String(200))
+    x5t: Mapped[str | None] = mapped_column(String(200))
+    jwk: Mapped[str] = mapped_column(Text)
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
+    number: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    company: Mapped[InsuranceCompany] = relationship()
+    partners: Mapped[list[ServicePartner]] = relationship(secondary=case_partners)
+
+
+class DamageNotification(Base):
+    __tablename__ = "damage_notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    merged_to_case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    company: Mapped[InsuranceCompany] = relationship()
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint(
+            "endpoint IN ('submitForCase', 'submitForDamageNotification')", name="endpoint"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(32))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"))
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    dn_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("damage_notifications.id"))
+    timestamp: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoredFile(Base):
+    __tablename__ = "files"
+    __table_args__ = (
+        CheckConstraint("case_id IS NOT NULL OR dn_id IS NOT NULL", name="has_parent"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    dn_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("damage_notifications.id"), index=True
+    )
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"))
+    file_name: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    is_restricted: Mapped[bool] = mapped_column(Boolean)
+    is_damage_image: Mapped[bool] = mapped_column(Boolean)
+    blob_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    employee: Mapped[Employee] = relationship()
+
+
+class IdempotencyRecord(Base):
+    """One ``Idempotency-Key`` of one client on one endpoint (CONTRACT §3.4).
+
+    ``owner`` names the process serving the request and ``lease_until`` how long it may
+    be presumed alive; a record ``in_flight`` past its lease belongs to a dead process.
+    """
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (CheckConstraint("state IN ('in_flight', 'done')", name="state"),)
+
+    client_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsedAssertion(Base):
+    """A client assertion's ``jti``, kept until the assertion could no longer be accepted."""
+
+    __tablename__ = "used_assertions"
+
+    issuer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SigningKey(Base):
+    """A private key the server signs access tokens with; retired keys stay published."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,184 @@
+"""The contract's error table (CONTRACT §3.3) as one exception tree.
+
+::
+
+    EcbError                      status  errorType
+    ├── Unauthorized                 401  Unauthorized            (+ WWW-Authenticate)
+    ├── Forbidden                    403  Forbidden               (+ WWW-Authenticate)
+    ├── InvalidSecurityToken         401  InvalidSecurityToken
+    ├── InvalidRequest               400  InvalidRequest
+    ├── UserNotFound                 404  UserNotFound
+    ├── ClaimNotFound                404  ClaimNotFound
+    ├── DamageNotificationNotFound   404  DamageNotificationNotFound
+    ├── ClaimIsClosed                400  ClaimIsClosed
+    ├── DamageNotificationMergedToClaim 400
+    ├── IdempotencyKeyReused         422  IdempotencyKeyReused
+    ├── RequestInProgress            409  RequestInProgress
+    ├── TooManyRequests              429  TooManyRequests
+    └── GenericError                 500  GenericError
+        ├── NotFound                 404   (no such route)
+        ├── MethodNotAllowed         405
+        ├── RequestTimeout           408   (body stopped arriving)
+        ├── PayloadTooLarge          413
+        ├── UnsupportedMediaType     415
+        ├── ServiceUnavailable       503   (+ Retry-After)
+        └── InsufficientStorage      507
+
+    OAuthError                    the token endpoint's RFC 6749 §5.2 errors (not the envelope)
+
+Each class carries its status and ``errorType``; the HTTP layer maps the whole tree to
+the ``{"success": false, …}`` envelope in one place. ``reason`` is a short slug for logs.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class EcbError(Exception):
+    status: ClassVar[int] = 500
+    error_type: ClassVar[str] = "GenericError"
+
+    def __init__(self, description: str, *, reason: str = "") -> None:
+        super().__init__(description)
+        self.description = description
+        self.reason = reason or type(self).__name__
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class Unauthorized(EcbError):
+    status = 401
+    error_type = "Unauthorized"
+
+    def __init__(self, description: str, *, token_error: bool = True, reason: str = "") -> None:
+        super().__init__(description, reason=reason)
+        self.token_error = token_error
+
+    def headers(self) -> dict[str, str]:
+        if self.token_error:
+            return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(EcbError):
+    status = 403
+    error_type = "Forbidden"
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": (
+                'Bearer error="insufficient_scope", scope="platform-service-provider:write"'
+            )
+        }
+
+
+class InvalidSecurityToken(EcbError):
+    status = 401
+    error_type = "InvalidSecurityToken"
+
+
+class InvalidRequest(EcbError):
+    status = 400
+    error_type = "InvalidRequest"
+
+
+class UserNotFound(EcbError):
+    status = 404
+    error_type = "UserNotFound"
+
+
+class ClaimNotFound(EcbError):
+    status = 404
+    error_type = "ClaimNotFound"
+
+
+class DamageNotificationNotFound(EcbError):
+    status = 404
+    error_type = "DamageNotificationNotFound"
+
+
+class ClaimIsClosed(EcbError):
+    status = 400
+    error_type = "ClaimIsClosed"
+
+
+class DamageNotificationMergedToClaim(EcbError):
+    status = 400
+    error_type = "DamageNotificationMergedToClaim"
+
+
+class IdempotencyKeyReused(EcbError):
+    status = 422
+    error_type = "IdempotencyKeyReused"
+
+
+class RequestInProgress(EcbError):
+    status = 409
+    error_type = "RequestInProgress"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class TooManyRequests(EcbError):
+    status = 429
+    error_type = "TooManyRequests"
+
+
+class GenericError(EcbError):
+    status = 500
+    error_type = "GenericError"
+
+
+class NotFound(GenericError):
+    status = 404
+
+
+class MethodNotAllowed(GenericError):
+    status = 405
+
+
+class RequestTimeout(GenericError):
+    status = 408
+
+
+class PayloadTooLarge(GenericError):
+    status = 413
+
+
+class UnsupportedMediaType(GenericError):
+    status = 415
+
+
+class ServiceUnavailable(GenericError):
+    status = 503
+
+    def __init__(self, description: str, *, retry_after: int = 5, reason: str = "") -> None:
+        super().__init__(description, reason=reason)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class InsufficientStorage(GenericError):
+    status = 507
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 token-endpoint error: ``{"error", "error_description"}``."""
+
+    def __init__(
+        self, error: str, description: str, *, status: int = 400, basic_challenge: bool = False
+    ) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.status = status
+        self.basic_challenge = basic_challenge
+
+    @classmethod
+    def invalid_client(cls, description: str, *, basic: bool = False) -> OAuthError:
+        return cls("invalid_client", description, status=401, basic_challenge=basic)

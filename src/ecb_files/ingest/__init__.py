@@ -1,0 +1,40 @@
+"""The streaming ingest core: push-style, no I/O of its own (CONTRACT §3.1, §3.2, §6).
+
+Feed a submit request body in chunks to :class:`SubmissionParser`; it tokenizes the JSON
+(:mod:`~ecb_files.ingest.json_events`), decodes each file's base64 content as it streams
+(:mod:`~ecb_files.ingest.base64_stream`), and measures, hashes and writes it to a
+:class:`BlobSink` in one pass (:mod:`~ecb_files.ingest.content`).
+"""
+
+from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
+from ecb_files.ingest.content import FileContent
+from ecb_files.ingest.json_events import (
+    MAX_JSON_VALUES,
+    MAX_OBJECT_MEMBERS,
+    JsonEventHandler,
+    JsonNumber,
+    JsonPath,
+    JsonScalar,
+    JsonTokenizer,
+    format_path,
+)
+from ecb_files.ingest.sink import BlobSink
+from ecb_files.ingest.submission import ParsedFile, ParsedSubmission, SubmissionParser
+
+__all__ = [
+    "MAX_JSON_VALUES",
+    "MAX_OBJECT_MEMBERS",
+    "Base64Error",
+    "Base64StreamDecoder",
+    "BlobSink",
+    "FileContent",
+    "JsonEventHandler",
+    "JsonNumber",
+    "JsonPath",
+    "JsonScalar",
+    "JsonTokenizer",
+    "ParsedFile",
+    "ParsedSubmission",
+    "SubmissionParser",
+    "format_path",
+]

@@ -1,0 +1,474 @@
+"""The submit request body (CONTRACT §3.1, §3.2 step 2, §9), parsed as it streams.
+
+:class:`SubmissionParser` is push-style and does no I/O of its own: ``feed(chunk)`` for
+every piece of the body, ``finish()`` for the result. Each file's ``content`` goes
+straight from the JSON tokenizer through base64 decoding, the size bound and SHA-256
+into a :class:`~ecb_files.ingest.sink.BlobSink` opened for it, so memory stays
+proportional to the chunk size, not to the body.
+
+Keys may come in any order at every level and unknown members are ignored (still
+bounded by the tokenizer). Every fault is raised the moment it is met in the stream;
+a missing required field is met when its object closes. All faults are
+:class:`~ecb_files.errors.InvalidRequest` (400) whose description starts with the JSON
+path, and names the file (``payload.files[2] ('photo.jpg')``) once its ``fileName`` is
+known, except a body over ``maxRequestBytes`` or a file over ``maxFileBytes``:
+:class:`~ecb_files.errors.PayloadTooLarge` (413).
+
+Whoever drives the parser must call :meth:`SubmissionParser.abort` whenever the
+submission is not stored in the end: after any exception, and after ``finish()`` when a
+later check refuses it. Nothing is aborted implicitly.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
+
+from ecb_files.config import Limits
+from ecb_files.domain import rules
+from ecb_files.errors import InvalidRequest, PayloadTooLarge
+from ecb_files.ingest.content import FileContent
+from ecb_files.ingest.json_events import (
+    JsonNumber,
+    JsonPath,
+    JsonScalar,
+    JsonTokenizer,
+    format_path,
+)
+from ecb_files.ingest.sink import BlobSink
+
+S = TypeVar("S", bound=BlobSink)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile(Generic[S]):
+    """One file of the request, its content already sealed in ``blob``."""
+
+    index: int
+    file_name: str
+    content_type: str
+    description: str | None
+    is_restricted: bool
+    is_damage_image: bool
+    size: int
+    sha256: str
+    blob: S
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSubmission(Generic[S]):
+    """A request body that passed every §3.1 rule; ``files`` in request order."""
+
+    security_token: uuid.UUID
+    timestamp: str | None
+    target_id: uuid.UUID
+    insurance_company_alias: str
+    user_email: str
+    files: tuple[ParsedFile[S], ...]
+
+
+# The objects and arrays of the document that the submission gives a meaning to.
+_ROOT: Final = 0
+_PAYLOAD: Final = 1
+_FILES: Final = 2  # the payload.files array; its elements have the name ""
+_FILE: Final = 3
+
+# (container, member) → (JSON type of its value, null means absent, what to say).
+_SLOTS: Final[dict[tuple[int, str], tuple[str, bool, str]]] = {
+    (_ROOT, "securityToken"): ("string", False, "a string (a GUID)"),
+    (_ROOT, "timestamp"): ("string", True, "a string (a date or date-time)"),
+    (_ROOT, "payload"): ("object", False, "an object"),
+    (_PAYLOAD, "id"): ("string", False, "a string (a GUID)"),
+    (_PAYLOAD, "insuranceCompanyAlias"): ("string", False, "a string"),
+    (_PAYLOAD, "userEmail"): ("string", False, "a string (an e-mail address)"),
+    (_PAYLOAD, "files"): ("array", False, "an array of file objects"),
+    (_FILES, ""): ("object", False, "an object (a file)"),
+    (_FILE, "fileName"): ("string", False, "a string"),
+    (_FILE, "contentType"): ("string", False, "a string"),
+    (_FILE, "content"): ("string", False, "a string (base64)"),
+    (_FILE, "description"): ("string", True, "a string"),
+    (_FILE, "isRestricted"): ("boolean", True, "a boolean (true or false)"),
+    (_FILE, "isDamageImage"): ("boolean", True, "a boolean (true or false)"),
+    (_FILE, "sha256"): ("string", True, "a string (64 hex digits)"),
+}
+_GOT: Final = {
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+    "object": "an object",
+    "array": "an array",
+}
+
+
+def _json_type(value: JsonScalar) -> str:
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, JsonNumber):
+        return "number"
+    return "null"
+
+
+@dataclass(slots=True)
+class _FileDraft(Generic[S]):
+    index: int
+    file_name: str | None = None
+    content_type: str | None = None
+    description: str | None = None
+    is_restricted: bool = False
+    is_damage_image: bool = False
+    claimed_sha256: str | None = None
+    content: FileContent | None = None
+    blob: S | None = None
+
+    def label(self) -> str:
+        if self.file_name is None:
+            return f"payload.files[{self.index}]"
+        return f"payload.files[{self.index}] ({self.file_name!r})"
+
+
+def _missing(field: str) -> InvalidRequest:
+    return InvalidRequest(f"{field}: required field is missing", reason="missing_field")
+
+
+class _Assembler(Generic[S]):
+    """The JSON event handler that turns events into a :class:`ParsedSubmission`."""
+
+    def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
+        self._limits = limits
+        self._open_sink = open_sink
+        self.sinks: list[S] = []
+        self.result: ParsedSubmission[S] | None = None
+        self._containers: list[int] = []
+        self._key = ""
+        self._ignored_depth = 0  # > 0 while inside a value nobody asked for
+        self._security_token: uuid.UUID | None = None
+        self._timestamp: str | None = None
+        self._has_payload = False
+        self._target_id: uuid.UUID | None = None
+        self._alias: str | None = None
+        self._email: str | None = None
+        self._has_files = False
+        self._file_count = 0
+        self._file: _FileDraft[S] | None = None
+        self._streaming: FileContent | None = None
+        self._files: list[ParsedFile[S]] = []
+
+    # -- naming ---------------------------------------------------------------------------
+
+    def describe_path(self, path: JsonPath) -> str:
+        """Render a tokenizer path, naming the current file once its name is known."""
+        if len(path) >= 3 and path[:2] == ("payload", "files") and isinstance(path[2], int):
+            draft = self._file
+            if draft is not None and draft.index == path[2]:
+                return format_path(path[3:], draft.label())
+        return format_path(path)
+
+    def _field(self, container: int, name: str) -> str:
+        if container == _ROOT:
+            return name
+        if container == _PAYLOAD:
+            return f"payload.{name}"
+        if container == _FILES:
+            return f"payload.files[{self._file_count - 1}]"
+        assert self._file is not None
+        return f"{self._file.label()}.{name}"
+
+    def _invalid(self, container: int, name: str, what: str, reason: str) -> InvalidRequest:
+        return InvalidRequest(f"{self._field(container, name)}: {what}", reason=reason)
+
+    # -- where a value goes ---------------------------------------------------------------
+
+    def _slot(self, json_type: str) -> tuple[int, str] | None:
+        """The known member a value of ``json_type`` starts, type-checked; None if the
+        value is ignored."""
+        if self._ignored_depth:
+            return None
+        container = self._containers[-1]
+        name = "" if container == _FILES else self._key
+        slot = _SLOTS.get((container, name))
+        if slot is None:
+            return None
+        if container == _FILES:
+            self._file_count += 1
+            if self._file_count > self._limits.max_files_per_request:
+                raise InvalidRequest(
+                    "payload.files: more than maxFilesPerRequest "
+                    f"{self._limits.max_files_per_request} files",
+                    reason="too_many_files",
+                )
+        expected_type, nullable, expected = slot
+        if json_type != expected_type and not (nullable and json_type == "null"):
+            raise self._invalid(
+                container, name, f"expected {expected}, got {_GOT[json_type]}", "wrong_type"
+            )
+        return container, name
+
+    # -- JsonEventHandler -----------------------------------------------------------------
+
+    def start_object(self) -> None:
+        if not self._containers:
+            self._containers.append(_ROOT)
+            return
+        slot = self._slot("object")
+        if slot is None:
+            self._ignored_depth += 1
+        elif slot[0] == _ROOT:
+            self._has_payload = True
+            self._containers.append(_PAYLOAD)
+        else:
+            self._file = _FileDraft(index=self._file_count - 1)
+            self._containers.append(_FILE)
+
+    def start_array(self) -> None:
+        if self._slot("array") is None:
+            self._ignored_depth += 1
+        else:
+            self._has_files = True
+            self._containers.append(_FILES)
+
+    def end_object(self) -> None:
+        if self._ignored_depth:
+            self._ignored_depth -= 1
+            return
+        container = self._containers.pop()
+        if container == _FILE:
+            self._close_file()
+        elif container == _PAYLOAD:
+            self._close_payload()
+        else:
+            self._close_root()
+
+    def end_array(self) -> None:
+        if self._ignored_depth:
+            self._ignored_depth -= 1
+            return
+        self._containers.pop()
+        if self._file_count == 0:
+            raise InvalidRequest("payload.files: at least one file is required", reason="no_files")
+
+    def key(self, name: str) -> None:
+        if not self._ignored_depth:
+            self._key = name
+
+    def begin_string(self) -> bool:
+        if self._slot("string") != (_FILE, "content"):
+            return False
+        draft = self._file
+        assert draft is not None
+        draft.blob = blob = self._open_sink()
+        self.sinks.append(blob)
+        draft.content = self._streaming = FileContent(self._limits, blob, draft.label)
+        return True
+
+    def string_chunk(self, data: bytes) -> None:
+        assert self._streaming is not None
+        self._streaming.write(data)
+
+    def end_string(self) -> None:
+        assert self._streaming is not None
+        self._streaming.finish()
+        self._streaming = None
+
+    def scalar(self, value: JsonScalar) -> None:
+        if self._ignored_depth:
+            return
+        slot = self._slot(_json_type(value))
+        if slot is None or value is None:
+            return
+        container, name = slot
+        if isinstance(value, bool):
+            self._set_flag(name, value)
+        elif isinstance(value, str):
+            self._set_string(container, name, value)
+
+    # -- members --------------------------------------------------------------------------
+
+    def _set_flag(self, name: str, value: bool) -> None:
+        assert self._file is not None
+        if name == "isRestricted":
+            self._file.is_restricted = value
+        else:
+            self._file.is_damage_image = value
+
+    def _set_string(self, container: int, name: str, value: str) -> None:
+        field = self._field(container, name)
+        if container == _ROOT:
+            if name == "securityToken":
+                self._security_token = rules.parse_guid(value, field=field)
+            else:
+                rules.check_timestamp(value, field=field)
+                self._timestamp = value
+        elif container == _PAYLOAD:
+            if name == "id":
+                self._target_id = rules.parse_guid(value, field=field)
+            elif name == "insuranceCompanyAlias":
+                if not value:
+                    raise self._invalid(container, name, "must not be empty", "empty_alias")
+                self._alias = value
+            else:
+                rules.check_email(value, field=field)
+                self._email = value
+        else:
+            self._set_file_string(name, value, field)
+
+    def _set_file_string(self, name: str, value: str, field: str) -> None:
+        draft = self._file
+        assert draft is not None
+        if name == "fileName":
+            rules.check_file_name(value, max_chars=self._limits.max_file_name_chars, field=field)
+            draft.file_name = value
+        elif name == "contentType":
+            if not value:
+                raise InvalidRequest(f"{field}: must not be empty", reason="empty_content_type")
+            draft.content_type = value
+        elif name == "description":
+            limit = self._limits.max_description_chars
+            if len(value) > limit:
+                raise InvalidRequest(
+                    f"{field}: is longer than maxDescriptionChars {limit} characters",
+                    reason="description_too_long",
+                )
+            draft.description = value
+        else:
+            draft.claimed_sha256 = rules.parse_sha256_hex(value, field=field)
+
+    # -- closing objects ------------------------------------------------------------------
+
+    def _close_file(self) -> None:
+        draft = self._file
+        assert draft is not None
+        label = draft.label()
+        if draft.file_name is None:
+            raise _missing(f"{label}.fileName")
+        if draft.content_type is None:
+            raise _missing(f"{label}.contentType")
+        if draft.content is None or draft.blob is None:
+            raise _missing(f"{label}.content")
+        actual = draft.content.sha256
+        if draft.claimed_sha256 is not None and not hmac.compare_digest(
+            draft.claimed_sha256, actual
+        ):
+            raise InvalidRequest(
+                f"{label}.sha256: does not match the SHA-256 of the decoded content ({actual})",
+                reason="sha256_mismatch",
+            )
+        self._files.append(
+            ParsedFile(
+                index=draft.index,
+                file_name=draft.file_name,
+                content_type=draft.content_type,
+                description=draft.description,
+                is_restricted=draft.is_restricted,
+                is_damage_image=draft.is_damage_image,
+                size=draft.content.size,
+                sha256=actual,
+                blob=draft.blob,
+            )
+        )
+        self._file = None
+
+    def _close_payload(self) -> None:
+        if self._target_id is None:
+            raise _missing("payload.id")
+        if self._alias is None:
+            raise _missing("payload.insuranceCompanyAlias")
+        if self._email is None:
+            raise _missing("payload.userEmail")
+        if not self._has_files:
+            raise _missing("payload.files")
+
+    def _close_root(self) -> None:
+        if self._security_token is None:
+            raise _missing("securityToken")
+        if not self._has_payload:
+            raise _missing("payload")
+        assert self._target_id is not None
+        assert self._alias is not None
+        assert self._email is not None
+        self.result = ParsedSubmission(
+            security_token=self._security_token,
+            timestamp=self._timestamp,
+            target_id=self._target_id,
+            insurance_company_alias=self._alias,
+            user_email=self._email,
+            files=tuple(self._files),
+        )
+
+
+class SubmissionParser(Generic[S]):
+    """Parse one submit request body pushed in chunks (see the module docstring).
+
+    ``open_sink`` is called once per file, when its ``content`` string starts. After an
+    exception from :meth:`feed` or :meth:`finish`, only :meth:`abort` may be called.
+    """
+
+    def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
+        self._max_request_bytes = limits.max_request_bytes
+        self._assembler: _Assembler[S] = _Assembler(limits, open_sink)
+        self._tokenizer = JsonTokenizer(
+            self._assembler, limits, describe_path=self._assembler.describe_path
+        )
+        self._received = 0
+        self._state = "open"
+
+    @property
+    def bytes_received(self) -> int:
+        return self._received
+
+    def feed(self, chunk: bytes) -> None:
+        self._require_open()
+        allowed = self._max_request_bytes - self._received
+        self._received += len(chunk)
+        try:
+            if len(chunk) > allowed:
+                # What fits is still parsed: a fault in it was met first.
+                self._tokenizer.feed(chunk[:allowed])
+                raise PayloadTooLarge(
+                    "the request body is larger than maxRequestBytes "
+                    f"{self._max_request_bytes} bytes",
+                    reason="body_too_large",
+                )
+            self._tokenizer.feed(chunk)
+        except BaseException:
+            self._state = "failed"
+            raise
+
+    def finish(self) -> ParsedSubmission[S]:
+        """The body has ended: the parsed submission, every blob sealed."""
+        self._require_open()
+        try:
+            self._tokenizer.finish()
+        except BaseException:
+            self._state = "failed"
+            raise
+        self._state = "finished"
+        result = self._assembler.result
+        assert result is not None
+        return result
+
+    def abort(self) -> None:
+        """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly.
+
+        Every sink is aborted even if one fails; the first failure is raised after.
+        """
+        if self._state == "aborted":
+            return
+        self._state = "aborted"
+        first_failure: Exception | None = None
+        for sink in self._assembler.sinks:
+            try:
+                sink.abort()
+            except Exception as exc:
+                first_failure = first_failure or exc
+        if first_failure is not None:
+            raise first_failure
+
+    def _require_open(self) -> None:
+        if self._state != "open":
+            raise RuntimeError(f"the submission parser is {self._state}; only abort() may follow")

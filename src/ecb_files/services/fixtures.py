@@ -1,0 +1,297 @@
+"""``ecb-files load``: create or update the objects of a fixture document (CONTRACT §5).
+
+Everything is upserted by its natural key: insurance company by ``alias``, service
+partner by ``id``, employee by e-mail within its partner (case-insensitively), OAuth
+client by ``clientId``, case and damage notification by ``id``. Loading the same
+document twice changes nothing the second time. The whole document is checked first
+(``fixture_document.parse_fixture``) and then written in one transaction, so a refused
+document writes nothing.
+
+What a load never undoes, so that reloading is safe on a running deployment:
+
+- signing keys are not touched, so issued access tokens stay valid;
+- a DN merged in the database stays merged, whatever the document says about it;
+  ``mergedToCaseId`` merges an open DN with the move semantics of §1;
+- registered client keys are kept (rotation means several); new ones are added;
+- employees, clients and keys missing from the document are kept;
+- a client secret is stored as an argon2 hash; a stored hash that already verifies for
+  the document's secret is kept as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.auth.secrets import hash_client_secret, secret_needs_rehash, verify_client_secret
+from ecb_files.db import queries
+from ecb_files.db.models import (
+    CASE_OPEN,
+    Case,
+    ClientKey,
+    DamageNotification,
+    Employee,
+    InsuranceCompany,
+    OAuthClient,
+    ServicePartner,
+    email_key,
+)
+from ecb_files.db.session import transaction
+from ecb_files.services.cases import merge_into_case
+from ecb_files.services.errors import ConflictError
+from ecb_files.services.fixture_document import (
+    KEEP,
+    CaseSpec,
+    ClientSpec,
+    CompanySpec,
+    DamageNotificationSpec,
+    FixtureError,
+    KeySpec,
+    PartnerSpec,
+    Ref,
+    parse_fixture,
+    read_fixture_file,
+)
+
+__all__ = ["FixtureError", "LoadReport", "load_fixtures", "read_fixture_file"]
+
+_KINDS = (
+    ("insurance_company", "insurance company", "insurance companies"),
+    ("service_partner", "service partner", "service partners"),
+    ("employee", "employee", "employees"),
+    ("client", "client", "clients"),
+    ("client_key", "client key", "client keys"),
+    ("case", "case", "cases"),
+    ("damage_notification", "damage notification", "damage notifications"),
+)
+
+
+@dataclass
+class LoadReport:
+    """What a load did: objects created and objects that already existed (and were updated)."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    merged: int = 0
+
+    def summary(self) -> str:
+        """One line for the operator, e.g. ``loaded 1 insurance company (1 new), …``."""
+        parts = []
+        for kind, singular, plural in _KINDS:
+            total = self.created[kind] + self.updated[kind]
+            if total:
+                parts.append(
+                    f"{total} {singular if total == 1 else plural} ({self.created[kind]} new)"
+                )
+        if self.merged:
+            parts.append(f"{self.merged} damage notification(s) merged")
+        return "loaded " + (", ".join(parts) if parts else "nothing")
+
+
+def load_fixtures(factory: sessionmaker[Session], data: Mapping[str, Any]) -> LoadReport:
+    """Check ``data`` (the parsed JSON document) and upsert it in one transaction.
+
+    Raises ``FixtureError`` naming the JSON path of the first fault; nothing is written then.
+    """
+    document = parse_fixture(data)
+    report = LoadReport()
+    with transaction(factory) as session:
+        loader = _Loader(session, report)
+        for company in document.companies:
+            loader.company(company)
+        for partner in document.partners:
+            loader.partner(partner)
+        for case in document.cases:
+            loader.case(case)
+        for dn in document.damage_notifications:
+            loader.damage_notification(dn)
+    return report
+
+
+class _Loader:
+    def __init__(self, session: Session, report: LoadReport) -> None:
+        self.session = session
+        self.report = report
+
+    def _count(self, kind: str, *, created: bool) -> None:
+        (self.report.created if created else self.report.updated)[kind] += 1
+
+    def company(self, spec: CompanySpec) -> None:
+        row = self._company_by_alias(spec.alias)
+        created = row is None
+        if row is None:
+            row = InsuranceCompany(alias=spec.alias, name=spec.name)
+            self.session.add(row)
+        row.name = spec.name
+        self._count("insurance_company", created=created)
+        self.session.flush()
+
+    def partner(self, spec: PartnerSpec) -> None:
+        row = self.session.get(ServicePartner, spec.id)
+        created = row is None
+        if row is None:
+            row = ServicePartner(id=spec.id, name=spec.name, security_token=spec.security_token)
+            row.companies = []
+            self.session.add(row)
+        row.name = spec.name
+        row.security_token = spec.security_token
+        if spec.companies is not KEEP:
+            assert isinstance(spec.companies, tuple)
+            row.companies = [self._company(ref) for ref in spec.companies]
+        self._count("service_partner", created=created)
+        self.session.flush()
+        for employee in spec.employees:
+            self._employee(row, employee.email, employee.active)
+        for client in spec.clients:
+            self._client(row, client)
+
+    def _employee(self, partner: ServicePartner, email: str, active: bool | object) -> None:
+        row = self.session.scalar(
+            select(Employee).where(
+                Employee.partner_id == partner.id, Employee.email_key == email_key(email)
+            )
+        )
+        created = row is None
+        if row is None:
+            row = Employee(partner_id=partner.id, email=email, active=True)
+            self.session.add(row)
+        row.email = email
+        if isinstance(active, bool):
+            row.active = active
+        self._count("employee", created=created)
+        self.session.flush()
+
+    def _client(self, partner: ServicePartner, spec: ClientSpec) -> None:
+        row = queries.get_client(self.session, spec.client_id)
+        created = row is None
+        if row is None:
+            row = OAuthClient(
+                client_id=spec.client_id, partner_id=partner.id, scopes="", secret_hash=None
+            )
+            self.session.add(row)
+        elif row.partner_id != partner.id:
+            raise FixtureError(
+                f"{spec.path}.clientId: client {spec.client_id!r} belongs to another service "
+                f"partner ({row.partner_id}); a client cannot move between partners"
+            )
+        row.scopes = " ".join(spec.scopes)
+        if spec.secret is None:
+            row.secret_hash = None
+        elif isinstance(spec.secret, str) and not _hash_still_valid(spec.secret, row.secret_hash):
+            row.secret_hash = hash_client_secret(spec.secret)
+        self._count("client", created=created)
+        self.session.flush()
+        for key in spec.keys:
+            self._client_key(row, key)
+
+    def _client_key(self, client: OAuthClient, spec: KeySpec) -> None:
+        jwk = json.dumps(spec.key.jwk, sort_keys=True, separators=(",", ":"))
+        existing = next((k for k in client.keys if k.kid == spec.key.kid), None)
+        if existing is None:
+            client.keys.append(
+                ClientKey(
+                    kid=spec.key.kid,
+                    x5t=spec.key.x5t,
+                    jwk=jwk,
+                    certificate_pem=spec.key.certificate_pem,
+                )
+            )
+            self._count("client_key", created=True)
+        elif json.loads(existing.jwk) != spec.key.jwk:
+            raise FixtureError(
+                f"{spec.path}: kid {spec.key.kid!r} is already registered for client "
+                f"{client.client_id!r} with a different key; give the new key its own kid"
+            )
+        else:
+            self._count("client_key", created=False)
+        self.session.flush()
+
+    def case(self, spec: CaseSpec) -> None:
+        company = self._company(spec.company)
+        row = self.session.get(Case, spec.id)
+        created = row is None
+        if row is None:
+            row = Case(id=spec.id, company_id=company.id, number=spec.number, status=CASE_OPEN)
+            row.partners = []
+            self.session.add(row)
+        elif row.company_id != company.id:
+            raise FixtureError(
+                f"{spec.company.path}: case {spec.id} belongs to insurance company "
+                f"{row.company.alias!r}; a case cannot move to another company"
+            )
+        row.number = spec.number
+        if isinstance(spec.status, str):
+            row.status = spec.status
+        if spec.partners is not KEEP:
+            assert isinstance(spec.partners, tuple)
+            row.partners = [self._partner(ref) for ref in spec.partners]
+        self._count("case", created=created)
+        self.session.flush()
+
+    def damage_notification(self, spec: DamageNotificationSpec) -> None:
+        company = self._company(spec.company)
+        partner = self._partner(spec.partner)
+        row = self.session.get(DamageNotification, spec.id)
+        created = row is None
+        if row is None:
+            row = DamageNotification(
+                id=spec.id, company_id=company.id, partner_id=partner.id, merged_to_case_id=None
+            )
+            self.session.add(row)
+            self.session.flush()
+        elif row.company_id != company.id:
+            raise FixtureError(
+                f"{spec.company.path}: damage notification {spec.id} belongs to insurance "
+                f"company {row.company.alias!r}; it cannot move to another company"
+            )
+        elif row.partner_id != partner.id:
+            raise FixtureError(
+                f"{spec.partner.path}: damage notification {spec.id} was created by service "
+                f"partner {row.partner_id}; its creator cannot change"
+            )
+        self._count("damage_notification", created=created)
+        if spec.merged_to_case is not None:
+            self._merge(row, spec.merged_to_case)
+
+    def _merge(self, dn: DamageNotification, target: Ref[uuid.UUID]) -> None:
+        case = self.session.get(Case, target.value)
+        if case is None:
+            raise FixtureError(f"{target.path}: unknown case {target.value}")
+        was_merged = dn.merged_to_case_id is not None
+        try:
+            merge_into_case(self.session, dn, case)
+        except ConflictError as error:
+            raise FixtureError(f"{target.path}: {error}") from None
+        if not was_merged:
+            self.report.merged += 1
+
+    def _company(self, ref: Ref[str]) -> InsuranceCompany:
+        row = self._company_by_alias(ref.value)
+        if row is None:
+            raise FixtureError(f"{ref.path}: unknown insurance company {ref.value!r}")
+        return row
+
+    def _company_by_alias(self, alias: str) -> InsuranceCompany | None:
+        return self.session.scalar(select(InsuranceCompany).where(InsuranceCompany.alias == alias))
+
+    def _partner(self, ref: Ref[uuid.UUID]) -> ServicePartner:
+        row = self.session.get(ServicePartner, ref.value)
+        if row is None:
+            raise FixtureError(f"{ref.path}: unknown service partner {ref.value}")
+        return row
+
+
+def _hash_still_valid(secret: str, stored_hash: str | None) -> bool:
+    # Re-hashing an unchanged secret would be harmless but makes every load write.
+    return (
+        stored_hash is not None
+        and verify_client_secret(secret, stored_hash)
+        and not secret_needs_rehash(stored_hash)
+    )

@@ -1,0 +1,286 @@
+"""The submit use case, step 3 and 4 of §3.2, in the contract's order.
+
+The body has already been streamed through the ingest parser (step 2): every file's
+bytes are sealed in staging, durable but invisible. This module checks the security
+token, the employee, the target, its status and the file types — the first failure is
+the answer — then publishes the blobs, inserts the rows and commits. Blobs are durable
+before the commit; on any failure every blob of the request is discarded, so a refused
+request leaves nothing behind (a crash in between leaves orphans for ``gc``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.config import Limits
+from ecb_files.db import models, queries
+from ecb_files.db.errors import database_unavailable_as_503
+from ecb_files.db.session import transaction
+from ecb_files.domain import filetypes
+from ecb_files.domain.endpoints import Endpoint
+from ecb_files.errors import (
+    ClaimIsClosed,
+    ClaimNotFound,
+    DamageNotificationMergedToClaim,
+    DamageNotificationNotFound,
+    InsufficientStorage,
+    InvalidSecurityToken,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    UserNotFound,
+)
+from ecb_files.ingest import ParsedFile, ParsedSubmission, SubmissionParser
+from ecb_files.services.bearer import Principal
+from ecb_files.services.idempotency import IdempotencyScope, IdempotencyStore
+from ecb_files.storage import BlobStore, StagedBlob, StorageFull, StorageUnavailable
+
+Submission = ParsedSubmission[StagedBlob]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A committed submission: the 200 body, ready to send."""
+
+    submission_id: uuid.UUID
+    body: bytes
+
+
+class SubmitService:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        store: BlobStore,
+        limits: Limits,
+        idempotency: IdempotencyStore,
+    ) -> None:
+        self._factory = factory
+        self._store = store
+        self._limits = limits
+        self._idempotency = idempotency
+
+    def new_intake(self) -> Intake:
+        """Step 2 for one request: files stream into fresh staged blobs of this store."""
+        return Intake(SubmissionParser(self._limits, self._store.stage))
+
+    def accept(
+        self,
+        principal: Principal,
+        endpoint: Endpoint,
+        submission: Submission,
+        *,
+        idempotency: IdempotencyScope | None = None,
+        request_sha256: str = "",
+    ) -> Accepted:
+        """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread."""
+        blobs = [f.blob for f in submission.files]
+        try:
+            with database_unavailable_as_503(), transaction(self._factory) as session:
+                key = idempotency.key if idempotency is not None else None
+                accepted = self._accept(session, principal, endpoint, submission, key)
+                if idempotency is not None:
+                    self._idempotency.record_answer(
+                        session,
+                        idempotency,
+                        status=200,
+                        body=accepted.body,
+                        request_sha256=request_sha256,
+                    )
+            return accepted
+        except BaseException:
+            _discard(blobs)
+            raise
+
+    def _accept(
+        self,
+        session: Session,
+        principal: Principal,
+        endpoint: Endpoint,
+        body: Submission,
+        idempotency_key: str | None,
+    ) -> Accepted:
+        client = queries.get_client(session, principal.client_id)
+        if client is None:
+            # The token is genuine but its client was removed since it was issued.
+            raise Unauthorized("the access token's client no longer exists")
+        partner = client.partner
+        # 3.1 — constant time, so the token cannot be guessed byte by byte.
+        if not hmac.compare_digest(body.security_token.bytes, partner.security_token.bytes):
+            raise InvalidSecurityToken(
+                "securityToken: does not match the service partner of this client",
+                reason="security_token_mismatch",
+            )
+        # 3.2
+        employee = queries.find_active_employee(session, partner.id, body.user_email)
+        if employee is None:
+            raise UserNotFound(
+                f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
+            )
+        # 3.3 and 3.4
+        target = self._open_target(session, endpoint, body, partner.id)
+        # 3.5
+        _check_file_types(body.files)
+        # 4 — blobs durable and visible first, rows last, one commit.
+        now = datetime.now(UTC)
+        submission = models.Submission(
+            id=uuid.uuid4(),
+            endpoint=endpoint.value,
+            client_pk=client.id,
+            partner_id=partner.id,
+            employee_id=employee.id,
+            case_id=target.id if isinstance(target, models.Case) else None,
+            dn_id=target.id if isinstance(target, models.DamageNotification) else None,
+            timestamp=body.timestamp,
+            idempotency_key=idempotency_key,
+            created_at=now,
+        )
+        session.add(submission)
+        session.flush()  # the files' foreign key needs the submission row first
+        entries = []
+        for parsed in body.files:
+            _publish(parsed.blob)
+            row = _file_row(parsed, endpoint, submission, now)
+            session.add(row)
+            entries.append(
+                {
+                    "id": str(row.id),
+                    "fileName": row.file_name,
+                    "size": row.size,
+                    "sha256": row.sha256,
+                }
+            )
+        session.flush()
+        answer = {"success": True, "payload": {"files": entries}}
+        return Accepted(submission.id, json.dumps(answer, ensure_ascii=False).encode())
+
+    def _open_target(
+        self, session: Session, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
+    ) -> models.Case | models.DamageNotification:
+        alias = body.insurance_company_alias
+        if endpoint is Endpoint.CASE:
+            case = queries.find_case_for_partner(session, body.target_id, alias, partner_id)
+            if case is None:
+                raise ClaimNotFound(
+                    f"payload.id: no case with id {body.target_id} for this service partner "
+                    f"at insurance company '{alias}'"
+                )
+            if case.status != "open":
+                raise ClaimIsClosed(
+                    f"payload.id with value '{body.target_id}' is not ok. "
+                    f"Reason: Case with id {body.target_id} is closed"
+                )
+            return case
+        dn = queries.find_dn_for_partner(session, body.target_id, alias, partner_id)
+        if dn is None:
+            raise DamageNotificationNotFound(
+                f"payload.id: no damage notification with id {body.target_id} created by this "
+                f"service partner at insurance company '{alias}'"
+            )
+        if dn.merged_to_case_id is not None:
+            raise DamageNotificationMergedToClaim(
+                f"payload.id with value '{body.target_id}' is not ok. "
+                f"Reason: Damage notification with id {body.target_id} is already merged "
+                f"to claim with id {dn.merged_to_case_id}"
+            )
+        return dn
+
+
+def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
+    for parsed in files:
+        where = f"payload.files[{parsed.index}] ('{parsed.file_name}')"
+        extension = filetypes.extension_of(parsed.file_name)
+        if extension is None or not filetypes.is_allowed_extension(extension):
+            shown = f"'.{extension}'" if extension else "no extension"
+            raise UnsupportedMediaType(
+                f"{where}: file extension {shown} is not allowed; "
+                "see GET /ecx/host/api/integration/v1/file/contentTypes",
+                reason="extension_not_allowed",
+            )
+        if not filetypes.is_accepted(extension, parsed.content_type):
+            accepted = ", ".join(filetypes.accepted_types(extension) or ())
+            raise UnsupportedMediaType(
+                f"{where}.contentType: '{parsed.content_type}' is not accepted for "
+                f"'.{extension}' files (accepted: {accepted}, application/octet-stream)",
+                reason="content_type_not_accepted",
+            )
+
+
+def _file_row(
+    parsed: ParsedFile[StagedBlob],
+    endpoint: Endpoint,
+    submission: models.Submission,
+    now: datetime,
+) -> models.StoredFile:
+    return models.StoredFile(
+        id=uuid.uuid4(),
+        case_id=submission.case_id,
+        dn_id=submission.dn_id,
+        submission_id=submission.id,
+        employee_id=submission.employee_id,
+        client_pk=submission.client_pk,
+        file_name=parsed.file_name,
+        content_type=parsed.content_type,
+        size=parsed.size,
+        sha256=parsed.sha256,
+        description=parsed.description,
+        is_restricted=parsed.is_restricted and endpoint.honours_is_restricted,
+        is_damage_image=parsed.is_damage_image and endpoint.honours_is_damage_image,
+        blob_id=parsed.blob.blob_id,
+        created_at=now,
+    )
+
+
+class Intake:
+    """The ingest parser of one request, with storage failures told as the contract's errors.
+
+    Blocking (it writes blobs): feed it from a worker thread.
+    """
+
+    def __init__(self, parser: SubmissionParser[StagedBlob]) -> None:
+        self._parser = parser
+
+    def feed(self, chunk: bytes) -> None:
+        with storage_errors_as_http():
+            self._parser.feed(chunk)
+
+    def finish(self) -> Submission:
+        with storage_errors_as_http():
+            return self._parser.finish()
+
+    def abort(self) -> None:
+        self._parser.abort()
+
+
+def _publish(blob: StagedBlob) -> None:
+    with storage_errors_as_http():
+        blob.publish()
+
+
+@contextmanager
+def storage_errors_as_http() -> Iterator[None]:
+    try:
+        yield
+    except StorageFull as error:
+        raise InsufficientStorage(
+            "the file storage is full; nothing of this request was stored", reason="storage_full"
+        ) from error
+    except StorageUnavailable as error:
+        raise ServiceUnavailable(
+            "the file storage is unavailable; retry later", reason="storage_unavailable"
+        ) from error
+
+
+def _discard(blobs: Sequence[StagedBlob]) -> None:
+    for blob in blobs:
+        try:
+            blob.abort()
+        except Exception:  # noqa: S110 — best effort: gc removes whatever stays behind
+            pass

@@ -1,0 +1,185 @@
+"""The token endpoint's use case: authenticate a client, then issue an access token (§2).
+
+Client authentication methods, decided from what the request carries:
+
+- ``client_secret_basic``: an ``Authorization: Basic`` header;
+- ``private_key_jwt``: ``client_assertion_type`` + ``client_assertion`` form fields;
+- ``client_secret_post``: ``client_id`` + ``client_secret`` form fields.
+
+More than one method in one request is ``invalid_request`` (RFC 6749 §2.3). Every
+failure of client authentication is the same ``invalid_client`` answer (§9).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.auth.assertions import peek_assertion_issuer, verify_client_assertion
+from ecb_files.auth.client_keys import ClientPublicKey
+from ecb_files.auth.secrets import verify_client_secret
+from ecb_files.auth.tokens import AccessTokenIssuer
+from ecb_files.config import Settings
+from ecb_files.db import models, queries
+from ecb_files.db.session import transaction
+from ecb_files.errors import OAuthError
+from ecb_files.services.keys import KeyRing
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CLIENT_CREDENTIALS = "client_credentials"
+AUTH_FAILED = "client authentication failed"
+AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    form: Mapping[str, str]
+    basic_credentials: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    scope: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+        }
+
+
+class TokenService:
+    def __init__(self, factory: sessionmaker[Session], keys: KeyRing, settings: Settings) -> None:
+        self._factory = factory
+        self._keys = keys
+        self._settings = settings
+        self._cached_issuer: tuple[str, AccessTokenIssuer] | None = None
+
+    def issue(self, request: TokenRequest, now: float | None = None) -> TokenResponse:
+        moment = time.time() if now is None else now
+        form = request.form
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError("invalid_request", "grant_type is required")
+        if grant_type != CLIENT_CREDENTIALS:
+            raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
+        with transaction(self._factory) as session:
+            client = self._authenticate(session, request, moment)
+            scopes = self._grant_scopes(client, form.get("scope"))
+        issued = self._issuer().issue(client.client_id, scopes, moment)
+        return TokenResponse(issued.access_token, issued.expires_in, issued.scope)
+
+    def _issuer(self) -> AccessTokenIssuer:
+        # Loading the private key is slow; keep one issuer per current signing key.
+        current = self._keys.snapshot().current
+        if self._cached_issuer is None or self._cached_issuer[0] != current.kid:
+            issuer = AccessTokenIssuer(
+                current,
+                issuer=self._settings.issuer,
+                audience=self._settings.token_audience,
+                lifetime=self._settings.token_lifetime_seconds,
+            )
+            self._cached_issuer = (current.kid, issuer)
+        return self._cached_issuer[1]
+
+    def _authenticate(
+        self, session: Session, request: TokenRequest, now: float
+    ) -> models.OAuthClient:
+        form = request.form
+        has_assertion = "client_assertion" in form or "client_assertion_type" in form
+        has_secret = "client_secret" in form
+        methods = sum((request.basic_credentials is not None, has_assertion, has_secret))
+        if methods > 1:
+            raise OAuthError("invalid_request", "use exactly one client authentication method")
+        if request.basic_credentials is not None:
+            client_id, secret = request.basic_credentials
+            if form.get("client_id") not in (None, client_id):
+                raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+            return self._by_secret(session, client_id, secret, basic=True)
+        if has_assertion:
+            return self._by_assertion(session, form, now)
+        if has_secret:
+            client_id = form.get("client_id")
+            if not client_id:
+                raise OAuthError("invalid_request", "client_id is required with client_secret")
+            return self._by_secret(session, client_id, form["client_secret"], basic=False)
+        raise OAuthError.invalid_client("client authentication is required")
+
+    def _by_secret(
+        self, session: Session, client_id: str, secret: str, *, basic: bool
+    ) -> models.OAuthClient:
+        client = queries.get_client(session, client_id)
+        # Verified against a dummy hash when there is no client, so that an unknown
+        # client takes as long to refuse as a known one.
+        stored = client.secret_hash if client is not None else None
+        if not verify_client_secret(secret, stored) or client is None:
+            raise OAuthError.invalid_client(AUTH_FAILED, basic=basic)
+        return client
+
+    def _by_assertion(
+        self, session: Session, form: Mapping[str, str], now: float
+    ) -> models.OAuthClient:
+        if form.get("client_assertion_type") != JWT_BEARER:
+            raise OAuthError("invalid_request", f"client_assertion_type must be {JWT_BEARER}")
+        assertion = form.get("client_assertion")
+        if not assertion:
+            raise OAuthError("invalid_request", "client_assertion is required")
+        issuer = peek_assertion_issuer(assertion)
+        client = queries.get_client(session, issuer) if issuer else None
+
+        def keys_for(client_id: str) -> Sequence[ClientPublicKey] | None:
+            if client is None or client.client_id != client_id:
+                return None
+            return [_public_key(k) for k in client.keys]
+
+        verified = verify_client_assertion(
+            assertion,
+            client_id_hint=form.get("client_id") or None,
+            keys_for=keys_for,
+            audiences=(self._settings.token_endpoint, self._settings.issuer),
+            now=now,
+            skew=self._settings.clock_skew_seconds,
+        )
+        assert client is not None  # keys_for refused every other case
+        self._remember_jti(session, verified.client_id, verified.jti, verified.expires_at)
+        return client
+
+    def _remember_jti(self, session: Session, issuer: str, jti: str, expires_at: float) -> None:
+        # The primary key makes a replay fail in every process sharing the database;
+        # the row is kept until the assertion could no longer be accepted anyway.
+        keep_until = expires_at + self._settings.clock_skew_seconds
+        session.add(
+            models.UsedAssertion(
+                issuer=issuer, jti=jti, expires_at=datetime.fromtimestamp(keep_until, UTC)
+            )
+        )
+        try:
+            session.flush()
+        except IntegrityError:
+            raise OAuthError.invalid_client(AUTH_FAILED) from None
+
+    def _grant_scopes(self, client: models.OAuthClient, requested: str | None) -> list[str]:
+        allowed = client.scopes.split()
+        if requested is None or not requested.strip():
+            return allowed
+        wanted = list(dict.fromkeys(requested.split()))
+        unknown = [s for s in wanted if s not in allowed]
+        if unknown:
+            raise OAuthError("invalid_scope", f"scope not allowed for this client: {unknown[0]}")
+        return wanted
+
+
+def _public_key(row: models.ClientKey) -> ClientPublicKey:
+    return ClientPublicKey(
+        kid=row.kid, x5t=row.x5t, jwk=json.loads(row.jwk), certificate_pem=row.certificate_pem
+    )

@@ -1,0 +1,153 @@
+"""The blob store protocol: where submitted bytes live, whatever the backend.
+
+A blob is an opaque byte string under a server-made id (32 lower-case hex digits,
+a uuid4). It is written in two phases, so a request's blobs become visible only when
+all of them are complete (CONTRACT §3.4, all or nothing; durable before 200)::
+
+    staged = store.stage()            # fresh id; temp file / multipart upload
+    staged.write(chunk) ...           # appends, from a worker thread
+    staged.seal()                     # all bytes written and durable in staging
+    staged.publish()                  # visible under staged.blob_id, atomically, durably
+    # on any failure, before or after publish:
+    staged.abort()                    # nothing of it remains
+
+Blobs that a crash left behind (published without a database row, or staged and never
+published) are found by ``iter_blobs`` / ``remove_stale_staging`` and removed by
+``ecb-files gc``.
+
+Errors: every method turns the backend's failures into one of two exceptions, so the
+HTTP layer can answer 507 or 503 without knowing the backend::
+
+    StorageError
+    ├── StorageFull          the disk or bucket refused a write for lack of space → 507
+    └── StorageUnavailable   backend unreachable, I/O failure not about space     → 503
+
+``open`` of an unknown id raises ``FileNotFoundError``; an id that is not 32 lower-case
+hex digits raises ``InvalidBlobId`` (a ``ValueError``) before the backend is touched.
+Messages never contain a file-system path or a credential; the cause is chained.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Protocol
+
+_BLOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class StorageError(Exception):
+    """The blob store could not do what was asked."""
+
+
+class StorageFull(StorageError):
+    """The disk or bucket refused a write for lack of space (ENOSPC, EDQUOT)."""
+
+
+class StorageUnavailable(StorageError):
+    """The backend is unreachable, or an I/O operation failed for a reason other than space."""
+
+
+class InvalidBlobId(ValueError):
+    """A blob id that the server could not have made; refused before any storage access."""
+
+
+def new_blob_id() -> str:
+    """A fresh server-made blob id: a uuid4 as 32 lower-case hex digits."""
+    return uuid.uuid4().hex
+
+
+def is_valid_blob_id(blob_id: object) -> bool:
+    return isinstance(blob_id, str) and _BLOB_ID.fullmatch(blob_id) is not None
+
+
+def validate_blob_id(blob_id: object) -> str:
+    """``blob_id`` itself if it is 32 lower-case hex digits, else ``InvalidBlobId``.
+
+    Ids are turned into paths and object keys: this check is what keeps a client's
+    string (``../x``, an absolute path) from ever reaching the file system.
+    """
+    if isinstance(blob_id, str) and _BLOB_ID.fullmatch(blob_id):
+        return blob_id
+    raise InvalidBlobId("blob id must be 32 lower-case hexadecimal digits")
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A published blob, as ``iter_blobs`` reports it to gc."""
+
+    blob_id: str
+    size: int
+    modified: datetime  # timezone-aware, UTC: when the blob was published
+
+
+class StagedBlob(Protocol):
+    """One blob being written; see the module docstring for the life cycle.
+
+    Calls happen in order ``write*`` → ``seal`` → ``publish``; ``abort`` may come at
+    any point, any number of times. Any method may raise ``StorageFull`` or
+    ``StorageUnavailable``; after a failed ``write``, ``seal`` or ``publish`` nothing of
+    the blob remains, and ``abort`` is still safe to call. Out-of-order calls are bugs
+    and raise ``RuntimeError``.
+    """
+
+    @property
+    def blob_id(self) -> str:
+        """The server-made id the blob is published under; never the client's file name."""
+        ...
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``. May be called many times, from a worker thread."""
+        ...
+
+    def seal(self) -> None:
+        """All content is written: make it durable in staging.
+
+        Local: flush and fsync the temp file, then close it. S3: upload the last part.
+        """
+        ...
+
+    def publish(self) -> None:
+        """Make the blob visible under ``blob_id``, atomically and durably.
+
+        Local: rename the temp file into place, then fsync its directory. S3: complete
+        the multipart upload.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Discard the blob, staged or already published. Idempotent; a missing file or
+        object is not an error."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Where blobs live. Implementations are safe to share between threads and processes."""
+
+    def stage(self) -> StagedBlob:
+        """Start a new blob under a fresh server-made id."""
+        ...
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """The published blob's bytes, for reading. ``FileNotFoundError`` if unknown."""
+        ...
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a published blob. Idempotent."""
+        ...
+
+    def iter_blobs(self) -> Iterator[BlobInfo]:
+        """Every published blob, in no particular order (for gc)."""
+        ...
+
+    def remove_stale_staging(self, older_than_seconds: float) -> int:
+        """Remove staged blobs (temp files; S3: incomplete multipart uploads) last written
+        more than ``older_than_seconds`` ago. Returns how many were removed."""
+        ...
+
+    def check(self) -> None:
+        """Readiness probe: return if the store can take writes, else ``StorageUnavailable``."""
+        ...

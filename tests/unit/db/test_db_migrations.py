@@ -1,0 +1,96 @@
+"""Migrations: the schema they build is the models' schema, on a fresh or current database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from ecb_files.db.base import Base
+from ecb_files.db.migrate import (
+    DatabaseUnavailable,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from ecb_files.db.session import make_engine
+
+
+def test_migrated_schema_equals_the_models(engine: Engine) -> None:
+    """The migration creates exactly what the models describe (no autogenerate diff)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_constraint_names_follow_the_naming_convention(engine: Engine) -> None:
+    inspector = inspect(engine)
+    assert {u["name"] for u in inspector.get_unique_constraints("employees")} == {
+        "uq_employees_partner_id_email_key"
+    }
+    assert {fk["name"] for fk in inspector.get_foreign_keys("files")} >= {
+        "fk_files_case_id_cases",
+        "fk_files_dn_id_damage_notifications",
+    }
+    assert {ix["name"] for ix in inspector.get_indexes("files")} >= {
+        "ix_files_case_id",
+        "ix_files_dn_id",
+    }
+
+
+def test_upgrade_of_a_current_database_is_a_no_op(engine: Engine) -> None:
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_accepts_a_url(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_removes_every_table(engine: Engine) -> None:
+    with engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    """Several processes upgrading one fresh database at once all succeed (§6 scale-out)."""
+    script = textwrap.dedent(
+        f"""
+        from ecb_files.db.migrate import upgrade
+        upgrade({database_url!r})
+        """
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert "files" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_database_is_reported_without_its_password() -> None:
+    with pytest.raises(DatabaseUnavailable) as caught:
+        upgrade("postgresql://ecb:hunter2@127.0.0.1:1/ecb?connect_timeout=2")
+    message = str(caught.value)
+    assert "127.0.0.1:1" in message
+    assert "hunter2" not in message
