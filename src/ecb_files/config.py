@@ -47,7 +47,7 @@ class Settings:
     database_url: str = ""
     storage_url: str = ""
     public_url: str = "http://127.0.0.1:8080"
-    token_audience: str = "ecb-files"
+    token_audience: str = "ecb-files"  # noqa: S105 — an audience name, not a secret
     token_lifetime_seconds: int = 3600
     clock_skew_seconds: int = 60
     body_idle_timeout_seconds: float = 30.0

@@ -43,9 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[S
 
 
 @pytest.fixture(scope="session")
-def small_server(
-    tmp_path_factory: pytest.TempPathFactory, world: World
-) -> Iterator[ServerProcess]:
+def small_server(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[ServerProcess]:
     """The service with tiny limits, to test the edges of each."""
     process = _start(tmp_path_factory.mktemp("small"), world, SMALL_LIMITS)
     yield process
@@ -85,7 +83,9 @@ def file_entry(name: str = "photo.jpg", data: bytes = b"hello", **extra: Any) ->
     return entry
 
 
-def submission(world: World, target: str, files: list[dict[str, Any]], **payload: Any) -> dict[str, Any]:
+def submission(
+    world: World, target: str, files: list[dict[str, Any]], **payload: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "securityToken": payload.pop("securityToken", world.security_token),
         "payload": {
@@ -120,7 +120,9 @@ class Api:
             **(headers or {}),
         }
         path = f"/ecx/host/api/integration/v1/file/{endpoint}"
-        return httpx.post(f"{self.server.url}{path}", content=content, headers=all_headers, timeout=60)
+        return httpx.post(
+            f"{self.server.url}{path}", content=content, headers=all_headers, timeout=60
+        )
 
     def case(self, body: bytes | dict[str, Any], **kwargs: Any) -> httpx.Response:
         return self.post("submitForCase", body, **kwargs)

@@ -70,14 +70,10 @@ class BodyReader:
                     )
                 if self._exhausted and pending is None:
                     break
-                if not self._exhausted and self._receiving is None:
-                    if self._batched < BATCH_BYTES:
-                        self._receiving = asyncio.ensure_future(self._next_chunk())
-                waiters: set[asyncio.Future[object]] = set()
-                if pending is not None:
-                    waiters.add(pending)  # type: ignore[arg-type]
-                if self._receiving is not None:
-                    waiters.add(self._receiving)  # type: ignore[arg-type]
+                wants_more = not self._exhausted and self._batched < BATCH_BYTES
+                if wants_more and self._receiving is None:
+                    self._receiving = asyncio.ensure_future(self._next_chunk())
+                waiters = {w for w in (pending, self._receiving) if w is not None}
                 timeout = None
                 if self._receiving is not None:
                     timeout = max(0.0, last_byte + self._idle_timeout - loop.time())

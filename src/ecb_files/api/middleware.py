@@ -54,9 +54,7 @@ class RequestIdMiddleware:
             log.exception("unhandled error, request id %s", request_id)
             if started:
                 raise
-            description = (
-                f"internal error ({type(error).__name__}); quote request id {request_id}"
-            )
+            description = f"internal error ({type(error).__name__}); quote request id {request_id}"
             body = envelope_bytes(description, "GenericError")
             await send(
                 {
@@ -75,7 +73,7 @@ class RequestIdMiddleware:
 def _request_id_from(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             if _SANE_REQUEST_ID.fullmatch(text):
                 return text
             break

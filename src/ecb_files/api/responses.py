@@ -18,9 +18,7 @@ def envelope_bytes(description: str, error_type: str) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def json_response(
-    status: int, body: bytes, headers: dict[str, str] | None = None
-) -> Response:
+def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

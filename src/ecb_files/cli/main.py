@@ -6,6 +6,7 @@ import click
 
 from ecb_files.cli.case import case
 from ecb_files.cli.db import db
+from ecb_files.cli.demo import demo
 from ecb_files.cli.dn import dn
 from ecb_files.cli.files import files
 from ecb_files.cli.gc import gc
@@ -33,7 +34,7 @@ def main() -> None:
     """
 
 
-for _command in (serve, db, load, case, dn, files, gc, keys):
+for _command in (serve, demo, db, load, case, dn, files, gc, keys):
     main.add_command(_command)
 
 

@@ -56,7 +56,7 @@ class Services:
         )
 
     def check_ready(self) -> dict[str, str]:
-        """Probe the database and the storage; raises ``ServiceUnavailable`` naming the first down."""
+        """Probe the database and the storage; ``ServiceUnavailable`` names the first down."""
         with database_unavailable_as_503(), self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         try:

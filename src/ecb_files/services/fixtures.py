@@ -47,11 +47,11 @@ from ecb_files.db.session import transaction
 from ecb_files.services.cases import merge_into_case
 from ecb_files.services.errors import ConflictError
 from ecb_files.services.fixture_document import (
-    KEEP,
     CaseSpec,
     ClientSpec,
     CompanySpec,
     DamageNotificationSpec,
+    EmployeeSpec,
     FixtureError,
     KeySpec,
     PartnerSpec,
@@ -142,29 +142,28 @@ class _Loader:
             self.session.add(row)
         row.name = spec.name
         row.security_token = spec.security_token
-        if spec.companies is not KEEP:
-            assert isinstance(spec.companies, tuple)
+        if isinstance(spec.companies, tuple):
             row.companies = [self._company(ref) for ref in spec.companies]
         self._count("service_partner", created=created)
         self.session.flush()
         for employee in spec.employees:
-            self._employee(row, employee.email, employee.active)
+            self._employee(row, employee)
         for client in spec.clients:
             self._client(row, client)
 
-    def _employee(self, partner: ServicePartner, email: str, active: bool | object) -> None:
+    def _employee(self, partner: ServicePartner, spec: EmployeeSpec) -> None:
         row = self.session.scalar(
             select(Employee).where(
-                Employee.partner_id == partner.id, Employee.email_key == email_key(email)
+                Employee.partner_id == partner.id, Employee.email_key == email_key(spec.email)
             )
         )
         created = row is None
         if row is None:
-            row = Employee(partner_id=partner.id, email=email, active=True)
+            row = Employee(partner_id=partner.id, email=spec.email, active=True)
             self.session.add(row)
-        row.email = email
-        if isinstance(active, bool):
-            row.active = active
+        row.email = spec.email
+        if isinstance(spec.active, bool):
+            row.active = spec.active
         self._count("employee", created=created)
         self.session.flush()
 
@@ -229,8 +228,7 @@ class _Loader:
         row.number = spec.number
         if isinstance(spec.status, str):
             row.status = spec.status
-        if spec.partners is not KEEP:
-            assert isinstance(spec.partners, tuple)
+        if isinstance(spec.partners, tuple):
             row.partners = [self._partner(ref) for ref in spec.partners]
         self._count("case", created=created)
         self.session.flush()

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,7 +84,8 @@ class IdempotencyStore:
         )
         if record is not None and record.expires_at > now:
             if record.state == "done":
-                assert record.status_code is not None and record.response_body is not None
+                assert record.status_code is not None
+                assert record.response_body is not None
                 return RememberedAnswer(
                     record.status_code,
                     record.response_body.encode(),
@@ -156,7 +157,7 @@ class IdempotencyStore:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def _ours(self, scope: IdempotencyScope) -> tuple[object, ...]:
+    def _ours(self, scope: IdempotencyScope) -> tuple[ColumnElement[bool], ...]:
         table = models.IdempotencyRecord
         return (
             table.client_id == scope.client_id,

@@ -14,7 +14,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -280,7 +280,6 @@ def storage_errors_as_http() -> Iterator[None]:
 
 def _discard(blobs: Sequence[StagedBlob]) -> None:
     for blob in blobs:
-        try:
+        # Best effort: gc removes whatever stays behind.
+        with suppress(Exception):
             blob.abort()
-        except Exception:  # noqa: S110 — best effort: gc removes whatever stays behind
-            pass

@@ -109,10 +109,10 @@ class TokenService:
         if has_assertion:
             return self._by_assertion(session, form, now)
         if has_secret:
-            client_id = form.get("client_id")
-            if not client_id:
+            posted_id = form.get("client_id")
+            if not posted_id:
                 raise OAuthError("invalid_request", "client_id is required with client_secret")
-            return self._by_secret(session, client_id, form["client_secret"], basic=False)
+            return self._by_secret(session, posted_id, form["client_secret"], basic=False)
         raise OAuthError.invalid_client("client authentication is required")
 
     def _by_secret(

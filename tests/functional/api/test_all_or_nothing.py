@@ -12,17 +12,25 @@ from tests.functional.server import ServerProcess
 from tests.functional.world import World
 
 
-def wait_until_storage_is(server: ServerProcess, expected: list[object], seconds: float = 5) -> None:
+def wait_until_storage_is(
+    server: ServerProcess, expected: list[object], seconds: float = 5
+) -> None:
     deadline = time.monotonic() + seconds
     while server.blob_files() != expected and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.blob_files() == expected
 
 
-def test_success_stores_exact_bytes_with_their_sha256(api: Api, world: World, server: ServerProcess) -> None:
+def test_success_stores_exact_bytes_with_their_sha256(
+    api: Api, world: World, server: ServerProcess
+) -> None:
     """§3.3/§3.4: stored bytes are exactly the decoded bytes; size and sha256 reported."""
     data = bytes(range(256)) * 40
-    response = api.case(submission(world, world.open_case, [file_entry("exact.pdf", data, contentType="application/pdf")]))
+    response = api.case(
+        submission(
+            world, world.open_case, [file_entry("exact.pdf", data, contentType="application/pdf")]
+        )
+    )
     assert response.status_code == 200, response.text
     entry = response.json()["payload"]["files"][0]
     assert entry["size"] == len(data)
@@ -38,7 +46,11 @@ def test_third_file_refused_for_its_type_leaves_no_row_and_no_blob(
     """§3.4: a request whose third file is refused (415) stores none of its files."""
     rows_before = api.files(case=world.open_case)
     blobs_before = server.blob_files()
-    files = [file_entry("a.jpg", b"a" * 5000), file_entry("b.jpg", b"b" * 5000), file_entry("c.exe", b"c")]
+    files = [
+        file_entry("a.jpg", b"a" * 5000),
+        file_entry("b.jpg", b"b" * 5000),
+        file_entry("c.exe", b"c"),
+    ]
     response = api.case(submission(world, world.open_case, files))
     assert_error(response, 415, "GenericError", "payload.files[2]", "c.exe")
     assert api.files(case=world.open_case) == rows_before
@@ -67,7 +79,14 @@ def test_client_disconnecting_mid_body_leaves_no_row_and_no_blob(
     blobs_before = server.blob_files()
     first = b64(b"x" * 3_000_000)
     body = json.dumps(
-        submission(world, world.open_case, [{"fileName": "a.jpg", "contentType": "image/jpeg", "content": first}, file_entry("b.jpg", b"b" * 100)])
+        submission(
+            world,
+            world.open_case,
+            [
+                {"fileName": "a.jpg", "contentType": "image/jpeg", "content": first},
+                file_entry("b.jpg", b"b" * 100),
+            ],
+        )
     ).encode()
     head = (
         "POST /ecx/host/api/integration/v1/file/submitForCase HTTP/1.1\r\n"

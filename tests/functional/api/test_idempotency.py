@@ -44,7 +44,10 @@ def test_quoted_key_is_the_same_key(api: Api, world: World) -> None:
 def test_same_key_with_another_body_is_422(api: Api, world: World) -> None:
     """§3.4: the same key with a different body → 422 IdempotencyKeyReused."""
     key = new_key()
-    api.case(submission(world, world.open_case, [file_entry(data=b"one")]), headers={"Idempotency-Key": key})
+    api.case(
+        submission(world, world.open_case, [file_entry(data=b"one")]),
+        headers={"Idempotency-Key": key},
+    )
     response = api.case(
         submission(world, world.open_case, [file_entry(data=b"two")]),
         headers={"Idempotency-Key": key},
@@ -58,7 +61,9 @@ def test_keys_are_scoped_per_endpoint(api: Api, world: World) -> None:
     first = api.case(
         submission(world, world.open_case, [file_entry()]), headers={"Idempotency-Key": key}
     )
-    other = api.dn(submission(world, world.open_dn, [file_entry()]), headers={"Idempotency-Key": key})
+    other = api.dn(
+        submission(world, world.open_dn, [file_entry()]), headers={"Idempotency-Key": key}
+    )
     assert first.status_code == other.status_code == 200
     assert "idempotent-replayed" not in other.headers
 
@@ -97,7 +102,9 @@ def test_invalid_keys_are_400(api: Api, world: World) -> None:
 def test_request_in_flight_is_409(api: Api, world: World) -> None:
     """§3.4: while the first request with a key is in flight, a second gets 409."""
     key = new_key()
-    body = json.dumps(submission(world, world.open_case, [file_entry("slow.jpg", b"slow")])).encode()
+    body = json.dumps(
+        submission(world, world.open_case, [file_entry("slow.jpg", b"slow")])
+    ).encode()
     release = threading.Event()
 
     def slow_body() -> object:

@@ -59,7 +59,9 @@ def test_secret_basic_issues_a_bearer_jwt_with_the_contract_claims(
     assert claims["jti"]
 
 
-def test_issued_token_verifies_against_the_published_jwks(server: ServerProcess, world: World) -> None:
+def test_issued_token_verifies_against_the_published_jwks(
+    server: ServerProcess, world: World
+) -> None:
     """§2: the JWKS publishes the key whose kid signs the tokens."""
     access = secret_token(server, "secret-client", world.secret)
     keys = httpx.get(f"{server.url}/.well-known/openid-configuration/jwks").json()
@@ -99,7 +101,11 @@ def test_wrong_secret_with_post_is_401_invalid_client(server: ServerProcess) -> 
     """§9: invalid_client is 401."""
     response = httpx.post(
         token_url(server),
-        data={"grant_type": "client_credentials", "client_id": "secret-client", "client_secret": "x"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "secret-client",
+            "client_secret": "x",
+        },
     )
     assert response.status_code == 401
     assert response.json() == INVALID_CLIENT

@@ -209,11 +209,8 @@ def test_streamed_strings_resolve_escapes_exactly(pieces: list[str], cuts: list[
 def test_accumulated_strings_resolve_escapes_exactly(pieces: list[str], cuts: list[int]) -> None:
     """Keys and ordinary values take the same bulk path and must agree with json.loads."""
     source = "".join(pieces)
-    raw = ('{"' + source[:50].rstrip("\\") + 'k": "' + source + '"}').encode()
-    try:
-        expected = json.loads(raw)
-    except json.JSONDecodeError:
-        return  # the cut key ended inside an escape
+    raw = ('{"' + "".join(pieces[:3]) + 'k": "' + source + '"}').encode()
+    expected = json.loads(raw)
     points = sorted({cut % (len(raw) + 1) for cut in cuts})
     chunks = [raw[a:b] for a, b in itertools.pairwise([0, *points, len(raw)])]
     assert tokenize(chunks) == expected

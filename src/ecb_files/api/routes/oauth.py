@@ -20,7 +20,7 @@ from ecb_files.services.tokens import AUTH_METHODS, TokenRequest
 
 router = APIRouter(tags=["authorization server"])
 
-TOKEN_PATH = "/connect/token"
+TOKEN_PATH = "/connect/token"  # noqa: S105 — a path, not a secret
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/openid-configuration/jwks"
 MAX_FORM_BYTES = 64 * 1024

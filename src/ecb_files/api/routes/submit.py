@@ -39,9 +39,7 @@ router = APIRouter(tags=["file submission"])
 _BODY_DOC = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}
-        },
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}},
     },
     "parameters": [
         {
@@ -69,7 +67,9 @@ DOCUMENTED_MODELS = (SubmitRequest,)
     openapi_extra=_BODY_DOC,
     response_model=None,
 )
-async def submit_for_case(request: Request, principal: WriterDep, services: ServicesDep) -> Response:
+async def submit_for_case(
+    request: Request, principal: WriterDep, services: ServicesDep
+) -> Response:
     return await _submit(request, principal, services, Endpoint.CASE)
 
 
@@ -161,9 +161,7 @@ async def _replay(reader: BodyReader, remembered: RememberedAnswer, key: str) ->
         raise IdempotencyKeyReused(
             f"Idempotency-Key '{key}' was already used with a different request body"
         )
-    return json_response(
-        remembered.status, remembered.body, {"Idempotent-Replayed": "true"}
-    )
+    return json_response(remembered.status, remembered.body, {"Idempotent-Replayed": "true"})
 
 
 async def _settle(
