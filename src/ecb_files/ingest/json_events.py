@@ -128,7 +128,7 @@ _CONTROL = re.compile(rb"[\x00-\x1f]")
 _CONTROL_BYTES = tuple(range(0x20))
 _BOM = b"\xef\xbb\xbf"
 
-_QUOTE, _BACKSLASH = 0x22, 0x5C
+_QUOTE = 0x22
 _NUMBER_START = frozenset(b"-0123456789")
 _NUMBER_BYTES = frozenset(b"-+.eE0123456789")
 _LITERALS: dict[int, tuple[bytes, bool | None]] = {
@@ -201,7 +201,6 @@ class JsonTokenizer:
         self._keys: list[set[str | bytes]] = []
         # The string being read.
         self._string_is_key = False
-        self._string_at = 0
         self._parts: list[str] = []
         self._chars = 0
         self._high_surrogate = -1
@@ -284,7 +283,7 @@ class JsonTokenizer:
                 pos += 1
             elif state in (_KEY_OR_CLOSE, _KEY):
                 if byte == _QUOTE:
-                    self._begin_key(pos)
+                    self._begin_key()
                     pos += 1
                 elif byte == 0x7D and state == _KEY_OR_CLOSE:
                     self._close(is_object=True)
@@ -346,7 +345,7 @@ class JsonTokenizer:
                 "too_many_values",
             )
         if byte == _QUOTE:
-            self._begin_string(pos, is_key=False)
+            self._begin_string(is_key=False)
             self._state = _STREAM if self._handler.begin_string() else _STRING
             return pos + 1
         if byte == 0x7B or byte == 0x5B:
@@ -441,19 +440,18 @@ class JsonTokenizer:
 
     # -- strings --------------------------------------------------------------------------
 
-    def _begin_key(self, pos: int) -> None:
+    def _begin_key(self) -> None:
         if len(self._keys[-1]) >= MAX_OBJECT_MEMBERS:
             raise self._at_path(
                 tuple(self._path[:-1]),
                 f"an object with more than maxObjectMembers {MAX_OBJECT_MEMBERS} members",
                 "too_many_members",
             )
-        self._begin_string(pos, is_key=True)
+        self._begin_string(is_key=True)
         self._state = _STRING
 
-    def _begin_string(self, pos: int, *, is_key: bool) -> None:
+    def _begin_string(self, *, is_key: bool) -> None:
         self._string_is_key = is_key
-        self._string_at = self._base + pos
         self._parts = []
         self._chars = 0
         self._high_surrogate = -1

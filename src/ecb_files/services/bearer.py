@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ecb_files.auth.assertions import peek_assertion_issuer
 from ecb_files.auth.bearer import REQUIRED_SCOPE, parse_bearer
 from ecb_files.auth.tokens import AccessClaims, AccessTokenVerifier, InvalidAccessToken
 from ecb_files.config import Settings
 from ecb_files.errors import Forbidden, Unauthorized
 from ecb_files.services.keys import KeyRing, KeySnapshot
+from ecb_files.services.trusted_issuers import TrustedIssuers
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,10 @@ class Principal:
 
 
 class BearerGate:
-    def __init__(self, keys: KeyRing, settings: Settings) -> None:
+    def __init__(self, keys: KeyRing, settings: Settings, trusted: TrustedIssuers) -> None:
         self._keys = keys
         self._settings = settings
+        self._trusted = trusted
         self._cached: tuple[KeySnapshot, AccessTokenVerifier] | None = None
 
     def authenticate(self, authorization: str | None, now: float | None = None) -> Principal:
@@ -49,6 +52,9 @@ class BearerGate:
         return Principal(client_id=claims.client_id, scopes=claims.scopes)
 
     def _verify(self, token: str, now: float) -> AccessClaims:
+        issuer = peek_assertion_issuer(token)  # unverified: only picks the verifier
+        if issuer is not None and issuer != self._settings.issuer and issuer in self._trusted:
+            return self._trusted.verify(issuer, token, now)
         snapshot = self._keys.snapshot()
         try:
             return self._verifier_for(snapshot).verify(token, now)

@@ -17,6 +17,7 @@ from ecb_files.services.idempotency import IdempotencyStore
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.tokens import TokenService
+from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, StorageUnavailable, open_store
 
 
@@ -49,7 +50,7 @@ class Services:
             factory=factory,
             store=store,
             keys=keys,
-            bearer=BearerGate(keys, settings),
+            bearer=BearerGate(keys, settings, _trusted_issuers(settings)),
             tokens=TokenService(factory, keys, settings),
             idempotency=idempotency,
             submit=SubmitService(factory, store, settings.limits, idempotency),
@@ -69,3 +70,11 @@ class Services:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _trusted_issuers(settings: Settings) -> TrustedIssuers:
+    return TrustedIssuers(
+        settings.trusted_issuers,
+        audience=settings.token_audience,
+        skew=settings.clock_skew_seconds,
+    )

@@ -415,6 +415,15 @@ def test_raw_control_characters_in_strings_are_refused(control: bytes, stream: b
     assert message == "malformed JSON at byte 9: unescaped control character in a string"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_raw_control_character_after_an_escape_is_refused_where_it_is(stream: bool) -> None:
+    """The C scanner refuses the run; the escape-by-escape path names the byte."""
+    raw = b'{"a": "\\/\\u002B' + b"x" * 600 + b'\ty"}'
+    assert refusal(raw, stream=stream) == (
+        "malformed JSON at byte 619: unescaped control character in a string"
+    )
+
+
 def test_raw_control_character_in_a_long_streamed_run_is_refused() -> None:
     raw = b'{"a": "' + b"A" * 5000 + b"\n" + b"A" * 10 + b'"}'
     assert refusal(raw, stream=True) == (

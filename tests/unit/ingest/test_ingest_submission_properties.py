@@ -227,14 +227,39 @@ def test_mutated_bodies_raise_only_service_errors(
     feed_all(chunked(mutate(_VALID, edits), cuts))
 
 
+# Escapes, raw non-ASCII, a surrogate pair and line breaks in the content, by the Writer.
+_ESCAPED_VALID = (
+    Writer(random.Random(3))
+    .value(
+        submission(
+            [
+                {
+                    "fileName": "skærm 📷.jpg",
+                    "contentType": "image/jpeg",
+                    "content": b"\xfb\xff\xfe" * 12,
+                    "description": 'ø\n"',
+                },
+                {"fileName": "b.txt", "contentType": "t", "content": b"\xfb" * 5},
+            ],
+            timestamp="2024-05-01",
+        )
+    )
+    .encode()
+)
+
+
 @FUZZ
-@given(edits=_EDITS, cuts=st.lists(st.integers(min_value=0), max_size=5))
+@given(
+    base=st.sampled_from([_VALID, _ESCAPED_VALID]),
+    edits=_EDITS,
+    cuts=st.lists(st.integers(min_value=0), max_size=5),
+)
 def test_any_body_gives_the_same_outcome_however_it_is_cut(
-    edits: list[tuple[int, str, int]], cuts: list[int]
+    base: bytes, edits: list[tuple[int, str, int]], cuts: list[int]
 ) -> None:
     """§9: faults are reported in the order met in the stream, so the first fault (or the
     result) cannot depend on where the network cut the body."""
-    raw = mutate(_VALID, edits)
+    raw = mutate(base, edits)
     limits = Limits(max_file_bytes=40, max_files_per_request=5)
     whole = outcome([raw], limits)
     assert outcome(chunked(raw, cuts), limits) == whole
