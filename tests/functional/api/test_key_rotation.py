@@ -42,9 +42,7 @@ def test_rotation_publishes_the_new_key_and_keeps_the_old_one(
     while new_kid not in published_kids(own_server) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert published_kids(own_server) == old_kids | {new_kid}
-    response = Api(own_server, old_token).case(
-        submission(world, world.open_case, [file_entry()])
-    )
+    response = Api(own_server, old_token).case(submission(world, world.open_case, [file_entry()]))
     assert response.status_code == 200, response.text
 
 

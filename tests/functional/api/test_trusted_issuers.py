@@ -30,7 +30,7 @@ class JwksServer:
         document = json.dumps({"keys": [self.key.as_dict(private=False)]}).encode()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 — the stdlib's name
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(document)))
