@@ -25,6 +25,10 @@ class Limits:
     max_description_chars: int = 4000
     max_string_chars: int = 64 * 1024
     max_json_depth: int = 32
+    # Duplicate detection keeps an object's keys, and each JSON value costs a Python
+    # step: both are bounded so a body of a million tiny values cannot burn minutes.
+    max_object_members: int = 1000
+    max_json_values: int = 100_000
     max_idempotency_key_chars: int = 255
 
     def as_public_dict(self) -> dict[str, int]:
@@ -37,6 +41,8 @@ class Limits:
             "maxDescriptionChars": self.max_description_chars,
             "maxStringChars": self.max_string_chars,
             "maxJsonDepth": self.max_json_depth,
+            "maxObjectMembers": self.max_object_members,
+            "maxJsonValues": self.max_json_values,
             "maxIdempotencyKeyChars": self.max_idempotency_key_chars,
         }
 

@@ -9,8 +9,6 @@ Feed a submit request body in chunks to :class:`SubmissionParser`; it tokenizes 
 from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import (
-    MAX_JSON_VALUES,
-    MAX_OBJECT_MEMBERS,
     JsonEventHandler,
     JsonNumber,
     JsonPath,
@@ -22,8 +20,6 @@ from ecb_files.ingest.sink import BlobSink
 from ecb_files.ingest.submission import ParsedFile, ParsedSubmission, SubmissionParser
 
 __all__ = [
-    "MAX_JSON_VALUES",
-    "MAX_OBJECT_MEMBERS",
     "Base64Error",
     "Base64StreamDecoder",
     "BlobSink",

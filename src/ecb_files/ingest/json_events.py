@@ -23,8 +23,8 @@ Refused, as :class:`~ecb_files.errors.InvalidRequest`:
 - nesting deeper than ``limits.max_json_depth`` (the root object is depth 1);
 - a key or a non-streamed string longer than ``limits.max_string_chars`` code points,
   and a number longer than that many characters;
-- a duplicate key in one object, more than :data:`MAX_OBJECT_MEMBERS` members in one
-  object (the keys are kept to find duplicates), and more than :data:`MAX_JSON_VALUES`
+- a duplicate key in one object, more than ``limits.max_object_members`` members in one
+  object (the keys are kept to find duplicates), and more than ``limits.max_json_values``
   values in the document (each costs a step in Python, so their number is bounded);
 - a ``\\u`` escape of a surrogate that is not part of a high-low pair.
 
@@ -41,18 +41,10 @@ import json.decoder
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Protocol
 
 from ecb_files.config import Limits
 from ecb_files.errors import InvalidRequest
-
-MAX_OBJECT_MEMBERS: Final = 1000
-"""Members allowed in one JSON object (the limit ``maxObjectMembers``)."""
-
-MAX_JSON_VALUES: Final = 100_000
-"""Values (scalars, strings, objects, arrays) allowed in one document (``maxJsonValues``).
-
-A full submission of 100 files has about a thousand."""
 
 JsonPath = tuple[str | int, ...]
 
@@ -190,6 +182,8 @@ class JsonTokenizer:
         self._handler = handler
         self._max_depth = limits.max_json_depth
         self._max_chars = limits.max_string_chars
+        self._max_members = limits.max_object_members
+        self._max_values = limits.max_json_values
         self._describe = describe_path
         self._state = _ROOT
         self._pending = b""  # the unconsumed tail of the last chunk: a few bytes at most
@@ -338,10 +332,10 @@ class JsonTokenizer:
             assert isinstance(index, int)
             self._path[-1] = index + 1
         self._values += 1
-        if self._values > MAX_JSON_VALUES:
+        if self._values > self._max_values:
             raise self._at_path(
                 tuple(self._path),
-                f"the document has more than maxJsonValues {MAX_JSON_VALUES} values",
+                f"the document has more than maxJsonValues {self._max_values} values",
                 "too_many_values",
             )
         if byte == _QUOTE:
@@ -441,10 +435,10 @@ class JsonTokenizer:
     # -- strings --------------------------------------------------------------------------
 
     def _begin_key(self) -> None:
-        if len(self._keys[-1]) >= MAX_OBJECT_MEMBERS:
+        if len(self._keys[-1]) >= self._max_members:
             raise self._at_path(
                 tuple(self._path[:-1]),
-                f"an object with more than maxObjectMembers {MAX_OBJECT_MEMBERS} members",
+                f"an object with more than maxObjectMembers {self._max_members} members",
                 "too_many_members",
             )
         self._begin_string(is_key=True)

@@ -14,8 +14,6 @@ from ingest_support import one_byte_at_a_time, split_in_two
 from ecb_files.config import Limits
 from ecb_files.errors import InvalidRequest
 from ecb_files.ingest import (
-    MAX_JSON_VALUES,
-    MAX_OBJECT_MEMBERS,
     JsonNumber,
     JsonScalar,
     JsonTokenizer,
@@ -317,23 +315,21 @@ def test_streamed_strings_are_not_capped() -> None:
 
 def test_members_per_object_are_bounded() -> None:
     """Duplicate detection keeps every key, so an object's size is bounded too."""
-    members = ",".join(f'"k{i}": 0' for i in range(MAX_OBJECT_MEMBERS))
-    assert len(tokenize(("{" + members + "}").encode())) == MAX_OBJECT_MEMBERS
+    members = ",".join(f'"k{i}": 0' for i in range(Limits().max_object_members))
+    assert len(tokenize(("{" + members + "}").encode())) == Limits().max_object_members
     message = refusal(("{" + members + ', "one more": 0}').encode())
-    assert (
-        message
-        == f"(root object): an object with more than maxObjectMembers {MAX_OBJECT_MEMBERS} members"
-    )
+    limit = Limits().max_object_members
+    assert message == f"(root object): an object with more than maxObjectMembers {limit} members"
 
 
 def test_values_per_document_are_bounded() -> None:
     """Each value costs a step in Python: a body of a billion tiny values is refused early."""
-    values = ",".join(["0"] * (MAX_JSON_VALUES - 1))
-    assert len(tokenize(('{"a": [' + values + "]}").encode())["a"]) == MAX_JSON_VALUES - 1
+    values = ",".join(["0"] * (Limits().max_json_values - 1))
+    assert len(tokenize(('{"a": [' + values + "]}").encode())["a"]) == Limits().max_json_values - 1
     message = refusal(('{"a": [' + values + ", 1]}").encode())
     assert message == (
-        f"a[{MAX_JSON_VALUES - 1}]: the document has more than maxJsonValues "
-        f"{MAX_JSON_VALUES} values"
+        f"a[{Limits().max_json_values - 1}]: the document has more than maxJsonValues "
+        f"{Limits().max_json_values} values"
     )
 
 
@@ -420,7 +416,7 @@ def test_raw_control_character_after_an_escape_is_refused_where_it_is(stream: bo
     """The C scanner refuses the run; the escape-by-escape path names the byte."""
     raw = b'{"a": "\\/\\u002B' + b"x" * 600 + b'\ty"}'
     assert refusal(raw, stream=stream) == (
-        "malformed JSON at byte 619: unescaped control character in a string"
+        "malformed JSON at byte 615: unescaped control character in a string"
     )
 
 
