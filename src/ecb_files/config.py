@@ -52,6 +52,7 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""
     storage_url: str = ""
+    s3_endpoint_url: str | None = None
     public_url: str = "http://127.0.0.1:8080"
     token_audience: str = "ecb-files"  # noqa: S105 — an audience name, not a secret
     token_lifetime_seconds: int = 3600
@@ -92,6 +93,7 @@ class Settings:
             data_dir=Path(env.get("ECB_FILES_DATA_DIR") or "data"),
             database_url=env.get("ECB_FILES_DATABASE_URL", ""),
             storage_url=env.get("ECB_FILES_STORAGE_URL", ""),
+            s3_endpoint_url=env.get("ECB_FILES_S3_ENDPOINT_URL") or None,
             public_url=env.get("ECB_FILES_PUBLIC_URL") or cls.public_url,
             token_audience=env.get("ECB_FILES_TOKEN_AUDIENCE") or cls.token_audience,
             token_lifetime_seconds=_int(

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.functional.server import ServerProcess
+from tests.functional.stack import STACK
 from tests.functional.world import World
 
 SMALL_LIMITS = {
@@ -20,6 +21,13 @@ SMALL_LIMITS = {
     "ECB_FILES_MAX_REQUEST_BYTES": "20000",
     "ECB_FILES_BODY_IDLE_TIMEOUT": "2",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stack() -> Iterator[None]:
+    """Drop the databases and buckets this run made, and stop its S3 server."""
+    yield
+    STACK.close()
 
 
 @pytest.fixture(scope="session")

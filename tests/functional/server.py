@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.functional.stack import STACK, Deployment
+
 CLI = [sys.executable, "-m", "ecb_files.cli.main"]
 
 
@@ -22,14 +24,23 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        deployment: Deployment | None = None,
+    ) -> None:
+        """A server of ``deployment`` (the stores it shares), or of a new one of its own."""
         self.data_dir = data_dir
+        self.deployment = deployment or STACK.deployment(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "ECB_FILES_DATA_DIR": str(data_dir),
             "ECB_FILES_PUBLIC_URL": self.url,
+            **self.deployment.env,
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -79,7 +90,6 @@ class ServerProcess:
             self.process.wait()
         self.process = None
 
-    def blob_files(self) -> list[Path]:
-        """Every file in the storage area (published blobs and staging)."""
-        root = self.data_dir / "blobs"
-        return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    def blob_files(self) -> list[str]:
+        """Everything in the storage area: blobs, temp files, incomplete uploads."""
+        return self.deployment.stored_blobs()

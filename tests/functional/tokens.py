@@ -6,10 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
@@ -71,18 +69,9 @@ def assertion_form(assertion: str, **extra: str) -> dict[str, str]:
     }
 
 
-def server_signing_key(data_dir: Path) -> tuple[str, str]:
-    """The server's current signing key, read from its SQLite database (to forge test tokens)."""
-    with sqlite3.connect(data_dir / "ecb-files.sqlite3") as db:
-        row = db.execute(
-            "SELECT kid, private_pem FROM signing_keys ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-    return str(row[0]), str(row[1])
-
-
 def access_token(server: ServerProcess, **overrides: Any) -> str:
     """An access token signed by the server's own key, with claims overridden for a test."""
-    kid, pem = server_signing_key(server.data_dir)
+    kid, pem = server.deployment.signing_key()
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": server.url,

@@ -54,7 +54,9 @@ class Runtime:
 
     def store(self) -> BlobStore:
         try:
-            return open_store(self.settings.storage_url)
+            return open_store(
+                self.settings.storage_url, s3_endpoint_url=self.settings.s3_endpoint_url
+            )
         except ValueError as error:
             raise BadInput(str(error)) from None
 

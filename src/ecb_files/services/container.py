@@ -41,7 +41,7 @@ class Services:
             upgrade(engine)
         factory = make_session_factory(engine)
         ensure_signing_key(factory)
-        store = open_store(settings.storage_url)
+        store = open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
         keys = KeyRing(factory, keep_seconds=settings.token_lifetime_seconds)
         idempotency = IdempotencyStore(factory, ttl_seconds=settings.idempotency_ttl_seconds)
         return cls(

@@ -12,7 +12,7 @@ from ecb_files.storage.local import LocalBlobStore
 _SETTING = "ECB_FILES_STORAGE_URL"
 
 
-def open_store(url: str) -> BlobStore:
+def open_store(url: str, *, s3_endpoint_url: str | None = None) -> BlobStore:
     """The store for ``url``.
 
     ``file:///absolute/path`` is a ``LocalBlobStore`` there (the directory is created if
@@ -25,6 +25,7 @@ def open_store(url: str) -> BlobStore:
     if scheme == "file":
         return LocalBlobStore(_local_path(url))
     if scheme == "s3":
+        del s3_endpoint_url  # used by the S3 backend
         raise ConfigError(
             f"S3 storage is not available in this build ({_SETTING} names an s3:// URL); "
             f"use a file:///absolute/path URL"

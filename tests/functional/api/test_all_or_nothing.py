@@ -12,9 +12,7 @@ from tests.functional.server import ServerProcess
 from tests.functional.world import World
 
 
-def wait_until_storage_is(
-    server: ServerProcess, expected: list[object], seconds: float = 5
-) -> None:
+def wait_until_storage_is(server: ServerProcess, expected: list[str], seconds: float = 5) -> None:
     deadline = time.monotonic() + seconds
     while server.blob_files() != expected and time.monotonic() < deadline:
         time.sleep(0.1)

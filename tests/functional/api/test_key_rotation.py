@@ -52,7 +52,11 @@ def test_tokens_signed_by_a_key_rotated_in_by_another_process_verify(
     """§2/§6: a token signed with a key this process has not loaded yet is accepted."""
     own_server.cli("keys", "rotate")
     # A second process of the same deployment signs with the new key at once.
-    other = ServerProcess(own_server.data_dir, {"ECB_FILES_PUBLIC_URL": own_server.url})
+    other = ServerProcess(
+        own_server.data_dir,
+        {"ECB_FILES_PUBLIC_URL": own_server.url},
+        deployment=own_server.deployment,
+    )
     other.start()
     try:
         fresh = secret_token(other, "secret-client", world.secret)

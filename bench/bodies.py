@@ -1,0 +1,164 @@
+"""Request bodies on disk, and the raw limit of the same work without HTTP.
+
+A body is the submission JSON of the contract with random file content, written once
+in bounded slices (never held whole) with every ``content`` string's byte range and
+the SHA-256 of its decoded bytes recorded, so that the raw limit can decode exactly the
+bytes the server decodes and every answer can be checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pybase64
+
+from servers import CASE_ID, EMAIL, SECURITY_TOKEN
+
+MIB = 1024 * 1024
+# A multiple of 3, so the base64 of consecutive slices concatenates without padding.
+_RAW_SLICE = 3 * MIB
+READ_CHUNK = MIB
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str
+    size: int
+    sha256: str
+    content_start: int  # offset of the first base64 character in the body file
+    content_end: int  # offset just past the last one
+
+
+@dataclass(frozen=True)
+class Body:
+    path: Path
+    files: tuple[FileSpec, ...]
+
+    @property
+    def decoded_bytes(self) -> int:
+        return sum(spec.size for spec in self.files)
+
+    @property
+    def length(self) -> int:
+        return self.path.stat().st_size
+
+
+def _envelope_prefix() -> bytes:
+    return (
+        '{"securityToken": "%s", "timestamp": "2026-11-28", "payload": {"id": "%s", '
+        '"insuranceCompanyAlias": "company", "userEmail": "%s", "files": ['
+        % (SECURITY_TOKEN, CASE_ID, EMAIL)
+    ).encode()
+
+
+def _file_prefix(index: int, name: str) -> bytes:
+    separator = ", " if index else ""
+    fields = {"fileName": name, "contentType": "image/jpeg", "description": f"bench {index}"}
+    return (separator + json.dumps(fields)[:-1] + ', "content": "').encode()
+
+
+def write_body(path: Path, sizes: list[int]) -> Body:
+    """Writes a submission of ``len(sizes)`` random files; returns where each content is."""
+    specs: list[FileSpec] = []
+    with path.open("wb") as out:
+        out.write(_envelope_prefix())
+        for index, size in enumerate(sizes):
+            name = f"photo-{index}.jpg"
+            out.write(_file_prefix(index, name))
+            start = out.tell()
+            digest = hashlib.sha256()
+            left = size
+            while left:
+                raw = os.urandom(min(_RAW_SLICE, left))
+                left -= len(raw)
+                digest.update(raw)
+                out.write(pybase64.b64encode(raw))
+            specs.append(FileSpec(name, size, digest.hexdigest(), start, out.tell()))
+            out.write(b'"}')
+        out.write(b"]}}")
+    return Body(path, tuple(specs))
+
+
+def small_body(size: int) -> tuple[bytes, str]:
+    """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
+    raw = os.urandom(size)
+    document: dict[str, Any] = {
+        "securityToken": SECURITY_TOKEN,
+        "timestamp": "2026-11-28",
+        "payload": {
+            "id": CASE_ID,
+            "insuranceCompanyAlias": "company",
+            "userEmail": EMAIL,
+            "files": [
+                {
+                    "fileName": "small.jpg",
+                    "contentType": "image/jpeg",
+                    "content": base64.b64encode(raw).decode(),
+                }
+            ],
+        },
+    }
+    return json.dumps(document).encode(), hashlib.sha256(raw).hexdigest()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+@dataclass(frozen=True)
+class RawRun:
+    seconds: float
+    decoded_bytes: int
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.decoded_bytes / self.seconds / 1e6
+
+
+def raw_limit(body: Body, out_dir: Path) -> RawRun:
+    """The same work as the server in one thread, no HTTP: read, decode, hash, write, fsync.
+
+    Reads the body file in 1 MiB chunks, decodes each file's base64 with a carry of
+    under four characters between chunks (pybase64), hashes the decoded bytes (SHA-256),
+    writes them to a file in ``out_dir`` and fsyncs it, then checks the digest.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with body.path.open("rb", buffering=0) as source:
+        for index, spec in enumerate(body.files):
+            source.seek(spec.content_start)
+            left = spec.content_end - spec.content_start
+            digest = hashlib.sha256()
+            carry = b""
+            target = out_dir / f"raw-{index}.bin"
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                while left:
+                    chunk = source.read(min(READ_CHUNK, left))
+                    left -= len(chunk)
+                    data = carry + chunk
+                    whole = len(data) - len(data) % 4
+                    carry = data[whole:]
+                    decoded = pybase64.b64decode(data[:whole], validate=True)
+                    digest.update(decoded)
+                    _write_all(fd, decoded)
+                if carry:
+                    raise ValueError(f"{spec.name}: base64 length is not a multiple of 4")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if digest.hexdigest() != spec.sha256:
+                raise ValueError(f"{spec.name}: raw limit decoded other bytes than were written")
+    seconds = time.perf_counter() - started
+    for leftover in out_dir.glob("raw-*.bin"):
+        leftover.unlink()
+    return RawRun(seconds, body.decoded_bytes)

@@ -1,0 +1,162 @@
+"""Resident memory of a server's whole process tree, sampled from /proc.
+
+The supervisor of ``--workers N`` and its worker processes are summed: the figure is
+what the deployment costs, not one process. Two readings are kept: samples every
+``interval`` seconds (the peak of the sum), and each process's kernel high-water mark
+(``VmHWM``, reset through ``clear_refs`` before a measurement), whose sum bounds the
+true peak from above even if a spike fell between two samples.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MIB = 1024 * 1024
+_TREE_REFRESH_SECONDS = 0.2
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (children of every thread, recursively)."""
+    tree: list[int] = []
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            pending.extend(int(child) for child in children)
+    return tree
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def tree_rss(root: int) -> int:
+    return sum(rss_bytes(pid) for pid in process_tree(root))
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def reset_high_water_marks(root: int) -> bool:
+    """Resets VmHWM of every process of the tree; False where the kernel does not allow it."""
+    done = True
+    for pid in process_tree(root):
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            done = False
+    return done
+
+
+def high_water_marks(root: int) -> int:
+    """Sum over the tree of each process's VmHWM, in bytes."""
+    return sum(_status_kib(pid, "VmHWM") for pid in process_tree(root)) * 1024
+
+
+def idle_rss(root: int, seconds: float = 0.5, interval: float = 0.01) -> int:
+    """The median of the tree's RSS over ``seconds`` of quiet."""
+    samples = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        samples.append(tree_rss(root))
+        time.sleep(interval)
+    return int(statistics.median(samples))
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    idle: int
+    peak: int  # highest sampled sum
+    hwm_sum: int  # sum of per-process high-water marks (upper bound of the true peak)
+    samples: int
+    max_gap: float  # longest time between two samples, seconds
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.idle
+
+    @property
+    def hwm_growth(self) -> int:
+        return self.hwm_sum - self.idle
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "idle_mib": self.idle / MIB,
+            "peak_mib": self.peak / MIB,
+            "growth_mib": self.growth / MIB,
+            "hwm_sum_mib": self.hwm_sum / MIB,
+            "hwm_growth_mib": self.hwm_growth / MIB,
+            "samples": self.samples,
+            "max_sample_gap_ms": self.max_gap * 1000,
+        }
+
+
+class PeakSampler:
+    """Samples the tree's summed RSS in a thread while the ``with`` block runs."""
+
+    def __init__(self, root: int, idle: int, interval: float = 0.01) -> None:
+        self._root = root
+        self._idle = idle
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._peak = 0
+        self._samples = 0
+        self._max_gap = 0.0
+        self.reading: MemoryReading | None = None
+
+    def __enter__(self) -> PeakSampler:
+        reset_high_water_marks(self._root)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.reading = MemoryReading(
+            idle=self._idle,
+            peak=self._peak,
+            hwm_sum=high_water_marks(self._root),
+            samples=self._samples,
+            max_gap=self._max_gap,
+        )
+
+    def _run(self) -> None:
+        tree = process_tree(self._root)
+        refreshed = last = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - refreshed > _TREE_REFRESH_SECONDS:
+                tree, refreshed = process_tree(self._root), now
+            self._peak = max(self._peak, sum(rss_bytes(pid) for pid in tree))
+            self._samples += 1
+            self._max_gap = max(self._max_gap, now - last)
+            last = now
+            if self._stop.wait(self._interval):
+                return

@@ -1,0 +1,270 @@
+"""The API's rules, checked before a byte is sent, worded as the server words them.
+
+The rules and messages mirror the server's ``domain/rules.py`` (field rules), its
+ingest parser (sizes, counts, missing values) and ``services/submit.py``
+(``_check_file_types``): a partner sees the same ``errorDescription`` whether the
+client or the server refused. ``tests/test_checks_mirror.py`` holds the two side by side.
+
+The order is the server's (CONTRACT §3.2, §9): the request's Content-Length first, then
+the fields in the order this client writes them into the body (``securityToken``,
+``timestamp``, ``payload.id``, ``insuranceCompanyAlias``, ``userEmail``, then each file's
+``fileName``, ``contentType``, ``description``, ``content``), then the file types (415).
+No I/O here: sizes come in as numbers (None when a stream's size is unknown).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+from ecb_files_client import _filetypes as filetypes
+from ecb_files_client._exceptions import LocalValidationError
+
+_GUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE
+)
+_TIMESTAMP = re.compile(
+    r"""
+    (?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})
+    (?:
+        [Tt ](?P<hour>\d{2}):(?P<minute>\d{2})
+        (?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?
+        (?P<offset>[Zz]|[+-](?P<off_hour>\d{2})(?::?(?P<off_minute>\d{2}))?)?
+    )?
+    """,
+    re.ASCII | re.VERBOSE,
+)
+MAX_EMAIL_CHARS = 320
+CONTENT_TYPES_PATH = "/ecx/host/api/integration/v1/file/contentTypes"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The server's bounds that the client can check ahead (``GET …/file/limits``).
+
+    The defaults are the contract's; a client asks the server for the ones in force.
+    """
+
+    max_file_bytes: int = 104_857_600
+    max_request_bytes: int = 1_073_741_824
+    max_files_per_request: int = 100
+    max_file_name_chars: int = 500
+    max_description_chars: int = 4000
+
+    @classmethod
+    def from_document(cls, document: object) -> Limits:
+        """From the JSON the server serves; a missing or odd member keeps its default."""
+        if not isinstance(document, dict):
+            return cls()
+        names = {
+            "max_file_bytes": "maxFileBytes",
+            "max_request_bytes": "maxRequestBytes",
+            "max_files_per_request": "maxFilesPerRequest",
+            "max_file_name_chars": "maxFileNameChars",
+            "max_description_chars": "maxDescriptionChars",
+        }
+        values = {
+            attribute: value
+            for attribute, member in names.items()
+            if isinstance(value := document.get(member), int) and value > 0
+        }
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the checks need to know of one file."""
+
+    file_name: str
+    content_type: str
+    size: int | None
+    description: str | None = None
+
+
+def _invalid(field: str, detail: str) -> LocalValidationError:
+    return LocalValidationError(f"{field}: {detail}")
+
+
+def is_guid(value: str) -> bool:
+    return _GUID.fullmatch(value) is not None
+
+
+def check_guid(value: str, *, field: str) -> None:
+    if not is_guid(value):
+        raise _invalid(
+            field,
+            "must be a GUID (32 hex digits as 8-4-4-4-12, e.g. "
+            "'00000000-0000-0000-0000-000000000000')",
+        )
+
+
+def is_timestamp(value: str) -> bool:
+    """``yyyy-MM-dd`` or an ISO 8601 date-time, as the server accepts it."""
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        return False
+    parts = match.groupdict()
+    try:
+        date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        if parts["hour"] is not None:
+            time(int(parts["hour"]), int(parts["minute"]), int(parts["second"] or 0))
+    except ValueError:
+        return False
+    if parts["off_hour"] is not None:
+        return int(parts["off_hour"]) <= 23 and int(parts["off_minute"] or 0) <= 59
+    return True
+
+
+def check_timestamp(value: str, *, field: str) -> None:
+    if not is_timestamp(value):
+        raise _invalid(
+            field,
+            "must be a date (yyyy-MM-dd) or an ISO 8601 date-time "
+            "(e.g. '2024-05-01T12:30:00Z' or '2024-05-01T12:30:00+02:00')",
+        )
+
+
+def _is_blank_or_control(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` is not an address the server takes, or None."""
+    if not value:
+        return "must not be empty"
+    if len(value) > MAX_EMAIL_CHARS:
+        return f"is longer than {MAX_EMAIL_CHARS} characters"
+    if any(_is_blank_or_control(char) for char in value):
+        return "must not contain whitespace or control characters"
+    if value.count("@") != 1:
+        return "must contain exactly one '@'"
+    local, _, domain = value.partition("@")
+    if not local:
+        return "has nothing before the '@'"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(labels):
+        return "needs a domain with a dot after the '@' (e.g. 'name@example.com')"
+    return None
+
+
+def file_name_problem(value: str, *, max_chars: int) -> str | None:
+    """Why ``value`` cannot be a stored file name, or None (§3.1, §9)."""
+    if not value:
+        return "must not be empty"
+    if len(value) > max_chars:
+        return f"is longer than maxFileNameChars {max_chars} characters"
+    for forbidden in ("/", "\\"):
+        if forbidden in value:
+            return f"must not contain {forbidden!r}"
+    for char in value:
+        if unicodedata.category(char) == "Cc":
+            return f"must not contain control characters (found U+{ord(char):04X})"
+    if value in (".", ".."):
+        return "must not be '.' or '..'"
+    return None
+
+
+def file_label(index: int, file_name: str) -> str:
+    """How the server names a file in the errors of its JSON reader."""
+    return f"payload.files[{index}] ({file_name!r})"
+
+
+def too_large(index: int, file_name: str, max_file_bytes: int) -> LocalValidationError:
+    return LocalValidationError(
+        f"{file_label(index, file_name)}: the file is larger than maxFileBytes "
+        f"{max_file_bytes} bytes",
+        error_type="GenericError",
+        status=413,
+    )
+
+
+def empty_file(index: int, file_name: str) -> LocalValidationError:
+    return _invalid(
+        f"{file_label(index, file_name)}.content", "decodes to 0 bytes; at least 1 byte is required"
+    )
+
+
+def check_request_length(length: int | None, limits: Limits) -> None:
+    """Step 1 of §3.2: the body's announced length against ``maxRequestBytes``."""
+    if length is not None and length > limits.max_request_bytes:
+        raise LocalValidationError(
+            f"Content-Length {length} is larger than maxRequestBytes "
+            f"({limits.max_request_bytes} bytes)",
+            error_type="GenericError",
+            status=413,
+        )
+
+
+def check_fields(
+    *,
+    security_token: str,
+    timestamp: str | None,
+    target_id: str,
+    alias: str,
+    user_email: str,
+    files: Sequence[FileFacts],
+    limits: Limits,
+) -> None:
+    """Every §3.1 rule, in the order the server meets them in this client's body."""
+    check_guid(security_token, field="securityToken")
+    if timestamp is not None:
+        check_timestamp(timestamp, field="timestamp")
+    check_guid(target_id, field="payload.id")
+    if not alias:
+        raise _invalid("payload.insuranceCompanyAlias", "must not be empty")
+    problem = email_problem(user_email)
+    if problem is not None:
+        raise _invalid("payload.userEmail", f"is not a valid e-mail address: {problem}")
+    for index, facts in enumerate(files):
+        if index == limits.max_files_per_request:
+            raise _invalid(
+                "payload.files", f"more than maxFilesPerRequest {limits.max_files_per_request} files"
+            )
+        _check_file_fields(index, facts, limits)
+    if not files:
+        raise _invalid("payload.files", "at least one file is required")
+
+
+def _check_file_fields(index: int, facts: FileFacts, limits: Limits) -> None:
+    problem = file_name_problem(facts.file_name, max_chars=limits.max_file_name_chars)
+    if problem is not None:
+        raise _invalid(f"payload.files[{index}].fileName", problem)
+    label = file_label(index, facts.file_name)
+    if not facts.content_type:
+        raise _invalid(f"{label}.contentType", "must not be empty")
+    if facts.description is not None and len(facts.description) > limits.max_description_chars:
+        raise _invalid(
+            f"{label}.description",
+            f"is longer than maxDescriptionChars {limits.max_description_chars} characters",
+        )
+    if facts.size is not None:
+        if facts.size > limits.max_file_bytes:
+            raise too_large(index, facts.file_name, limits.max_file_bytes)
+        if facts.size == 0:
+            raise empty_file(index, facts.file_name)
+
+
+def check_file_types(files: Sequence[FileFacts]) -> None:
+    """Step 3.5 of §3.2: every extension allowed, every content type accepted (415)."""
+    for index, facts in enumerate(files):
+        where = f"payload.files[{index}] ('{facts.file_name}')"
+        extension = filetypes.extension_of(facts.file_name)
+        if extension is None or not filetypes.is_allowed_extension(extension):
+            shown = f"'.{extension}'" if extension else "no extension"
+            raise LocalValidationError(
+                f"{where}: file extension {shown} is not allowed; "
+                f"see GET {CONTENT_TYPES_PATH}",
+                error_type="GenericError",
+                status=415,
+            )
+        if not filetypes.is_accepted(extension, facts.content_type):
+            accepted = ", ".join(filetypes.accepted_content_types(extension) or ())
+            raise LocalValidationError(
+                f"{where}.contentType: '{facts.content_type}' is not accepted for "
+                f"'.{extension}' files (accepted: {accepted})",
+                error_type="GenericError",
+                status=415,
+            )

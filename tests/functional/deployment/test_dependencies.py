@@ -1,0 +1,199 @@
+"""Readiness, a database that goes away, a full disk, graceful shutdown (CONTRACT §3.4, §8)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.db_support import fresh_postgres_database
+from tests.functional.conftest import Api, assert_error, b64, file_entry, secret_token, submission
+from tests.functional.proxy import TcpProxy
+from tests.functional.server import ServerProcess
+from tests.functional.stack import DEFAULT_POSTGRES, POSTGRES_ENV, Deployment
+from tests.functional.world import World
+
+SUBMIT = "/ecx/host/api/integration/v1/file/submitForCase"
+
+
+def raw_head(server: ServerProcess, token: str, length: int) -> bytes:
+    return (
+        f"POST {SUBMIT} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def read_response(sock: socket.socket) -> httpx.Response:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return httpx.Response(int(lines[0].split()[1]), headers=headers, content=body)
+
+
+@pytest.fixture
+def database_behind_proxy(tmp_path: Path, world: World) -> Iterator[tuple[ServerProcess, TcpProxy]]:
+    """A server whose PostgreSQL connection runs through a proxy the test can cut."""
+    server_url = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
+    target = make_url(server_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    proxy.start()
+    with fresh_postgres_database(server_url) as url:
+        proxied = make_url(url).set(host="127.0.0.1", port=proxy.port)
+        env = {"ECB_FILES_DATABASE_URL": proxied.render_as_string(hide_password=False)}
+        server = ServerProcess(tmp_path / "data", env, deployment=Deployment(tmp_path / "data"))
+        server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
+        server.start()
+        try:
+            yield server, proxy
+        finally:
+            server.stop()
+            proxy.cut()
+
+
+def test_database_down_gives_503_with_retry_after_and_stores_nothing(
+    database_behind_proxy: tuple[ServerProcess, TcpProxy], world: World
+) -> None:
+    """§3.2/§8: a database that is down → 503 GenericError, Retry-After; /readyz 503."""
+    server, proxy = database_behind_proxy
+    token = secret_token(server, "secret-client", world.secret)
+    api = Api(server, token)
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+    proxy.cut()
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 503
+    assert "retry-after" in ready.headers
+    response = api.case(submission(world, world.open_case, [file_entry(data=b"x" * 50_000)]))
+    assert_error(response, 503, "GenericError", "database")
+    assert int(response.headers["retry-after"]) > 0
+    assert server.blob_files() == []
+    proxy.start()
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{server.url}/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "not ready again after the database came back"
+        time.sleep(0.2)
+    assert api.case(submission(world, world.open_case, [file_entry()])).status_code == 200
+
+
+def test_database_lost_mid_request_leaves_nothing_half_stored(
+    database_behind_proxy: tuple[ServerProcess, TcpProxy], world: World
+) -> None:
+    """§3.4: the database goes away while the body streams → 503, no blob, no row."""
+    server, proxy = database_behind_proxy
+    token = secret_token(server, "secret-client", world.secret)
+    body = json.dumps(
+        submission(world, world.open_case, [file_entry("mid.jpg", b"m" * 2_000_000)])
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(raw_head(server, token, len(body)) + body[: len(body) // 2])
+        time.sleep(0.3)
+        proxy.cut()
+        sock.sendall(body[len(body) // 2 :])
+        response = read_response(sock)
+    assert_error(response, 503, "GenericError")
+    assert "retry-after" in response.headers
+    assert server.blob_files() == []
+    proxy.start()
+    files = Api(server, token).files(case=world.open_case)
+    assert [f for f in files if f["fileName"] == "mid.jpg"] == []
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs: a file system that really runs out of space."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_gives_507_stores_nothing_and_recovers(
+    tmp_path: Path, small_disk: Path, world: World
+) -> None:
+    """§3.4: storage full → 507 GenericError, nothing remains; accepted again once freed."""
+    blobs = small_disk / "blobs"
+    server = ServerProcess(
+        tmp_path / "data",
+        {"ECB_FILES_STORAGE_URL": blobs.as_uri()},
+        deployment=Deployment(tmp_path / "data"),
+    )
+    server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
+    server.start()
+    try:
+        api = Api(server, secret_token(server, "secret-client", world.secret))
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * 1_500_000)
+        big = file_entry("big.pdf", os.urandom(1_000_000), contentType="application/pdf")
+        response = api.case(submission(world, world.open_case, [big]))
+        assert_error(response, 507, "GenericError", "storage is full")
+        leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
+        assert leftovers == []
+        assert api.files(case=world.open_case) == []
+        filler.unlink()
+        assert api.case(submission(world, world.open_case, [big])).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, world: World) -> None:
+    """§8 operations: graceful shutdown finishes in-flight requests, then exits."""
+    server = ServerProcess(tmp_path / "data")
+    server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
+    server.start()
+    token = secret_token(server, "secret-client", world.secret)
+    content = b64(b"g" * 300_000)
+    body = json.dumps(
+        submission(
+            world,
+            world.open_case,
+            [{"fileName": "graceful.jpg", "contentType": "image/jpeg", "content": content}],
+        )
+    ).encode()
+    assert server.process is not None
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(raw_head(server, token, len(body)) + body[:1000])
+            time.sleep(0.3)
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            sock.sendall(body[1000:])
+            response = read_response(sock)
+        assert response.status_code == 200, response.text
+        # uvicorn re-raises the signal once it has shut down cleanly.
+        assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+        with contextlib.suppress(httpx.TransportError):
+            httpx.get(f"{server.url}/healthz", timeout=1)
+            pytest.fail("the server still answers after a graceful shutdown")
+    finally:
+        server.stop()

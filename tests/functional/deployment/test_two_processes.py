@@ -1,0 +1,134 @@
+"""Two server processes of one deployment share every state (CONTRACT §6, §2, §3.4)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.functional.conftest import Api, assert_error, file_entry, secret_token, submission
+from tests.functional.server import ServerProcess
+from tests.functional.tokens import assertion_form, vendor_style_assertion
+from tests.functional.world import World
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, world: World
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes on two ports, one database and one storage, one public URL."""
+    tmp: Path = tmp_path_factory.mktemp("pair")
+    first = ServerProcess(tmp / "a")
+    first.cli("load", str(world.write_fixture(tmp / "fixture.json")))
+    # Behind one load balancer, both answer as the same issuer.
+    second = ServerProcess(
+        tmp / "b",
+        {"ECB_FILES_PUBLIC_URL": first.url, "ECB_FILES_DATA_DIR": str(tmp / "a")},
+        deployment=first.deployment,
+    )
+    first.start()
+    second.start()
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+def test_assertion_used_at_one_process_is_refused_at_the_other(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§2: jti replay refusal holds across all server processes."""
+    first, second = pair
+    assertion = vendor_style_assertion(
+        first, "jwt-client", world.cert_key.private_pem, world.cert_key.x5t
+    )
+    accepted = httpx.post(f"{first.url}/connect/token", data=assertion_form(assertion))
+    replayed = httpx.post(f"{second.url}/connect/token", data=assertion_form(assertion))
+    assert accepted.status_code == 200, accepted.text
+    assert replayed.status_code == 401
+    assert replayed.json()["error"] == "invalid_client"
+
+
+def test_token_from_one_process_is_accepted_by_the_other(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§6: one signing key for the deployment, kept in the database."""
+    first, second = pair
+    token = secret_token(first, "secret-client", world.secret)
+    response = Api(second, token).case(submission(world, world.open_case, [file_entry()]))
+    assert response.status_code == 200, response.text
+
+
+def test_idempotent_retry_sent_to_the_other_process_replays_the_first_answer(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§3.4/§6: idempotency records live in the database."""
+    first, second = pair
+    token = secret_token(first, "secret-client", world.secret)
+    body = submission(world, world.open_case, [file_entry("retry.jpg", b"retried")])
+    key = {"Idempotency-Key": f"pair-{uuid.uuid4()}"}
+    original = Api(first, token).case(body, headers=key)
+    retried = Api(second, token).case(body, headers=key)
+    assert original.status_code == 200, original.text
+    assert retried.headers.get("idempotent-replayed") == "true"
+    assert retried.content == original.content
+
+
+def test_concurrent_submissions_to_both_all_land_exactly_once(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§3.4/§6: 40 submissions (some retried on the other process) store 20 files once each."""
+    first, second = pair
+    token = secret_token(first, "secret-client", world.secret)
+    marker = uuid.uuid4().hex[:8]
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def send(i: int, server: ServerProcess) -> None:
+        name = f"c-{marker}-{i}.jpg"
+        body = submission(world, world.open_case, [file_entry(name, name.encode())])
+        response = Api(server, token).case(body, headers={"Idempotency-Key": f"{marker}-{i}"})
+        with lock:
+            results.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=send, args=(i % 20, server))
+        for i in range(40)
+        for server in ([first] if i < 20 else [second])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # A retry racing its original gets 409 (in flight) or the replay (200): never a copy.
+    assert set(results) <= {200, 409}
+    stored = [f["fileName"] for f in Api(first, token).files(case=world.open_case)]
+    mine = sorted(n for n in stored if n.startswith(f"c-{marker}-"))
+    assert mine == sorted(f"c-{marker}-{i}.jpg" for i in range(20))
+
+
+def test_case_closed_through_the_cli_is_closed_for_both_at_once(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§5/§6: no process caches case state."""
+    first, second = pair
+    # The other partner's open case: both processes take files, then refuse them at once.
+    other_token = secret_token(first, "other-client", world.secret)
+    other_body = submission(
+        world,
+        world.unassigned_case,
+        [file_entry()],
+        securityToken=world.other_security_token,
+        userEmail="other@example.com",
+    )
+    for server in (first, second):
+        assert Api(server, other_token).case(other_body).status_code == 200
+    first.cli("case", "close", world.unassigned_case)
+    try:
+        for server in (first, second):
+            assert_error(Api(server, other_token).case(other_body), 400, "ClaimIsClosed")
+    finally:
+        first.cli("case", "reopen", world.unassigned_case)
