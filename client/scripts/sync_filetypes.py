@@ -114,8 +114,11 @@ def load_server_table(path: Path = SERVER_MODULE) -> ModuleType:
 
 def render(server: ModuleType) -> str:
     """The client module's source for the server's table, in the server's order."""
-    lines = ["# Extension → accepted content types (canonical first), grouped as in §4.",
-             "CONTENT_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(", "    {"]
+    lines = [
+        "# Extension → accepted content types (canonical first), grouped as in §4.",
+        "CONTENT_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(",
+        "    {",
+    ]
     group = None
     for file_type in server.file_types():
         if file_type.group != group:

@@ -221,7 +221,8 @@ def check_fields(
     for index, facts in enumerate(files):
         if index == limits.max_files_per_request:
             raise _invalid(
-                "payload.files", f"more than maxFilesPerRequest {limits.max_files_per_request} files"
+                "payload.files",
+                f"more than maxFilesPerRequest {limits.max_files_per_request} files",
             )
         _check_file_fields(index, facts, limits)
     if not files:
@@ -255,8 +256,7 @@ def check_file_types(files: Sequence[FileFacts]) -> None:
         if extension is None or not filetypes.is_allowed_extension(extension):
             shown = f"'.{extension}'" if extension else "no extension"
             raise LocalValidationError(
-                f"{where}: file extension {shown} is not allowed; "
-                f"see GET {CONTENT_TYPES_PATH}",
+                f"{where}: file extension {shown} is not allowed; see GET {CONTENT_TYPES_PATH}",
                 error_type="GenericError",
                 status=415,
             )
