@@ -59,6 +59,8 @@ class Settings:
     clock_skew_seconds: int = 60
     body_idle_timeout_seconds: float = 30.0
     idempotency_ttl_seconds: int = 24 * 3600
+    # How long a dead process's in-flight key stays taken (§3.4 asks for < 60 s).
+    idempotency_lease_seconds: int = 45
     trusted_issuers: tuple[tuple[str, str], ...] = ()
     limits: Limits = field(default_factory=Limits)
 
@@ -101,6 +103,9 @@ class Settings:
             ),
             body_idle_timeout_seconds=float(
                 _int(env, "ECB_FILES_BODY_IDLE_TIMEOUT", int(cls.body_idle_timeout_seconds))
+            ),
+            idempotency_lease_seconds=_int(
+                env, "ECB_FILES_IDEMPOTENCY_LEASE", cls.idempotency_lease_seconds
             ),
             trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
             limits=limits,

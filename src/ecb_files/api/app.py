@@ -22,7 +22,7 @@ from ecb_files.api.routes import meta, oauth, submit
 from ecb_files.config import Settings
 from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
 from ecb_files.services.container import Services
-from ecb_files.services.idempotency import HEARTBEAT_SECONDS, utcnow
+from ecb_files.services.idempotency import utcnow
 
 log = logging.getLogger("ecb_files.api")
 
@@ -97,7 +97,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
 async def _renew_leases(services: Services) -> None:
     """Keep this process's in-flight idempotency keys alive (§3.4)."""
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(services.idempotency.heartbeat_seconds)
         try:
             await anyio.to_thread.run_sync(services.idempotency.renew_leases, utcnow())
         except Exception:

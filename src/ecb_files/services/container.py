@@ -43,7 +43,11 @@ class Services:
         ensure_signing_key(factory)
         store = open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
         keys = KeyRing(factory, keep_seconds=settings.token_lifetime_seconds)
-        idempotency = IdempotencyStore(factory, ttl_seconds=settings.idempotency_ttl_seconds)
+        idempotency = IdempotencyStore(
+            factory,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lease_seconds=settings.idempotency_lease_seconds,
+        )
         return cls(
             settings=settings,
             engine=engine,

@@ -2,8 +2,8 @@
 
 A record is ``in_flight`` from the moment a request's headers arrive until its answer is
 known, then ``done`` with the answer for 24 h. An in-flight record holds a lease that
-its process renews every ``HEARTBEAT_SECONDS``; a process that dies stops renewing, so
-its keys are free again within ``LEASE_SECONDS`` (< 60 s).
+its process renews every third of the lease (``ECB_FILES_IDEMPOTENCY_LEASE``, default
+45 s); a process that dies stops renewing, so its keys are free again within the lease.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from ecb_files.db import models
 from ecb_files.db.session import transaction
 from ecb_files.errors import InvalidRequest, RequestInProgress
 
-LEASE_SECONDS = 45
-HEARTBEAT_SECONDS = 15
 _CLAIM_ATTEMPTS = 3
 
 
@@ -56,9 +54,13 @@ class RememberedAnswer:
 
 
 class IdempotencyStore:
-    def __init__(self, factory: sessionmaker[Session], *, ttl_seconds: int) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], *, ttl_seconds: int, lease_seconds: int
+    ) -> None:
         self._factory = factory
         self._ttl = timedelta(seconds=ttl_seconds)
+        self._lease = timedelta(seconds=lease_seconds)
+        self.heartbeat_seconds = lease_seconds / 3
         self.owner = uuid.uuid4().hex
 
     def claim(self, scope: IdempotencyScope, now: datetime) -> RememberedAnswer | None:
@@ -102,7 +104,7 @@ class IdempotencyStore:
             session.add(record)
         record.state = "in_flight"
         record.owner = self.owner
-        record.lease_until = now + timedelta(seconds=LEASE_SECONDS)
+        record.lease_until = now + self._lease
         record.created_at = now
         record.expires_at = now + self._ttl
         record.request_sha256 = None
@@ -153,7 +155,7 @@ class IdempotencyStore:
                     models.IdempotencyRecord.owner == self.owner,
                     models.IdempotencyRecord.state == "in_flight",
                 )
-                .values(lease_until=now + timedelta(seconds=LEASE_SECONDS))
+                .values(lease_until=now + self._lease)
             )
             return int(getattr(result, "rowcount", 0) or 0)
 

@@ -39,6 +39,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, BinaryIO
@@ -162,7 +163,6 @@ class S3StagedBlob:
                 # An upload needs one part at least, even an empty one.
                 if self._buffer or not self._parts:
                     self._upload_buffered_part()
-            self._buffer = bytearray()
             self._state = _State.SEALED
 
     def publish(self) -> None:
@@ -209,13 +209,16 @@ class S3StagedBlob:
         if self._state is not state:
             raise RuntimeError(f"cannot {action} blob {self._blob_id}: it is {self._state.value}")
 
-    def _discarded_on_failure(self) -> _DiscardOnFailure:
-        return _DiscardOnFailure(self)
-
-    def discard_after_failure(self) -> None:
-        self._state = _State.ABORTED
-        self._buffer = bytearray()
-        self._release()
+    @contextmanager
+    def _discarded_on_failure(self) -> Iterator[None]:
+        """A failed step leaves nothing behind (best effort), then the error goes on."""
+        try:
+            yield
+        except StorageError:
+            self._state = _State.ABORTED
+            self._buffer = bytearray()
+            self._release()
+            raise
 
     def _release(self) -> None:
         """Abort the upload and delete the object if it may exist; keep what failed, so a
@@ -235,20 +238,6 @@ class S3StagedBlob:
                 log.warning("could not delete blob %s: %s", self._blob_id, error)
                 return
             self._object_may_exist = False
-
-
-class _DiscardOnFailure:
-    """Context manager: a ``StorageError`` inside discards the staged blob, then goes on."""
-
-    def __init__(self, staged: S3StagedBlob) -> None:
-        self._staged = staged
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is not None and issubclass(exc_type, StorageError):
-            self._staged.discard_after_failure()
 
 
 class _ObjectReader(io.RawIOBase):
@@ -420,9 +409,7 @@ class S3BlobStore:
         )
         return str(response["UploadId"])
 
-    def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytearray
-    ) -> dict[str, Any]:
+    def upload_part(self, key: str, upload_id: str, number: int, data: bytearray) -> dict[str, Any]:
         response = self._call(
             "write a blob",
             self._client.upload_part,
@@ -490,20 +477,23 @@ class S3BlobStore:
         return match.group(2)
 
     def _last_part_time(self, key: str, upload_id: str) -> datetime | None:
+        """When the upload's newest part was written; ``None`` with no part, or if the
+        upload is gone meanwhile (completed or aborted: aborting it is then a no-op)."""
+        pages = self._client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=key, UploadId=upload_id
+        )
         newest: datetime | None = None
         try:
-            for page in self._pages(
-                "list upload parts", "list_parts", Key=key, UploadId=upload_id
-            ):
+            for page in pages:
                 for part in page.get("Parts", ()):
                     modified: datetime = part["LastModified"]
                     newest = modified if newest is None else max(newest, modified)
-        except StorageUnavailable as error:
-            if isinstance(error.__cause__, ClientError) and (
-                _error_code(error.__cause__) in _GONE_UPLOAD_CODES
-            ):
-                return None  # completed or aborted meanwhile; aborting it is a no-op
-            raise
+        except ClientError as exc:
+            if _error_code(exc) in _GONE_UPLOAD_CODES:
+                return None
+            raise _storage_error(exc, "list upload parts") from exc
+        except BotoCoreError as exc:
+            raise _storage_error(exc, "list upload parts") from exc
         return newest
 
     def _call(self, action: str, operation: Callable[..., Any], **kwargs: Any) -> Any:

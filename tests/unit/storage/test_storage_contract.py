@@ -25,6 +25,7 @@ from ecb_files.storage import (
     is_valid_blob_id,
     new_blob_id,
 )
+from tests.unit.storage.conftest import S3Sandbox
 
 MIB = 1024 * 1024
 
@@ -55,10 +56,28 @@ class LocalBackend:
             os.utime(path, (then, then))
 
 
-@pytest.fixture(params=["local"])
+class S3Backend:
+    """Staged blobs are the bucket's incomplete multipart uploads (on a real S3 API over
+    HTTP; see conftest.py)."""
+
+    def __init__(self, sandbox: S3Sandbox) -> None:
+        self.store: BlobStore = sandbox.store("ecb/blobs")
+        self._sandbox = sandbox
+
+    def staged_count(self) -> int:
+        return len(self._sandbox.uploads())
+
+    def backdate_staging(self, seconds: float) -> None:
+        self._sandbox.backdate_staging(seconds)
+
+
+@pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "local":
         yield LocalBackend(tmp_path / "blobs")
+    elif request.param == "s3":
+        # Asked for only here, so the local runs never start the S3 server.
+        yield S3Backend(request.getfixturevalue("s3"))
     else:  # pragma: no cover - a new backend param without a branch here
         raise AssertionError(f"no backend {request.param!r}")
 
