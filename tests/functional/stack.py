@@ -153,6 +153,8 @@ class Stack:
             deployment.bucket = f"ecb-{uuid.uuid4().hex[:16]}"
             s3.client().create_bucket(Bucket=deployment.bucket)
             deployment.env.update(S3_CREDENTIALS)
+            # The tests' own process reads and checks the bucket too.
+            os.environ.update(S3_CREDENTIALS)
             deployment.env["ECB_FILES_STORAGE_URL"] = f"s3://{deployment.bucket}/files"
             deployment.env["ECB_FILES_S3_ENDPOINT_URL"] = s3.url
         return deployment

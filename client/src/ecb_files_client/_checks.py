@@ -268,3 +268,13 @@ def check_file_types(files: Sequence[FileFacts]) -> None:
                 error_type="GenericError",
                 status=415,
             )
+
+
+def check_idempotency_key(value: str, *, max_chars: int = 255) -> None:
+    """An ``Idempotency-Key`` the server takes: 1 to 255 visible ASCII characters."""
+    if not value:
+        raise LocalValidationError("Idempotency-Key: must not be empty")
+    if len(value) > max_chars:
+        raise LocalValidationError(f"Idempotency-Key: longer than {max_chars} characters")
+    if not all("\x21" <= ch <= "\x7e" for ch in value):
+        raise LocalValidationError("Idempotency-Key: only visible ASCII characters are allowed")

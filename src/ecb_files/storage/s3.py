@@ -324,11 +324,9 @@ class S3BlobStore:
             # bucket.host names; AWS itself prefers virtual-hosted style.
             s3={"addressing_style": "path" if endpoint_url else "auto"},
         )
+        self.region: str = session.region_name or _DEFAULT_REGION
         self._client = session.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=session.region_name or _DEFAULT_REGION,
-            config=config,
+            "s3", endpoint_url=endpoint_url, region_name=self.region, config=config
         )
 
     def __repr__(self) -> str:

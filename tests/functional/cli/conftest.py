@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from tests.db_support import World, add_file
+from tests.functional.stack import STACK
 
 from ecb_files.config import Settings
 from ecb_files.db import models
 from ecb_files.db.session import make_engine, make_session_factory, transaction
-from ecb_files.storage import LocalBlobStore
+from ecb_files.storage import open_store
 
 ROOT = Path(__file__).parents[3]
 DEMO_FIXTURE = ROOT / "examples" / "demo-fixtures.json"
@@ -59,7 +60,7 @@ class Cli:
         self, *, case_id: str | None = None, dn_id: str | None = None, **extra: Any
     ) -> models.StoredFile:
         """A stored file of the demo employee, as a submission would leave it."""
-        settings = Settings(data_dir=self.data_dir)
+        settings = Settings.from_env(self.env)
         engine = make_engine(settings.database_url)
         try:
             factory = make_session_factory(engine)
@@ -69,7 +70,7 @@ class Cli:
             world = World(0, 0, employee.id, client.id, partner_id=DEMO_PARTNER)
             return add_file(
                 factory,
-                LocalBlobStore(self.data_dir / "blobs"),
+                open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
                 world,
                 case_id=uuid.UUID(case_id) if case_id else None,
                 dn_id=uuid.UUID(dn_id) if dn_id else None,
@@ -94,6 +95,8 @@ def cli(tmp_path: Path) -> Cli:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECB_FILES_")}
     data_dir = tmp_path / "data"
     env["ECB_FILES_DATA_DIR"] = str(data_dir)
+    # The stores of this test run's stack: SQLite + disk, or PostgreSQL + S3.
+    env.update(STACK.deployment(data_dir).env)
     return Cli(data_dir, env)
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from tests.functional.cli.conftest import OPEN_CASE, Cli, assert_clean_failure
+from tests.functional.stack import STACK
 
 from ecb_files.storage import LocalBlobStore
+
+# Ageing a blob means setting a file's mtime; the S3 backend's ages are covered by its
+# own tests (tests/unit/storage) with an injected clock.
+local_disk_only = pytest.mark.skipif(
+    STACK.name != "embedded", reason="ages blobs through local file mtimes"
+)
 
 
 def _orphan(cli: Cli, *, age_seconds: float) -> str:
@@ -25,6 +33,7 @@ def _exists(cli: Cli, blob_id: str) -> bool:
     return LocalBlobStore(cli.data_dir / "blobs").blob_path(blob_id).exists()
 
 
+@local_disk_only
 def test_gc_removes_old_orphans_and_keeps_files(demo_cli: Cli) -> None:
     kept = demo_cli.add_file(case_id=OPEN_CASE).blob_id
     old = _orphan(demo_cli, age_seconds=7200)
@@ -38,6 +47,7 @@ def test_gc_removes_old_orphans_and_keeps_files(demo_cli: Cli) -> None:
     )
 
 
+@local_disk_only
 def test_min_age_zero_removes_every_orphan(demo_cli: Cli) -> None:
     young = _orphan(demo_cli, age_seconds=5)
     demo_cli.ok("gc", "--min-age", "0")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from tests.s3_support import S3Sandbox
 
 from ecb_files.storage import (
     BlobInfo,
@@ -25,7 +26,6 @@ from ecb_files.storage import (
     is_valid_blob_id,
     new_blob_id,
 )
-from tests.unit.storage.conftest import S3Sandbox
 
 MIB = 1024 * 1024
 

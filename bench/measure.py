@@ -1,0 +1,362 @@
+"""The measurements: large uploads with memory, small-request load, head-of-line, limits.
+
+Each function drives one server that is already running and returns plain dicts that
+go into the results JSON unchanged. Load runs in a separate ``loadgen.py`` process;
+large bodies go out through ``sendfile`` from this process while a thread samples the
+server's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from bodies import Body, raw_limit
+from memory import MIB, PeakSampler, idle_rss
+from servers import HOST, LIMITS_PATH, SUBMIT_PATH, free_port
+from upload import UploadResult, upload
+
+BENCH_DIR = Path(__file__).resolve().parent
+LOADGEN = BENCH_DIR / "loadgen.py"
+
+
+class MeasurementError(RuntimeError):
+    """A measurement could not be taken (a tool failed, a process did not start)."""
+
+
+def settle_disk() -> None:
+    """Flushes every dirty page first, so one run's writeback does not slow the next."""
+    os.sync()
+
+
+# -- large uploads -----------------------------------------------------------------
+
+
+def large_run(port: int, token: str, server_pid: int, body: Body) -> dict[str, Any]:
+    """One large request, timed to its last answer byte, with the server's peak memory."""
+    settle_disk()
+    idle = idle_rss(server_pid)
+    with PeakSampler(server_pid, idle) as sampler:
+        result = upload(HOST, port, SUBMIT_PATH, token, body)
+    assert sampler.reading is not None
+    return {
+        "mb_per_s": result.mb_per_s,
+        "seconds": result.seconds,
+        "status": result.status,
+        "problem": result.problem,
+        "decoded_bytes": result.decoded_bytes,
+        "body_bytes": result.body_bytes,
+        "memory": sampler.reading.as_dict(),
+    }
+
+
+def raw_run(body: Body, out_dir: Path) -> dict[str, Any]:
+    settle_disk()
+    run = raw_limit(body, out_dir)
+    return {"mb_per_s": run.mb_per_s, "seconds": run.seconds, "decoded_bytes": run.decoded_bytes}
+
+
+def summarise_large(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median throughput over the repetitions; the worst (largest) memory growth."""
+    summary: dict[str, Any] = {
+        "runs": runs,
+        "median_mb_per_s": statistics.median(run["mb_per_s"] for run in runs),
+    }
+    if runs and "memory" in runs[0]:
+        summary["max_growth_mib"] = max(run["memory"]["growth_mib"] for run in runs)
+        summary["max_hwm_growth_mib"] = max(run["memory"]["hwm_growth_mib"] for run in runs)
+        summary["problems"] = [run["problem"] for run in runs if run["problem"]]
+    return summary
+
+
+# -- closed-loop load ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    port: int
+    path: str
+    concurrency: int
+    warmup: float
+    seconds: float
+    method: str = "GET"
+    headers: tuple[str, ...] = ()
+    body_file: Path | None = None
+
+
+class LoadProcess:
+    """``loadgen.py`` as a child process; ``stop()`` ends it early (SIGINT)."""
+
+    def __init__(self, spec: LoadSpec, out: Path) -> None:
+        self.out = out
+        command = [
+            sys.executable,
+            str(LOADGEN),
+            "--host",
+            HOST,
+            "--port",
+            str(spec.port),
+            "--method",
+            spec.method,
+            "--path",
+            spec.path,
+            "--concurrency",
+            str(spec.concurrency),
+            "--warmup",
+            str(spec.warmup),
+            "--duration",
+            str(spec.seconds),
+            "--out",
+            str(out),
+        ]
+        for header in spec.headers:
+            command += ["--header", header]
+        if spec.body_file is not None:
+            command += ["--body-file", str(spec.body_file)]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+    def wait_ready(self) -> None:
+        stdout: IO[str] | None = self._process.stdout
+        line = stdout.readline() if stdout is not None else ""
+        if line.strip() != "ready":
+            raise MeasurementError(f"load generator did not start: {line!r}")
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)
+
+    def result(self, timeout: float) -> dict[str, Any]:
+        try:
+            self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            self._process.kill()
+            self._process.communicate()
+            raise MeasurementError("load generator did not finish") from error
+        if self._process.returncode != 0:
+            raise MeasurementError(f"load generator exited {self._process.returncode}")
+        document: dict[str, Any] = json.loads(self.out.read_text())
+        return document
+
+
+def load_stats(raw: dict[str, Any], begin: float, end: float) -> dict[str, Any]:
+    """Rate and latency of the requests that started in [begin, end)."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    for started, latency, status in zip(
+        raw["starts"], raw["latencies"], raw["statuses"], strict=True
+    ):
+        if begin <= started < end:
+            latencies.append(latency)
+            if status != 200:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+    seconds = max(end - begin, 1e-9)
+    latencies.sort()
+    stats: dict[str, Any] = {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "rate": len(latencies) / seconds,
+        "errors": errors,
+        "connection_errors": raw["connection_error_count"],
+        "stuck_connections": raw["stuck_connections"],
+    }
+    if latencies:
+        stats["p50_ms"] = 1000 * _percentile(latencies, 0.50)
+        stats["p99_ms"] = 1000 * _percentile(latencies, 0.99)
+        stats["max_ms"] = 1000 * latencies[-1]
+    return stats
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, int(fraction * len(ordered) + 0.999999))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def closed_loop(spec: LoadSpec, work_dir: Path, name: str) -> dict[str, Any]:
+    """Runs a load to completion; stats over its measuring window, plus client CPU."""
+    settle_disk()
+    process = LoadProcess(spec, work_dir / f"load-{name}.json")
+    process.wait_ready()
+    raw = process.result(timeout=spec.warmup + spec.seconds + 90)
+    stats = load_stats(raw, raw["window_begin"], raw["window_end"])
+    stats["client_cpu_pct"] = 100 * raw["cpu_seconds"] / stats["seconds"]
+    stats["concurrency"] = spec.concurrency
+    stats["event_loop"] = raw.get("event_loop")
+    return stats
+
+
+def submit_spec(
+    port: int, token: str, body_file: Path, concurrency: int, warmup: float, seconds: float
+) -> LoadSpec:
+    return LoadSpec(
+        port=port,
+        path=SUBMIT_PATH,
+        concurrency=concurrency,
+        warmup=warmup,
+        seconds=seconds,
+        method="POST",
+        headers=(f"Authorization: Bearer {token}", "Content-Type: application/json"),
+        body_file=body_file,
+    )
+
+
+def trivial_spec(port: int, token: str, warmup: float, seconds: float) -> LoadSpec:
+    return LoadSpec(
+        port=port,
+        path=LIMITS_PATH,
+        concurrency=16,
+        warmup=warmup,
+        seconds=seconds,
+        headers=(f"Authorization: Bearer {token}",),
+    )
+
+
+# -- head-of-line --------------------------------------------------------------------
+
+
+def head_of_line(
+    spec: LoadSpec, port: int, token: str, large: Body, idle_seconds: float, uploads: int,
+    work_dir: Path,
+) -> dict[str, Any]:
+    """The small load's latency while idle, then while large uploads stream, one run.
+
+    One load process keeps ``spec.concurrency`` small submissions in flight throughout;
+    after its warm-up and ``idle_seconds`` of idle measurement, ``uploads`` large
+    requests are sent one after another. Small requests are counted as "idle" if they
+    started and ended before the first upload, "loaded" if they started while an upload
+    was in flight.
+    """
+    settle_disk()
+    process = LoadProcess(spec, work_dir / "load-hol.json")
+    try:
+        process.wait_ready()
+        time.sleep(spec.warmup + idle_seconds)
+        results: list[UploadResult] = [
+            upload(HOST, port, SUBMIT_PATH, token, large) for _ in range(uploads)
+        ]
+    finally:
+        process.stop()
+    raw = process.result(timeout=120)
+    first = results[0].started
+    idle_raw = dict(raw)
+    keep = [
+        i for i, (s, lat) in enumerate(zip(raw["starts"], raw["latencies"], strict=True))
+        if s + lat < first
+    ]
+    for key in ("starts", "latencies", "statuses"):
+        idle_raw[key] = [raw[key][i] for i in keep]
+    idle = load_stats(idle_raw, raw["window_begin"], first)
+    loaded_parts = [load_stats(raw, r.started, r.finished) for r in results]
+    loaded = _merge_windows(raw, results)
+    return {
+        "concurrency": spec.concurrency,
+        "idle": idle,
+        "loaded": loaded,
+        "per_upload": loaded_parts,
+        "uploads": [
+            {"mb_per_s": r.mb_per_s, "seconds": r.seconds, "status": r.status,
+             "problem": r.problem}
+            for r in results
+        ],
+        "p99_ratio": loaded.get("p99_ms", float("nan")) / idle.get("p99_ms", float("nan")),
+    }
+
+
+def _merge_windows(raw: dict[str, Any], windows: list[UploadResult]) -> dict[str, Any]:
+    merged = {key: raw[key] for key in ("connection_error_count", "stuck_connections")}
+    picked = [
+        i for i, s in enumerate(raw["starts"])
+        if any(w.started <= s < w.finished for w in windows)
+    ]
+    for key in ("starts", "latencies", "statuses"):
+        merged[key] = [raw[key][i] for i in picked]
+    stats = load_stats(merged, float("-inf"), float("inf"))
+    seconds = sum(w.finished - w.started for w in windows)
+    stats["seconds"] = seconds
+    stats["rate"] = stats["requests"] / seconds
+    return stats
+
+
+# -- the load generator's own ceiling, and wrk as a cross-check ----------------------
+
+
+def generator_ceiling(
+    concurrencies: tuple[int, ...], warmup: float, seconds: float, work_dir: Path
+) -> dict[str, Any]:
+    """The load generator against a canned-answer server: the most it can drive here."""
+    port = free_port()
+    stub = subprocess.Popen(
+        [sys.executable, str(BENCH_DIR / "stub_server.py"), "--port", str(port)]
+    )
+    try:
+        _wait_listening(port)
+        runs = {}
+        for concurrency in concurrencies:
+            spec = LoadSpec(port=port, path="/", concurrency=concurrency, warmup=warmup,
+                            seconds=seconds)
+            runs[f"c{concurrency}"] = closed_loop(spec, work_dir, f"stub-c{concurrency}")
+        return runs
+    finally:
+        stub.terminate()
+        stub.wait(timeout=10)
+
+
+def _wait_listening(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise MeasurementError(f"nothing listens on port {port}")
+
+
+def wrk_rate(port: int, path: str, token: str, seconds: float) -> dict[str, Any] | None:
+    """``wrk`` (C, one thread, 16 connections) on the same URL, when it is installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    duration = max(1, round(seconds))
+    completed = subprocess.run(
+        [wrk, "-t1", "-c16", f"-d{duration}s", "-H", f"Authorization: Bearer {token}",
+         f"http://{HOST}:{port}{path}"],
+        capture_output=True, text=True, timeout=duration + 60,
+    )
+    found = re.search(r"Requests/sec:\s+([\d.]+)", completed.stdout)
+    if completed.returncode != 0 or found is None:
+        raise MeasurementError(f"wrk failed: {completed.stdout}{completed.stderr}")
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", completed.stdout)
+    return {
+        "rate": float(found.group(1)),
+        "seconds": duration,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "tool": "wrk -t1 -c16",
+    }
+
+
+__all__ = [
+    "MIB",
+    "LoadSpec",
+    "MeasurementError",
+    "closed_loop",
+    "generator_ceiling",
+    "head_of_line",
+    "large_run",
+    "raw_run",
+    "submit_spec",
+    "summarise_large",
+    "trivial_spec",
+    "wrk_rate",
+]

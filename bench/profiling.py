@@ -1,0 +1,125 @@
+"""Sampling profiles of a running server with py-spy, summarised as hot spots.
+
+py-spy is an optional dev tool (``.venv/bin/pip install py-spy``), never a dependency
+of the product. It attaches to the server's process tree from outside, so the server
+runs unmodified. The raw output (collapsed stacks: ``frame;frame;… count``, the first
+two frames naming the process and the thread) is kept beside the results; the summary
+gives, in % of the samples where a thread was busy, the functions that were on CPU
+(self), the product's functions on the stack (inclusive), and the split by thread.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+_LINE_NUMBER = re.compile(r":\d+\)$")
+_OWN_CODE = "ecb_files/"
+
+
+def py_spy() -> str | None:
+    """The py-spy executable beside the running Python, or on PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+class Recording:
+    """py-spy record on ``pid`` and its children while the ``with`` block runs."""
+
+    def __init__(self, executable: str, pid: int, output: Path, rate: int = 200) -> None:
+        self._command = [
+            executable,
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--threads",
+            "--format",
+            "raw",
+            "--rate",
+            str(rate),
+            "--output",
+            str(output),
+        ]
+        self.output = output
+        self._process: subprocess.Popen[bytes] | None = None
+        self.log = ""
+
+    def __enter__(self) -> Recording:
+        self._process = subprocess.Popen(
+            self._command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is None:
+            return
+        self._process.send_signal(signal.SIGINT)
+        try:
+            out, _ = self._process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            out, _ = self._process.communicate()
+        self.log = out.decode(errors="replace")
+
+
+def _function(frame: str) -> str:
+    """``name (path:line)`` → ``name (path)``: one entry per function, not per line."""
+    return _LINE_NUMBER.sub(")", frame)
+
+
+def _thread_kind(frame: str) -> str:
+    # "thread (1234): AnyIO worker thread" → "AnyIO worker thread"
+    return frame.partition("): ")[2] or frame
+
+
+def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
+    """Self and inclusive hot spots of a py-spy raw profile, in % of busy samples."""
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        if len(frames) < 3:
+            continue
+        total += count
+        threads[_thread_kind(frames[1])] += count
+        functions = [_function(frame) for frame in frames[2:]]
+        self_time[functions[-1]] += count
+        for function in set(functions):
+            if _OWN_CODE in function:
+                inclusive[function] += count
+
+    def percent(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(name, 100.0 * n / total) for name, n in counter.most_common(top)]
+
+    return {
+        "samples": total,
+        "threads": percent(threads),
+        "self": percent(self_time),
+        "inclusive_own_code": percent(inclusive),
+    }
+
+
+def render(title: str, summary: dict[str, Any], lines: int = 8) -> str:
+    out = [f"{title} ({summary['samples']} busy samples)"]
+    sections = (
+        ("threads", "by thread"),
+        ("self", "on CPU (self)"),
+        ("inclusive_own_code", "ecb_files on the stack"),
+    )
+    for key, heading in sections:
+        out.append(f"  {heading}:")
+        out += [f"    {share:5.1f} %  {name}" for name, share in summary[key][:lines]]
+    return "\n".join(out)

@@ -1,0 +1,224 @@
+"""The issue's targets judged from one run's results, and the one table that shows them.
+
+Every target is a ratio between figures of the same run, so it carries over between
+machines better than an absolute number. A target whose figures were not measured
+(``--only``) is shown as ``n/a``, never as a pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+NA = "n/a"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    value: float | None
+    rule: str
+    passed: bool | None  # None: not measured
+    aim: bool | None = None  # the stretch goal, where the issue names one
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "value": self.value,
+            "rule": self.rule,
+            "passed": self.passed,
+            "aim_met": self.aim,
+            "detail": self.detail,
+        }
+
+    @property
+    def label(self) -> str:
+        if self.passed is None:
+            return NA
+        verdict = "PASS" if self.passed else "FAIL"
+        if self.aim is not None:
+            verdict += " (aim met)" if self.aim else " (aim not met)"
+        return verdict
+
+
+def _get(results: dict[str, Any], *path: str) -> Any:
+    node: Any = results
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    if top is None or bottom is None or bottom == 0 or math.isnan(top) or math.isnan(bottom):
+        return None
+    return top / bottom
+
+
+def _at_least(
+    target: str, value: float | None, floor: float, aim: float | None, unit: str, detail: str
+) -> Verdict:
+    rule = f">= {floor:g}{unit}" + (f" (aim {aim:g}{unit})" if aim is not None else "")
+    if value is None:
+        return Verdict(target, None, rule, None, detail=detail)
+    return Verdict(
+        target, value, rule, value >= floor,
+        None if aim is None else value >= aim, detail,
+    )
+
+
+def judge(results: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets, in its order, plus the checks that make the figures valid."""
+    verdicts: list[Verdict] = []
+    for size in ("1x100", "3x100"):
+        ours = _get(results, "large", "ecb-files", size, "median_mb_per_s")
+        raw = _get(results, "large", "raw", size, "median_mb_per_s")
+        naive = _get(results, "large", "naive", size, "median_mb_per_s")
+        verdicts.append(_at_least(
+            f"large {size} MiB: throughput / raw limit", _ratio(ours, raw), 0.60, 0.80, "×",
+            f"{_mbs(ours)} vs {_mbs(raw)}",
+        ))
+        verdicts.append(_at_least(
+            f"large {size} MiB: throughput / naive", _ratio(ours, naive), 3.0, None, "×",
+            f"{_mbs(ours)} vs {_mbs(naive)}",
+        ))
+    growth = _get(results, "large", "ecb-files", "3x100", "max_growth_mib")
+    hwm = _get(results, "large", "ecb-files", "3x100", "max_hwm_growth_mib")
+    naive_growth = _get(results, "large", "naive", "3x100", "max_growth_mib")
+    verdicts.append(Verdict(
+        "large 3x100 MiB: peak RSS growth (MiB)", growth, "<= 64 MiB",
+        None if growth is None else growth <= 64,
+        detail=f"HWM bound {_num(hwm)} MiB; naive {_num(naive_growth)} MiB",
+    ))
+    idle_p99 = _get(results, "hol", "idle", "p99_ms")
+    loaded_p99 = _get(results, "hol", "loaded", "p99_ms")
+    ratio = _ratio(loaded_p99, idle_p99)
+    verdicts.append(Verdict(
+        "head-of-line: p99 during upload / idle p99", ratio, "<= 2×",
+        None if ratio is None else ratio <= 2.0,
+        detail=f"{_num(loaded_p99)} ms vs {_num(idle_p99)} ms",
+    ))
+    for config in ("w1 c16", "w1 c64", "w2 c16", "w2 c64"):
+        ours = _get(results, "small", "ecb-files", config, "rate")
+        naive = _get(results, "small", "naive", config, "rate")
+        verdicts.append(_at_least(
+            f"small {config}: rate / naive", _ratio(ours, naive), 1.5, 2.0, "×",
+            f"{_num(ours)} vs {_num(naive)} req/s",
+        ))
+    for concurrency in ("c16", "c64"):
+        one = _get(results, "small", "ecb-files", f"w1 {concurrency}", "rate")
+        two = _get(results, "small", "ecb-files", f"w2 {concurrency}", "rate")
+        ratio = _ratio(two, one)
+        verdicts.append(Verdict(
+            f"small {concurrency}: --workers 2 / --workers 1", ratio, "> 1×",
+            None if ratio is None else ratio > 1.0,
+            detail=f"{_num(two)} vs {_num(one)} req/s",
+        ))
+    verdicts += _validity_checks(results)
+    return verdicts
+
+
+def _validity_checks(results: dict[str, Any]) -> list[Verdict]:
+    checks: list[Verdict] = []
+    ceiling = _get(results, "generator", "ceiling_rate")
+    highest = _get(results, "generator", "highest_measured_rate")
+    checks.append(_at_least(
+        "check: load generator ceiling / highest rate measured", _ratio(ceiling, highest),
+        3.0, None, "×", f"{_num(ceiling)} vs {_num(highest)} req/s",
+    ))
+    cpu = _get(results, "generator", "max_client_cpu_pct_in_small")
+    checks.append(Verdict(
+        "check: load generator CPU in small runs (% of a core)", cpu, "<= 50 %",
+        None if cpu is None else cpu <= 50.0,
+    ))
+    failures = results.get("failures", [])
+    checks.append(Verdict(
+        "check: every request answered as expected", float(len(failures)), "0 failures",
+        not failures, detail="; ".join(failures[:3]),
+    ))
+    return checks
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return NA
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _mbs(value: float | None) -> str:
+    return NA if value is None else f"{value:,.0f} MB/s"
+
+
+def _value(verdict: Verdict) -> str:
+    if verdict.value is None:
+        return NA
+    if "×" in verdict.rule or "/" in verdict.target:
+        return f"{verdict.value:.2f}×"
+    return _num(verdict.value)
+
+
+def _measurement_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for size in ("1x100", "3x100"):
+        for who in ("ecb-files", "raw", "naive"):
+            node = _get(results, "large", who, size)
+            if node is None:
+                continue
+            label = {"raw": "raw limit (no HTTP)", "naive": "naive baseline"}.get(who, who)
+            value = _mbs(node["median_mb_per_s"])
+            if "max_growth_mib" in node:
+                value += (
+                    f", RSS +{node['max_growth_mib']:,.0f} MiB"
+                    f" (HWM +{node['max_hwm_growth_mib']:,.0f})"
+                )
+            rows.append((f"large {size} MiB", label, value))
+    for name, node in (_get(results, "trivial") or {}).items():
+        rows.append(("framework limit", f"GET /limits {name}", f"{_num(node['rate'])} req/s"))
+    for who in ("ecb-files", "naive"):
+        for config, node in (_get(results, "small", who) or {}).items():
+            rows.append((
+                "small 10 KiB", f"{who} {config}",
+                f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
+                f"p99 {_num(node.get('p99_ms'))} ms",
+            ))
+    hol = _get(results, "hol")
+    if hol is not None:
+        for phase in ("idle", "loaded"):
+            node = hol[phase]
+            rows.append((
+                "head-of-line", f"ecb-files w1 c{hol['concurrency']} {phase}",
+                f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
+                f"p99 {_num(node.get('p99_ms'))} ms",
+            ))
+    generator = _get(results, "generator")
+    if generator is not None:
+        for name, node in generator.get("stub", {}).items():
+            rows.append((
+                "load generator", f"vs canned server {name}",
+                f"{_num(node['rate'])} req/s at {node['client_cpu_pct']:.0f} % CPU",
+            ))
+    return rows
+
+
+def table(results: dict[str, Any], verdicts: list[Verdict]) -> str:
+    """The measurements, then every target with its value, rule and verdict."""
+    lines: list[str] = []
+    rows = _measurement_rows(results)
+    if rows:
+        widths = [max(len(row[i]) for row in rows) for i in range(2)]
+        lines.append("MEASUREMENTS")
+        for section, label, value in rows:
+            lines.append(f"  {section:<{widths[0]}}  {label:<{widths[1]}}  {value}")
+        lines.append("")
+    target_rows = [(v.target, _value(v), v.rule, v.label, v.detail) for v in verdicts]
+    widths = [max(len(row[i]) for row in target_rows) for i in range(4)]
+    lines.append("TARGETS")
+    for target, value, rule, label, detail in target_rows:
+        lines.append(
+            f"  {target:<{widths[0]}}  {value:>{widths[1]}}  {rule:<{widths[2]}}  "
+            f"{label:<{widths[3]}}  {detail}"
+        )
+    return "\n".join(lines)
