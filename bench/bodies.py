@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pybase64
-
 from servers import CASE_ID, EMAIL, SECURITY_TOKEN
 
 MIB = 1024 * 1024
@@ -51,11 +50,15 @@ class Body:
 
 
 def _envelope_prefix() -> bytes:
-    return (
-        '{"securityToken": "%s", "timestamp": "2026-11-28", "payload": {"id": "%s", '
-        '"insuranceCompanyAlias": "company", "userEmail": "%s", "files": ['
-        % (SECURITY_TOKEN, CASE_ID, EMAIL)
-    ).encode()
+    head = json.dumps(
+        {
+            "securityToken": SECURITY_TOKEN,
+            "timestamp": "2026-11-28",
+            "payload": {"id": CASE_ID, "insuranceCompanyAlias": "company", "userEmail": EMAIL},
+        }
+    )
+    # Leave the payload object open, ready for its "files" array.
+    return (head[:-2] + ', "files": [').encode()
 
 
 def _file_prefix(index: int, name: str) -> bytes:

@@ -124,6 +124,8 @@ class _Run:
             self.statuses.append(status)
             if close:
                 return
+            if self.args.pause:
+                await asyncio.sleep(self.args.pause)
 
 
 def _request(args: argparse.Namespace) -> bytes:
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="seconds each connection waits between requests"
+    )
     parser.add_argument("--out", required=True, help="where to write the JSON result")
     args = parser.parse_args(argv)
     try:

@@ -17,13 +17,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from bodies import Body, raw_limit
-from memory import MIB, PeakSampler, idle_rss
+from memory import PeakSampler, idle_rss
 from servers import HOST, LIMITS_PATH, SUBMIT_PATH, free_port
 from upload import UploadResult, upload
 
@@ -93,6 +94,7 @@ class LoadSpec:
     method: str = "GET"
     headers: tuple[str, ...] = ()
     body_file: Path | None = None
+    pause: float = 0.0
 
 
 class LoadProcess:
@@ -122,6 +124,8 @@ class LoadProcess:
         ]
         for header in spec.headers:
             command += ["--header", header]
+        if spec.pause:
+            command += ["--pause", str(spec.pause)]
         if spec.body_file is not None:
             command += ["--body-file", str(spec.body_file)]
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -172,6 +176,7 @@ def load_stats(raw: dict[str, Any], begin: float, end: float) -> dict[str, Any]:
     }
     if latencies:
         stats["p50_ms"] = 1000 * _percentile(latencies, 0.50)
+        stats["p90_ms"] = 1000 * _percentile(latencies, 0.90)
         stats["p99_ms"] = 1000 * _percentile(latencies, 0.99)
         stats["max_ms"] = 1000 * latencies[-1]
     return stats
@@ -226,66 +231,119 @@ def trivial_spec(port: int, token: str, warmup: float, seconds: float) -> LoadSp
 
 
 def head_of_line(
-    spec: LoadSpec, port: int, token: str, large: Body, idle_seconds: float, uploads: int,
+    loads: dict[str, LoadSpec],
+    port: int,
+    token: str,
+    large: Body,
+    idle_seconds: float,
+    uploads: int,
     work_dir: Path,
 ) -> dict[str, Any]:
-    """The small load's latency while idle, then while large uploads stream, one run.
+    """Latency of each load while idle, then while large uploads stream, in one run.
 
-    One load process keeps ``spec.concurrency`` small submissions in flight throughout;
-    after its warm-up and ``idle_seconds`` of idle measurement, ``uploads`` large
-    requests are sent one after another. Small requests are counted as "idle" if they
-    started and ended before the first upload, "loaded" if they started while an upload
-    was in flight.
+    Each load process keeps its requests going throughout; after the warm-up and
+    ``idle_seconds`` of idle measurement, ``uploads`` large requests are sent one after
+    another. A request counts as "idle" if it started and ended before the first upload,
+    "loaded" if it started while an upload was in flight.
     """
     settle_disk()
-    process = LoadProcess(spec, work_dir / "load-hol.json")
+    processes = {
+        name: LoadProcess(spec, work_dir / f"load-hol-{name}.json") for name, spec in loads.items()
+    }
+    warmup = max(spec.warmup for spec in loads.values())
     try:
-        process.wait_ready()
-        time.sleep(spec.warmup + idle_seconds)
+        for process in processes.values():
+            process.wait_ready()
+        time.sleep(warmup + idle_seconds)
         results: list[UploadResult] = [
             upload(HOST, port, SUBMIT_PATH, token, large) for _ in range(uploads)
         ]
     finally:
-        process.stop()
-    raw = process.result(timeout=120)
-    first = results[0].started
-    idle_raw = dict(raw)
-    keep = [
-        i for i, (s, lat) in enumerate(zip(raw["starts"], raw["latencies"], strict=True))
-        if s + lat < first
-    ]
-    for key in ("starts", "latencies", "statuses"):
-        idle_raw[key] = [raw[key][i] for i in keep]
-    idle = load_stats(idle_raw, raw["window_begin"], first)
-    loaded_parts = [load_stats(raw, r.started, r.finished) for r in results]
-    loaded = _merge_windows(raw, results)
-    return {
-        "concurrency": spec.concurrency,
-        "idle": idle,
-        "loaded": loaded,
-        "per_upload": loaded_parts,
+        for process in processes.values():
+            process.stop()
+    measured: dict[str, Any] = {
         "uploads": [
-            {"mb_per_s": r.mb_per_s, "seconds": r.seconds, "status": r.status,
-             "problem": r.problem}
+            {"mb_per_s": r.mb_per_s, "seconds": r.seconds, "status": r.status, "problem": r.problem}
             for r in results
         ],
-        "p99_ratio": loaded.get("p99_ms", float("nan")) / idle.get("p99_ms", float("nan")),
     }
+    for name, process in processes.items():
+        raw = process.result(timeout=120)
+        idle = load_stats(_before(raw, results[0].started), raw["window_begin"], results[0].started)
+        loaded = _during(raw, results)
+        measured[name] = {
+            "concurrency": loads[name].concurrency,
+            "pause_s": loads[name].pause,
+            "idle": idle,
+            "loaded": loaded,
+            "p99_ratio": loaded.get("p99_ms", float("nan")) / idle.get("p99_ms", float("nan")),
+        }
+    return measured
 
 
-def _merge_windows(raw: dict[str, Any], windows: list[UploadResult]) -> dict[str, Any]:
-    merged = {key: raw[key] for key in ("connection_error_count", "stuck_connections")}
-    picked = [
-        i for i, s in enumerate(raw["starts"])
-        if any(w.started <= s < w.finished for w in windows)
-    ]
+def _select(raw: dict[str, Any], keep: list[int]) -> dict[str, Any]:
+    picked = dict(raw)
     for key in ("starts", "latencies", "statuses"):
-        merged[key] = [raw[key][i] for i in picked]
-    stats = load_stats(merged, float("-inf"), float("inf"))
-    seconds = sum(w.finished - w.started for w in windows)
-    stats["seconds"] = seconds
-    stats["rate"] = stats["requests"] / seconds
+        picked[key] = [raw[key][i] for i in keep]
+    return picked
+
+
+def _before(raw: dict[str, Any], moment: float) -> dict[str, Any]:
+    """The requests that were over before ``moment``."""
+    pairs = zip(raw["starts"], raw["latencies"], strict=True)
+    return _select(raw, [i for i, (s, latency) in enumerate(pairs) if s + latency < moment])
+
+
+def _during(raw: dict[str, Any], windows: list[UploadResult]) -> dict[str, Any]:
+    """Stats of the requests that started while one of ``windows`` was open."""
+    keep = [
+        i for i, s in enumerate(raw["starts"]) if any(w.started <= s < w.finished for w in windows)
+    ]
+    stats = load_stats(_select(raw, keep), float("-inf"), float("inf"))
+    stats["seconds"] = sum(w.finished - w.started for w in windows)
+    stats["rate"] = stats["requests"] / stats["seconds"]
     return stats
+
+
+def fsync_limit(directory: Path, threads: int, seconds: float, size: int) -> dict[str, Any]:
+    """What the disk allows small durable writes: create, write ``size`` bytes, fsync.
+
+    The small-submission figures are bounded by this: a durable submission needs at
+    least one such write and the database's commit fsync.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    data = os.urandom(size)
+    latencies: list[float] = []
+    settle_disk()
+    deadline = time.monotonic() + seconds
+
+    def work(worker: int) -> None:
+        done = 0
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            path = directory / f"fsync-{worker}-{done}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            latencies.append(time.monotonic() - started)  # list.append is atomic
+            done += 1
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    shutil.rmtree(directory, ignore_errors=True)
+    latencies.sort()
+    return {
+        "threads": threads,
+        "rate": len(latencies) / seconds,
+        "p50_ms": 1000 * _percentile(latencies, 0.5),
+        "p99_ms": 1000 * _percentile(latencies, 0.99),
+    }
 
 
 # -- the load generator's own ceiling, and wrk as a cross-check ----------------------
@@ -303,8 +361,9 @@ def generator_ceiling(
         _wait_listening(port)
         runs = {}
         for concurrency in concurrencies:
-            spec = LoadSpec(port=port, path="/", concurrency=concurrency, warmup=warmup,
-                            seconds=seconds)
+            spec = LoadSpec(
+                port=port, path="/", concurrency=concurrency, warmup=warmup, seconds=seconds
+            )
             runs[f"c{concurrency}"] = closed_loop(spec, work_dir, f"stub-c{concurrency}")
         return runs
     finally:
@@ -330,9 +389,18 @@ def wrk_rate(port: int, path: str, token: str, seconds: float) -> dict[str, Any]
         return None
     duration = max(1, round(seconds))
     completed = subprocess.run(
-        [wrk, "-t1", "-c16", f"-d{duration}s", "-H", f"Authorization: Bearer {token}",
-         f"http://{HOST}:{port}{path}"],
-        capture_output=True, text=True, timeout=duration + 60,
+        [
+            wrk,
+            "-t1",
+            "-c16",
+            f"-d{duration}s",
+            "-H",
+            f"Authorization: Bearer {token}",
+            f"http://{HOST}:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
     )
     found = re.search(r"Requests/sec:\s+([\d.]+)", completed.stdout)
     if completed.returncode != 0 or found is None:
@@ -344,19 +412,3 @@ def wrk_rate(port: int, path: str, token: str, seconds: float) -> dict[str, Any]
         "non_2xx": int(errors.group(1)) if errors else 0,
         "tool": "wrk -t1 -c16",
     }
-
-
-__all__ = [
-    "MIB",
-    "LoadSpec",
-    "MeasurementError",
-    "closed_loop",
-    "generator_ceiling",
-    "head_of_line",
-    "large_run",
-    "raw_run",
-    "submit_spec",
-    "summarise_large",
-    "trivial_spec",
-    "wrk_rate",
-]

@@ -6,6 +6,8 @@ runs unmodified. The raw output (collapsed stacks: ``frame;frame;… count``, th
 two frames naming the process and the thread) is kept beside the results; the summary
 gives, in % of the samples where a thread was busy, the functions that were on CPU
 (self), the product's functions on the stack (inclusive), and the split by thread.
+With ``idle=True`` waiting threads are sampled too, so the same summary shows where the
+wall-clock time of a request goes (lock waits, sleeps), not only where the CPU goes.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ def py_spy() -> str | None:
 class Recording:
     """py-spy record on ``pid`` and its children while the ``with`` block runs."""
 
-    def __init__(self, executable: str, pid: int, output: Path, rate: int = 200) -> None:
+    def __init__(
+        self, executable: str, pid: int, output: Path, *, idle: bool = False, rate: int = 200
+    ) -> None:
         self._command = [
             executable,
             "record",
+            *(["--idle"] if idle else []),
             "--pid",
             str(pid),
             "--subprocesses",
@@ -80,7 +85,7 @@ def _thread_kind(frame: str) -> str:
 
 
 def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
-    """Self and inclusive hot spots of a py-spy raw profile, in % of busy samples."""
+    """Self and inclusive hot spots of a py-spy raw profile, in % of its samples."""
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
@@ -90,12 +95,15 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")
-        if len(frames) < 3:
+        frames = [frame for frame in stack.split(";") if not frame.startswith("process ")]
+        thread = "?"
+        if frames and frames[0].startswith("thread ("):
+            thread = _thread_kind(frames.pop(0))
+        if not frames:
             continue
         total += count
-        threads[_thread_kind(frames[1])] += count
-        functions = [_function(frame) for frame in frames[2:]]
+        threads[thread] += count
+        functions = [_function(frame) for frame in frames]
         self_time[functions[-1]] += count
         for function in set(functions):
             if _OWN_CODE in function:
@@ -113,7 +121,7 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
 
 
 def render(title: str, summary: dict[str, Any], lines: int = 8) -> str:
-    out = [f"{title} ({summary['samples']} busy samples)"]
+    out = [f"{title} ({summary['samples']} samples)"]
     sections = (
         ("threads", "by thread"),
         ("self", "on CPU (self)"),

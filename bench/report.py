@@ -65,8 +65,12 @@ def _at_least(
     if value is None:
         return Verdict(target, None, rule, None, detail=detail)
     return Verdict(
-        target, value, rule, value >= floor,
-        None if aim is None else value >= aim, detail,
+        target,
+        value,
+        rule,
+        value >= floor,
+        None if aim is None else value >= aim,
+        detail,
     )
 
 
@@ -77,46 +81,76 @@ def judge(results: dict[str, Any]) -> list[Verdict]:
         ours = _get(results, "large", "ecb-files", size, "median_mb_per_s")
         raw = _get(results, "large", "raw", size, "median_mb_per_s")
         naive = _get(results, "large", "naive", size, "median_mb_per_s")
-        verdicts.append(_at_least(
-            f"large {size} MiB: throughput / raw limit", _ratio(ours, raw), 0.60, 0.80, "×",
-            f"{_mbs(ours)} vs {_mbs(raw)}",
-        ))
-        verdicts.append(_at_least(
-            f"large {size} MiB: throughput / naive", _ratio(ours, naive), 3.0, None, "×",
-            f"{_mbs(ours)} vs {_mbs(naive)}",
-        ))
+        verdicts.append(
+            _at_least(
+                f"large {size} MiB: throughput / raw limit",
+                _ratio(ours, raw),
+                0.60,
+                0.80,
+                "×",
+                f"{_mbs(ours)} vs {_mbs(raw)}",
+            )
+        )
+        verdicts.append(
+            _at_least(
+                f"large {size} MiB: throughput / naive",
+                _ratio(ours, naive),
+                3.0,
+                None,
+                "×",
+                f"{_mbs(ours)} vs {_mbs(naive)}",
+            )
+        )
     growth = _get(results, "large", "ecb-files", "3x100", "max_growth_mib")
     hwm = _get(results, "large", "ecb-files", "3x100", "max_hwm_growth_mib")
     naive_growth = _get(results, "large", "naive", "3x100", "max_growth_mib")
-    verdicts.append(Verdict(
-        "large 3x100 MiB: peak RSS growth (MiB)", growth, "<= 64 MiB",
-        None if growth is None else growth <= 64,
-        detail=f"HWM bound {_num(hwm)} MiB; naive {_num(naive_growth)} MiB",
-    ))
-    idle_p99 = _get(results, "hol", "idle", "p99_ms")
-    loaded_p99 = _get(results, "hol", "loaded", "p99_ms")
+    verdicts.append(
+        Verdict(
+            "large 3x100 MiB: peak RSS growth (MiB)",
+            growth,
+            "<= 64 MiB",
+            None if growth is None else growth <= 64,
+            detail=f"HWM bound {_num(hwm)} MiB; naive {_num(naive_growth)} MiB",
+        )
+    )
+    idle_p99 = _get(results, "hol", "small", "idle", "p99_ms")
+    loaded_p99 = _get(results, "hol", "small", "loaded", "p99_ms")
     ratio = _ratio(loaded_p99, idle_p99)
-    verdicts.append(Verdict(
-        "head-of-line: p99 during upload / idle p99", ratio, "<= 2×",
-        None if ratio is None else ratio <= 2.0,
-        detail=f"{_num(loaded_p99)} ms vs {_num(idle_p99)} ms",
-    ))
+    verdicts.append(
+        Verdict(
+            "head-of-line: p99 during upload / idle p99",
+            ratio,
+            "<= 2×",
+            None if ratio is None else ratio <= 2.0,
+            detail=f"{_num(loaded_p99)} ms vs {_num(idle_p99)} ms",
+        )
+    )
     for config in ("w1 c16", "w1 c64", "w2 c16", "w2 c64"):
         ours = _get(results, "small", "ecb-files", config, "rate")
         naive = _get(results, "small", "naive", config, "rate")
-        verdicts.append(_at_least(
-            f"small {config}: rate / naive", _ratio(ours, naive), 1.5, 2.0, "×",
-            f"{_num(ours)} vs {_num(naive)} req/s",
-        ))
+        verdicts.append(
+            _at_least(
+                f"small {config}: rate / naive",
+                _ratio(ours, naive),
+                1.5,
+                2.0,
+                "×",
+                f"{_num(ours)} vs {_num(naive)} req/s",
+            )
+        )
     for concurrency in ("c16", "c64"):
         one = _get(results, "small", "ecb-files", f"w1 {concurrency}", "rate")
         two = _get(results, "small", "ecb-files", f"w2 {concurrency}", "rate")
         ratio = _ratio(two, one)
-        verdicts.append(Verdict(
-            f"small {concurrency}: --workers 2 / --workers 1", ratio, "> 1×",
-            None if ratio is None else ratio > 1.0,
-            detail=f"{_num(two)} vs {_num(one)} req/s",
-        ))
+        verdicts.append(
+            Verdict(
+                f"small {concurrency}: --workers 2 / --workers 1",
+                ratio,
+                "> 1×",
+                None if ratio is None else ratio > 1.0,
+                detail=f"{_num(two)} vs {_num(one)} req/s",
+            )
+        )
     verdicts += _validity_checks(results)
     return verdicts
 
@@ -125,20 +159,35 @@ def _validity_checks(results: dict[str, Any]) -> list[Verdict]:
     checks: list[Verdict] = []
     ceiling = _get(results, "generator", "ceiling_rate")
     highest = _get(results, "generator", "highest_measured_rate")
-    checks.append(_at_least(
-        "check: load generator ceiling / highest rate measured", _ratio(ceiling, highest),
-        3.0, None, "×", f"{_num(ceiling)} vs {_num(highest)} req/s",
-    ))
+    checks.append(
+        _at_least(
+            "check: load generator ceiling / highest rate measured",
+            _ratio(ceiling, highest),
+            3.0,
+            None,
+            "×",
+            f"{_num(ceiling)} vs {_num(highest)} req/s",
+        )
+    )
     cpu = _get(results, "generator", "max_client_cpu_pct_in_small")
-    checks.append(Verdict(
-        "check: load generator CPU in small runs (% of a core)", cpu, "<= 50 %",
-        None if cpu is None else cpu <= 50.0,
-    ))
+    checks.append(
+        Verdict(
+            "check: load generator CPU in small runs (% of a core)",
+            cpu,
+            "<= 50 %",
+            None if cpu is None else cpu <= 50.0,
+        )
+    )
     failures = results.get("failures", [])
-    checks.append(Verdict(
-        "check: every request answered as expected", float(len(failures)), "0 failures",
-        not failures, detail="; ".join(failures[:3]),
-    ))
+    checks.append(
+        Verdict(
+            "check: every request answered as expected",
+            float(len(failures)),
+            "0 failures",
+            not failures,
+            detail="; ".join(failures[:3]),
+        )
+    )
     return checks
 
 
@@ -160,6 +209,13 @@ def _value(verdict: Verdict) -> str:
     return _num(verdict.value)
 
 
+def _latency(node: dict[str, Any]) -> str:
+    return (
+        f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
+        f"p90 {_num(node.get('p90_ms'))} ms, p99 {_num(node.get('p99_ms'))} ms"
+    )
+
+
 def _measurement_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for size in ("1x100", "3x100"):
@@ -179,27 +235,47 @@ def _measurement_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(("framework limit", f"GET /limits {name}", f"{_num(node['rate'])} req/s"))
     for who in ("ecb-files", "naive"):
         for config, node in (_get(results, "small", who) or {}).items():
-            rows.append((
-                "small 10 KiB", f"{who} {config}",
-                f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
-                f"p99 {_num(node.get('p99_ms'))} ms",
-            ))
+            rows.append(
+                (
+                    "small 10 KiB",
+                    f"{who} {config}",
+                    _latency(node),
+                )
+            )
     hol = _get(results, "hol")
     if hol is not None:
-        for phase in ("idle", "loaded"):
-            node = hol[phase]
-            rows.append((
-                "head-of-line", f"ecb-files w1 c{hol['concurrency']} {phase}",
-                f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
-                f"p99 {_num(node.get('p99_ms'))} ms",
-            ))
+        uploads = ", ".join(_mbs(run["mb_per_s"]) for run in hol["uploads"])
+        rows.append(("head-of-line", "ecb-files w1: 100 MiB uploads", uploads))
+        names = {"small": "small c{concurrency}", "probe": "GET /limits paced c{concurrency}"}
+        for load, name in names.items():
+            for phase in ("idle", "loaded"):
+                node = hol[load][phase]
+                rows.append(
+                    (
+                        "head-of-line",
+                        f"{name.format(**hol[load])} {phase}",
+                        _latency(node),
+                    )
+                )
+    for name, node in (_get(results, "disk") or {}).items():
+        rows.append(
+            (
+                "disk",
+                f"10 KiB write + fsync, {name}",
+                f"{_num(node['rate'])} ops/s, p50 {_num(node['p50_ms'])} ms, "
+                f"p99 {_num(node['p99_ms'])} ms",
+            )
+        )
     generator = _get(results, "generator")
     if generator is not None:
         for name, node in generator.get("stub", {}).items():
-            rows.append((
-                "load generator", f"vs canned server {name}",
-                f"{_num(node['rate'])} req/s at {node['client_cpu_pct']:.0f} % CPU",
-            ))
+            rows.append(
+                (
+                    "load generator",
+                    f"vs canned server {name}",
+                    f"{_num(node['rate'])} req/s at {node['client_cpu_pct']:.0f} % CPU",
+                )
+            )
     return rows
 
 

@@ -8,6 +8,7 @@ sent (status 200, every file's size and SHA-256).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -82,11 +83,12 @@ def upload(host: str, port: int, path: str, token: str, body: Body) -> UploadRes
     with socket.create_connection((host, port), timeout=600) as sock:
         started = time.monotonic()
         sock.sendall(head)
-        with body.path.open("rb") as source:
-            try:
-                sock.sendfile(source)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server answered early (a refusal); the answer says why
+        # A refusal can come before the whole body is sent; the answer says why.
+        with (
+            body.path.open("rb") as source,
+            contextlib.suppress(BrokenPipeError, ConnectionResetError),
+        ):
+            sock.sendfile(source)
         status, answer = _read_answer(sock)
         finished = time.monotonic()
     return UploadResult(

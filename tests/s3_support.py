@@ -10,6 +10,9 @@ things are done to the server itself, never to our code:
 * ``S3Sandbox.backdate_staging`` moves the server's own timestamps of incomplete
   uploads into the past, which is how "an upload abandoned an hour ago" is made without
   waiting an hour.
+
+``refusing_s3_server`` is the other side: a plain HTTP server that answers every
+request with one S3 error, for the refusals moto cannot make (a full store, a quota).
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -139,3 +145,53 @@ class S3Sandbox:
         for key in self.keys():
             self.client.delete_object(Bucket=self.bucket, Key=key)
         self.client.delete_bucket(Bucket=self.bucket)
+
+
+class _RefusingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    status = 500
+    code = "InternalError"
+
+    def _refuse(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{self.code}</Code>'
+            f"<Message>refused by the test server</Message></Error>"
+        ).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _refuse
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def refusing_s3_server(status: int, code: str) -> Iterator[str]:
+    """An HTTP server on a free loopback port that answers every S3 request with the
+    error ``status``/``code``, as a full or misconfigured store would; yields its URL."""
+    handler = type("Handler", (_RefusingHandler,), {"status": status, "code": code})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def closed_port_url() -> str:
+    """The URL of a loopback port that nothing listens on (connections are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -24,7 +24,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from ecb_files_client._checks import empty_file, too_large
@@ -47,6 +47,7 @@ class Piece:
     file_index: int | None = None
     file_bytes: int = 0  # raw file bytes that ``data`` encodes
     file_done: bool = False
+    end: bool = False  # the last piece of the body
 
 
 def _json(value: str) -> bytes:
@@ -99,11 +100,14 @@ class SubmissionBody:
             length += len(_CONTENT_END) + _SHA256_HEX_CHARS + 2
         return length
 
-    @property
-    def repeatable(self) -> bool:
-        return all(f.repeatable for f in self._files)
+    def unrepeatable(self) -> str | None:
+        """The label of a file that cannot be read again for another attempt, if any."""
+        for file in self._files:
+            if not file.restartable:
+                return file.label
+        return None
 
-    def pieces(self) -> Iterator[Piece]:
+    def pieces(self) -> Generator[Piece, None, None]:
         """A fresh stream of the whole body (files reopened or rewound)."""
         self.attempts += 1
         self.digests = [None] * len(self._files)
@@ -112,7 +116,7 @@ class SubmissionBody:
         for file, head in zip(self._files, self._file_heads, strict=True):
             yield Piece((b"," if file.index else b"") + head, file.index)
             yield from self._content(file)
-        yield Piece(self._tail)
+        yield Piece(self._tail, end=True)
 
     def iterate(self, on_piece: Callable[[Piece], None]) -> Iterator[bytes]:
         """The body for a blocking HTTP client; ``on_piece`` after each piece is taken."""

@@ -164,8 +164,11 @@ class PrivateKeyJwt:
             "nbf": issued,
             "exp": issued + int(self.lifetime),
         }
-        key = RSAKey.import_key(self._key) if isinstance(self._key, rsa.RSAPrivateKey) else None
-        signing_key = key if key is not None else ECKey.import_key(self._key)
+        signing_key: RSAKey | ECKey
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            signing_key = RSAKey.import_key(self._key)
+        else:
+            signing_key = ECKey.import_key(self._key)
         return jwt.encode(header, claims, signing_key, algorithms=[self._algorithm])
 
     def form(self, client_id: str, token_endpoint: str) -> dict[str, str]:

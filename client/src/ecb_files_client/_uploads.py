@@ -90,9 +90,9 @@ class PreparedFile:
         return FileFacts(self.file_name, self.content_type, self.size, self.description)
 
     @property
-    def repeatable(self) -> bool:
-        """Whether the bytes can be read again for a retry."""
-        return self._stream is None or self._start is not None
+    def restartable(self) -> bool:
+        """Whether the bytes can be read from the start (again) for the next attempt."""
+        return self._stream is None or self._start is not None or self._reads == 0
 
     def _measure(self) -> int | None:
         if self._data is not None:

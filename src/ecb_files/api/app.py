@@ -12,6 +12,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -19,7 +20,9 @@ from ecb_files import __version__
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import meta, oauth, submit
+from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
+from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
 from ecb_files.services.container import Services
 from ecb_files.services.idempotency import utcnow
@@ -52,7 +55,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             if owned:
                 app.state.services.close()
 
-    app = FastAPI(
+    # The docs page's scripts are served by this service, not a CDN: it works offline
+    # and behind egress-filtered networks.
+    app = FastAPIOffline(
         title="ecb-files",
         version=__version__,
         description=DESCRIPTION,
@@ -60,6 +65,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        static_url="/docs-assets",
     )
     app.include_router(oauth.router)
     app.include_router(submit.router)
@@ -115,5 +121,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         document = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(document.pop("$defs", {}))
         components[model.__name__] = document
+    # Lets the docs page's "Authorize" button fetch a token with a client secret.
+    schema["components"]["securitySchemes"] = {
+        "partnerToken": {
+            "type": "oauth2",
+            "description": "Client credentials; private_key_jwt or a client secret.",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": oauth.TOKEN_PATH,
+                    "scopes": {REQUIRED_SCOPE: "submit files"},
+                }
+            },
+        }
+    }
+    for endpoint in Endpoint:
+        operation = schema["paths"][endpoint.path]["post"]
+        operation["security"] = [{"partnerToken": [REQUIRED_SCOPE]}]
     app.openapi_schema = schema
     return schema

@@ -49,6 +49,7 @@ from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+from ecb_files.config import ConfigError
 from ecb_files.storage.base import (
     BlobInfo,
     StorageError,
@@ -251,10 +252,10 @@ class _ObjectReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._read(len(memoryview(buffer)))
-        size = len(data)
-        memoryview(buffer).cast("B")[:size] = data
-        return size
+        view = memoryview(buffer).cast("B")
+        data = self._read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
     def readall(self) -> bytes:
         # The default reads 8 KiB at a time; blobs are up to hundreds of MiB.
@@ -283,7 +284,8 @@ class S3BlobStore:
 
     Credentials and region come from the usual AWS environment variables and files
     (``us-east-1`` when none is set); the explicit keyword arguments exist for tests.
-    No request is made until the store is used.
+    No request is made until the store is used; an unusable AWS profile is a
+    ``ConfigError``.
     """
 
     def __init__(
@@ -300,7 +302,6 @@ class S3BlobStore:
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         max_attempts: int = 3,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if part_bytes < MIN_PART_BYTES:
             raise ValueError(f"part_bytes must be at least {MIN_PART_BYTES} (S3's minimum)")
@@ -309,12 +310,16 @@ class S3BlobStore:
         self.part_bytes = part_bytes
         self.restamp_after_seconds = restamp_after_seconds
         self._key_prefix = f"{self.prefix}/" if self.prefix else ""
-        self._clock = clock
-        session = boto3.session.Session(
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            region_name=region_name,
-        )
+        try:
+            session = boto3.session.Session(
+                aws_access_key_id=aws_access_key_id,
+                aws_secret_access_key=aws_secret_access_key,
+                region_name=region_name,
+            )
+        except BotoCoreError as exc:  # e.g. AWS_PROFILE names a profile that does not exist
+            raise ConfigError(
+                f"the AWS configuration for S3 storage cannot be used ({type(exc).__name__})"
+            ) from exc
         config = Config(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -370,7 +375,7 @@ class S3BlobStore:
         are left alone."""
         if older_than_seconds < 0:
             raise ValueError("older_than_seconds must not be negative")
-        cutoff = self._clock() - timedelta(seconds=older_than_seconds)
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
         stale = [
             (upload["Key"], upload["UploadId"])
             for page in self._pages(
@@ -444,7 +449,7 @@ class S3BlobStore:
 
     def restamp(self, key: str, size: int) -> None:
         """Copy the object onto itself so its date is now (see the module docstring)."""
-        published = self._clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        published = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             self._client.copy(
                 CopySource={"Bucket": self.bucket, "Key": key},

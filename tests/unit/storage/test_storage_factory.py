@@ -165,3 +165,13 @@ def test_a_directory_that_cannot_be_created_is_unavailable(tmp_path: Path) -> No
     blocker.write_text("in the way")
     with pytest.raises(StorageUnavailable):
         open_store((blocker / "blobs").as_uri())
+
+
+def test_an_unusable_aws_profile_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """§8: a broken AWS setup is reported when the store is opened, by name."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    with pytest.raises(ValueError, match="ProfileNotFound"):
+        open_store("s3://ecb-files/blobs")

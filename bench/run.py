@@ -1,0 +1,444 @@
+"""The benchmark: one command, every figure from the same run (see bench/README.md).
+
+    .venv/bin/python bench/run.py [--quick] [--only large,raw,small,hol,naive,generator]
+                                  [--profile] [--keep] [--out PATH]
+
+Starts the real ``ecb-files serve`` (embedded default, fresh data dir, fixtures loaded,
+token by client_secret_basic) and the naive baseline, measures, prints one table with
+the issue's targets judged PASS/FAIL, and writes the results JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import profiling
+from bodies import MIB, Body, small_body, write_body
+from measure import (
+    closed_loop,
+    fsync_limit,
+    generator_ceiling,
+    head_of_line,
+    large_run,
+    raw_run,
+    submit_spec,
+    summarise_large,
+    trivial_spec,
+    wrk_rate,
+)
+from report import judge, table
+from servers import HOST, LIMITS_PATH, REPO_DIR, SUBMIT_PATH, NaiveServer, ProductServer, _Server
+from upload import upload
+
+SECTIONS = ("large", "raw", "small", "hol", "naive", "generator")
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SMALL_FILE_BYTES = 10 * 1024
+CONCURRENCIES = (16, 64)
+PROBE_PAUSE_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how often each measurement runs."""
+
+    large_reps: int
+    warmup: float
+    small_seconds: float
+    trivial_seconds: float
+    hol_idle_seconds: float
+    hol_uploads: int
+    generator_seconds: float
+
+    @classmethod
+    def full(cls) -> Plan:
+        return cls(3, 2.0, 10.0, 5.0, 5.0, 5, 5.0)
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(1, 0.5, 2.0, 1.5, 2.0, 2, 1.5)
+
+
+@dataclass
+class Bench:
+    plan: Plan
+    sections: frozenset[str]
+    root: Path
+    profile: bool
+    stamp: str
+    results: dict[str, Any]
+    failures: list[str]
+    bodies: dict[str, Body]
+    small_file: Path
+    warmup_body: Body
+
+    def log(self, message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def running(self, server: _Server) -> Iterator[_Server]:
+        self.log(f"starting {server.label}")
+        server.start()
+        try:
+            answer = upload(HOST, server.port, SUBMIT_PATH, server.token, self.warmup_body)
+            if answer.problem:
+                self.failures.append(f"{server.label} warm-up: {answer.problem}")
+            yield server
+        finally:
+            died = not server.alive()
+            code = server.stop()
+            problems = server.log_problems()
+            if died:
+                self.failures.append(f"{server.label} died during the run (exit {code})")
+            if problems:
+                self.failures.append(f"{server.label} logged {len(problems)} error lines")
+                self.results.setdefault("server_problems", {})[server.label] = problems[:50]
+
+    # -- sections --------------------------------------------------------------------
+
+    def product_one_worker(self) -> None:
+        with self.running(ProductServer(self.root / "ecb-files-w1", 1)) as server:
+            if "large" in self.sections:
+                self.large(server, "ecb-files", interleave_raw="raw" in self.sections)
+            if "raw" in self.sections:
+                self.trivial(server, "ecb-files w1", with_wrk=True)
+            if "small" in self.sections:
+                self.small(server, "ecb-files", 1)
+            if "hol" in self.sections:
+                self.hol(server)
+            if self.profile:
+                self.profiles(server)
+
+    def product_two_workers(self) -> None:
+        with self.running(ProductServer(self.root / "ecb-files-w2", 2)) as server:
+            if "small" in self.sections:
+                self.small(server, "ecb-files", 2)
+            if "raw" in self.sections:
+                self.trivial(server, "ecb-files w2", with_wrk=False)
+
+    def naive(self) -> None:
+        with self.running(NaiveServer(self.root / "naive-w1", 1)) as server:
+            self.large(server, "naive", interleave_raw=False)
+            self.small(server, "naive", 1)
+        with self.running(NaiveServer(self.root / "naive-w2", 2)) as server:
+            self.small(server, "naive", 2)
+
+    def large(self, server: _Server, who: str, interleave_raw: bool) -> None:
+        for size, body in self.bodies.items():
+            runs: list[dict[str, Any]] = []
+            raws: list[dict[str, Any]] = []
+            for rep in range(self.plan.large_reps):
+                if interleave_raw:
+                    raws.append(raw_run(body, self.root / "raw"))
+                self.log(f"{server.label}: large {size} MiB, run {rep + 1}")
+                run = large_run(server.port, server.token, server.pid, body)
+                if run["problem"]:
+                    self.failures.append(f"{server.label} large {size}: {run['problem']}")
+                runs.append(run)
+            self.results["large"].setdefault(who, {})[size] = summarise_large(runs)
+            if raws:
+                self.results["large"].setdefault("raw", {})[size] = summarise_large(raws)
+
+    def raw_alone(self) -> None:
+        for size, body in self.bodies.items():
+            self.log(f"raw limit {size} MiB")
+            runs = [raw_run(body, self.root / "raw") for _ in range(self.plan.large_reps)]
+            self.results["large"].setdefault("raw", {})[size] = summarise_large(runs)
+
+    def trivial(self, server: _Server, name: str, with_wrk: bool) -> None:
+        self.log(f"{server.label}: trivial endpoint")
+        spec = trivial_spec(server.port, server.token, self.plan.warmup, self.plan.trivial_seconds)
+        stats = closed_loop(spec, self.root, f"trivial-{server.workers}")
+        self._count_errors(f"{name} trivial", stats)
+        self.results["trivial"][name] = stats
+        if with_wrk:
+            checked = wrk_rate(server.port, LIMITS_PATH, server.token, self.plan.trivial_seconds)
+            if checked is None:
+                self.results["meta"]["wrk"] = "not installed; cross-check skipped"
+            else:
+                self.results["trivial"][f"{name} (wrk)"] = checked
+                if checked["non_2xx"]:
+                    self.failures.append(f"{name} wrk: {checked['non_2xx']} non-2xx answers")
+
+    def small(self, server: _Server, who: str, workers: int) -> None:
+        for concurrency in CONCURRENCIES:
+            config = f"w{workers} c{concurrency}"
+            self.log(f"{server.label}: small submissions at concurrency {concurrency}")
+            spec = submit_spec(
+                server.port,
+                server.token,
+                self.small_file,
+                concurrency,
+                self.plan.warmup,
+                self.plan.small_seconds,
+            )
+            stats = closed_loop(spec, self.root, f"{who}-{config}".replace(" ", "-"))
+            self._count_errors(f"{who} small {config}", stats)
+            self.results["small"].setdefault(who, {})[config] = stats
+
+    def hol(self, server: _Server) -> None:
+        self.log(f"{server.label}: head-of-line (small load + 100 MiB uploads)")
+        small = submit_spec(
+            server.port, server.token, self.small_file, 16, self.plan.warmup, 3600.0
+        )
+        # A light, paced GET shows the event loop's own delay, apart from the database.
+        probe = replace(
+            trivial_spec(server.port, server.token, self.plan.warmup, 3600.0),
+            concurrency=1,
+            pause=PROBE_PAUSE_SECONDS,
+        )
+        hol = head_of_line(
+            {"small": small, "probe": probe},
+            server.port,
+            server.token,
+            self.bodies["1x100"],
+            self.plan.hol_idle_seconds,
+            self.plan.hol_uploads,
+            self.root,
+        )
+        for load in ("small", "probe"):
+            for phase in ("idle", "loaded"):
+                self._count_errors(f"head-of-line {load} {phase}", hol[load][phase])
+        for upload_run in hol["uploads"]:
+            if upload_run["problem"]:
+                self.failures.append(f"head-of-line upload: {upload_run['problem']}")
+        self.results["hol"] = hol
+
+    def disk(self) -> None:
+        self.log("disk: 10 KiB write + fsync")
+        self.results["disk"] = {
+            f"{threads} threads": fsync_limit(
+                self.root / "fsync", threads, self.plan.trivial_seconds, SMALL_FILE_BYTES
+            )
+            for threads in (1, 16)
+        }
+
+    def generator(self) -> None:
+        self.log("load generator against a canned-answer server")
+        stub = generator_ceiling(
+            CONCURRENCIES, self.plan.warmup, self.plan.generator_seconds, self.root
+        )
+        small_rates = [
+            node["rate"] for who in self.results["small"].values() for node in who.values()
+        ]
+        small_cpu = [
+            node["client_cpu_pct"]
+            for who in self.results["small"].values()
+            for node in who.values()
+        ]
+        self.results["generator"] = {
+            "stub": stub,
+            "ceiling_rate": max(node["rate"] for node in stub.values()),
+            "highest_measured_rate": max(small_rates) if small_rates else None,
+            "max_client_cpu_pct_in_small": max(small_cpu) if small_cpu else None,
+        }
+
+    def profiles(self, server: _Server) -> None:
+        executable = profiling.py_spy()
+        if executable is None:
+            self.results["profiles"] = {"skipped": "py-spy is not installed"}
+            self.log("py-spy not installed: no profiles (see bench/README.md)")
+            return
+        out_dir = RESULTS_DIR / "profiles"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        profiles: dict[str, Any] = {}
+        # Each load twice: on-CPU samples only, then every thread (where wall time goes).
+        for idle in (False, True):
+            view = "wall" if idle else "cpu"
+            if "large" in self.sections:
+                self.log(f"{server.label}: profiling a large 3x100 MiB request ({view})")
+                path = out_dir / f"{self.stamp}-large-3x100-{view}.txt"
+                with profiling.Recording(executable, server.pid, path, idle=idle):
+                    run = large_run(server.port, server.token, server.pid, self.bodies["3x100"])
+                profiles[f"large 3x100 ({view})"] = {
+                    "mb_per_s_under_profiler": run["mb_per_s"],
+                    "raw_profile": str(path.relative_to(REPO_DIR)),
+                    **profiling.summarise(path),
+                }
+            if "small" in self.sections:
+                self.log(f"{server.label}: profiling the small load at concurrency 64 ({view})")
+                path = out_dir / f"{self.stamp}-small-w1-c64-{view}.txt"
+                spec = submit_spec(
+                    server.port,
+                    server.token,
+                    self.small_file,
+                    64,
+                    self.plan.warmup,
+                    self.plan.small_seconds,
+                )
+                with profiling.Recording(executable, server.pid, path, idle=idle):
+                    stats = closed_loop(spec, self.root, "profiled-small")
+                profiles[f"small w1 c64 ({view})"] = {
+                    "rate_under_profiler": stats["rate"],
+                    "raw_profile": str(path.relative_to(REPO_DIR)),
+                    **profiling.summarise(path),
+                }
+        self.results["profiles"] = profiles
+
+    def _count_errors(self, name: str, stats: dict[str, Any]) -> None:
+        if stats["errors"]:
+            self.failures.append(f"{name}: non-200 answers {stats['errors']}")
+        if stats["connection_errors"] or stats["stuck_connections"]:
+            self.failures.append(
+                f"{name}: {stats['connection_errors']} connection errors, "
+                f"{stats['stuck_connections']} connections stuck"
+            )
+
+    # -- the whole run ---------------------------------------------------------------
+
+    def run(self) -> None:
+        """Every selected part; one that fails is recorded and the others still run."""
+        parts = [
+            (self.sections & {"large", "small", "hol", "raw"}, self.product_one_worker),
+            (self.sections & {"small", "raw"}, self.product_two_workers),
+            (self.sections & {"naive"}, self.naive),
+            (
+                self.sections & {"raw"} - {"large"} if "large" not in self.sections else set(),
+                self.raw_alone,
+            ),
+            (self.sections & {"raw"}, self.disk),
+            (self.sections & {"generator"}, self.generator),
+        ]
+        for wanted, part in parts:
+            if not wanted:
+                continue
+            try:
+                part()
+            except Exception as error:
+                self.log(f"{part.__name__} failed: {traceback.format_exc()}")
+                self.failures.append(f"{part.__name__} failed: {error}")
+
+
+def _meta(plan: Plan, args: argparse.Namespace, sections: frozenset[str]) -> dict[str, Any]:
+    def git(*command: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(REPO_DIR), *command], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "sections": sorted(sections),
+        "plan": asdict(plan),
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_dirty": bool(git("status", "--porcelain", "--", "src")),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "wrk": shutil.which("wrk") or "not installed",
+        "units": "MB/s = 10^6 decoded file bytes per second; MiB = 2^20 bytes",
+    }
+
+
+def _results_path(args: argparse.Namespace, stamp: str) -> Path:
+    if args.out:
+        return Path(args.out)
+    suffix = "".join(
+        [
+            "-quick" if args.quick else "",
+            "-partial" if args.only else "",
+            "-profiled" if args.profile else "",
+        ]
+    )
+    return RESULTS_DIR / f"{stamp}{suffix}.json"
+
+
+def _parse_sections(only: str | None) -> frozenset[str]:
+    if not only:
+        return frozenset(SECTIONS)
+    chosen = frozenset(part.strip() for part in only.split(",") if part.strip())
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"--only: unknown section(s) {sorted(unknown)}; known: {SECTIONS}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, under 2 minutes")
+    parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also record py-spy profiles of the large and small loads",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--out", help="results JSON path (default bench/results/DATE.json)")
+    parser.add_argument("--tmp", help="parent of the temporary directory (default: $TMPDIR)")
+    args = parser.parse_args(argv)
+    sections = _parse_sections(args.only)
+    plan = Plan.quick() if args.quick else Plan.full()
+    stamp = dt.date.today().isoformat()
+    began = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix="ecb-bench-", dir=args.tmp))
+    results: dict[str, Any] = {
+        "meta": _meta(plan, args, sections),
+        "large": {},
+        "trivial": {},
+        "small": {},
+    }
+    bench = Bench(
+        plan,
+        sections,
+        root,
+        args.profile,
+        stamp,
+        results,
+        [],
+        {},
+        root / "small.json",
+        write_body(root / "warmup.json", [SMALL_FILE_BYTES]),
+    )
+    try:
+        small, _ = small_body(SMALL_FILE_BYTES)
+        bench.small_file.write_bytes(small)
+        if sections & {"large", "raw", "hol", "naive"}:
+            bench.log("writing the large bodies (random data, base64 JSON)")
+            bench.bodies["1x100"] = write_body(root / "body-1x100.json", [100 * MIB])
+            bench.bodies["3x100"] = write_body(root / "body-3x100.json", [100 * MIB] * 3)
+        bench.run()
+    finally:
+        if args.keep:
+            print(f"kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    results["failures"] = bench.failures
+    verdicts = judge(results)
+    results["targets"] = [verdict.as_dict() for verdict in verdicts]
+    results["meta"]["wall_seconds"] = time.monotonic() - began
+    print(table(results, verdicts))
+    for title, summary in results.get("profiles", {}).items():
+        if isinstance(summary, dict) and "samples" in summary:
+            print("\n" + profiling.render(f"PROFILE {title}", summary))
+    out = _results_path(args, stamp)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=str))
+    print(f"\nwall time {results['meta']['wall_seconds']:.0f} s; results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

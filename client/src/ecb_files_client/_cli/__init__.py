@@ -1,0 +1,1 @@
+"""``ecb-files-submit``: the command line over :class:`~ecb_files_client.SubmitClient`."""

@@ -1,0 +1,253 @@
+"""``ecb-files-submit case|dn --id … FILE…``: submit files from the command line.
+
+The result goes to stdout (a line per stored file, or one JSON document with
+``--json``); progress and errors go to stderr. The exit status says what happened
+(see ``exit_codes``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ecb_files_client._cli.exit_codes import TABLE, ExitCode, exit_code_for
+from ecb_files_client._cli.progress import human_bytes, progress_for
+from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, UsageError, resolve
+from ecb_files_client._client import Endpoint, Plan, Submission, SubmitClient
+from ecb_files_client._exceptions import ApiError, EcbClientError, LocalValidationError
+from ecb_files_client._results import SubmitResult
+from ecb_files_client._retry import RetryPolicy
+from ecb_files_client._uploads import Upload
+from ecb_files_client._version import __version__
+
+PROG = "ecb-files-submit"
+
+_DESCRIPTION = """\
+Submit files to a case (submitForCase) or a damage notification
+(submitForDamageNotification) of the ECB file submission API.
+
+Settings come from flags, else ECB_SUBMIT_<NAME> environment variables (ECB_SUBMIT_URL,
+ECB_SUBMIT_CLIENT_ID, ECB_SUBMIT_KEY, ECB_SUBMIT_CERT, ECB_SUBMIT_PKCS12,
+ECB_SUBMIT_KEY_PASSWORD, ECB_SUBMIT_CLIENT_SECRET, ECB_SUBMIT_SECURITY_TOKEN,
+ECB_SUBMIT_ALIAS, ECB_SUBMIT_EMAIL, …), else the TOML config file (--config,
+$ECB_SUBMIT_CONFIG, or ~/.config/ecb-files/submit.toml) with keys named like the flags
+(client_id = "…"). Prefer the environment or the config file for secrets.
+"""
+
+_EXAMPLES = """\
+examples:
+  ecb-files-submit case --id 6f1c…-…  --alias company --email me@example.com photo.jpg
+  ecb-files-submit dn --id 0a2b…-…  --damage-image --description "front door" *.jpg
+  ecb-files-submit case --id … --dry-run --json report.pdf
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    target = common.add_argument_group("target")
+    target.add_argument("--id", required=True, help="the case or damage notification GUID")
+    target.add_argument("--alias", help="the insurance company alias (e.g. company)")
+    target.add_argument("--email", help="the uploading employee's e-mail address")
+    target.add_argument("--security-token", help="the service partner's security token GUID")
+    target.add_argument("--timestamp", help="yyyy-MM-dd or ISO 8601 date-time to record")
+
+    server = common.add_argument_group("server and credentials")
+    server.add_argument("--url", help="the service's base URL, e.g. https://files.example.com")
+    server.add_argument("--client-id", help="the OAuth client id")
+    server.add_argument("--key", help="PEM private key (private_key_jwt); may hold the cert too")
+    server.add_argument("--cert", help="PEM certificate registered for the client")
+    server.add_argument("--pkcs12", help="PKCS#12 bundle (.p12/.pfx) with key and certificate")
+    server.add_argument("--key-password", help="password of the key or bundle")
+    server.add_argument("--client-secret", help="client secret (instead of a key)")
+    server.add_argument("--issuer", help="token issuer for discovery (default: --url)")
+    server.add_argument("--token-endpoint", help="token endpoint URL (skips discovery)")
+    server.add_argument("--scope", help="scopes to request (default: the write scope)")
+    server.add_argument("--config", type=Path, help="TOML config file")
+
+    files = common.add_argument_group("files")
+    files.add_argument("files", nargs="+", metavar="FILE", help="files to submit")
+    files.add_argument("--description", help="description for every file (≤ 4000 characters)")
+    files.add_argument("--content-type", help="content type for every file (default: by extension)")
+
+    behaviour = common.add_argument_group("behaviour")
+    behaviour.add_argument(
+        "--idempotency-key", help="key for safe retries (default: a new one per run)"
+    )
+    behaviour.add_argument("--max-attempts", type=int, default=5, help="attempts (default 5)")
+    behaviour.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for an answer (default 300)"
+    )
+    behaviour.add_argument(
+        "--no-local-checks", action="store_true", help="send even what the server would refuse"
+    )
+    behaviour.add_argument(
+        "--dry-run", action="store_true", help="check and show what would be sent; send nothing"
+    )
+    behaviour.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    behaviour.add_argument(
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
+        help="bars on a terminal, lines otherwise (auto); or force one",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=_DESCRIPTION,
+        epilog=TABLE + "\n" + _EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{case,dn}")
+    case = commands.add_parser(
+        "case",
+        parents=[common],
+        help="submit to a case (submitForCase)",
+        epilog=TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    case.add_argument(
+        "--restricted", action="store_true", help="mark the files restricted (isRestricted)"
+    )
+    dn = commands.add_parser(
+        "dn",
+        parents=[common],
+        help="submit to a damage notification (submitForDamageNotification)",
+        epilog=TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dn.add_argument(
+        "--damage-image", action="store_true", help="mark the files damage images (isDamageImage)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        flags = {name: getattr(args, name, None) for name in SETTINGS}
+        settings = resolve(flags, os.environ, args.config)
+        credentials = settings.credentials()
+        url = settings.require("url")
+        submission = Submission(
+            endpoint=Endpoint.CASE if args.command == "case" else Endpoint.DAMAGE_NOTIFICATION,
+            target_id=args.id,
+            insurance_company_alias=settings.require("alias"),
+            user_email=settings.require("email"),
+            files=[_upload(args, path) for path in args.files],
+            security_token=settings.require("security_token"),
+            timestamp=args.timestamp,
+            idempotency_key=args.idempotency_key,
+            progress=None if args.dry_run else progress_for(args.progress, sys.stderr),
+        )
+        if args.max_attempts < 1:
+            raise UsageError("--max-attempts must be at least 1")
+        client = SubmitClient(
+            url,
+            credentials,
+            retry=RetryPolicy(max_attempts=args.max_attempts),
+            validate_locally=not args.no_local_checks,
+            timeout=args.timeout,
+        )
+    except (UsageError, ValueError) as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return ExitCode.USAGE
+    with client:
+        try:
+            if args.dry_run:
+                _show_plan(client._plan(submission), args.json, sys.stdout)
+                return ExitCode.OK
+            result = client._submit(submission)
+        except EcbClientError as error:
+            return _fail(error, args.json)
+    _show_result(result, args.json, sys.stdout)
+    return ExitCode.OK if result.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
+
+
+def _upload(args: argparse.Namespace, path: str) -> Upload:
+    return Upload(
+        path,
+        content_type=args.content_type,
+        description=args.description,
+        is_restricted=getattr(args, "restricted", False),
+        is_damage_image=getattr(args, "damage_image", False),
+    )
+
+
+def _fail(error: EcbClientError, as_json: bool) -> int:
+    code = exit_code_for(error)
+    if as_json:
+        document: dict[str, Any] = {
+            "success": False,
+            "errorType": getattr(error, "error_type", type(error).__name__),
+            "errorDescription": getattr(error, "description", error.message),
+            "status": getattr(error, "status", None),
+            "local": isinstance(error, LocalValidationError),
+            "attempts": error.attempts,
+            "requestId": error.request_id if isinstance(error, ApiError) else None,
+            "exitCode": int(code),
+        }
+        print(json.dumps(document, ensure_ascii=False), file=sys.stdout)
+    what = "refused before sending" if isinstance(error, LocalValidationError) else "failed"
+    detail = f"{PROG}: {what}: {error}"
+    if isinstance(error, ApiError) and error.request_id:
+        detail += f" [request id {error.request_id}]"
+    if error.attempts > 1:
+        detail += f" (after {error.attempts} attempts)"
+    print(detail, file=sys.stderr)
+    return code
+
+
+def _show_result(result: SubmitResult, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False), file=out)
+        return
+    for stored in result.files:
+        check = "sha256 ok" if stored.sha256_matches else "SHA-256 MISMATCH"
+        print(
+            f"stored {stored.file_name}  {human_bytes(stored.size)}  id={stored.id}  {check}",
+            file=out,
+        )
+    how = f"attempt {result.attempts}" + (", replayed by the server" if result.replayed else "")
+    print(f"{len(result.files)} file(s) stored ({how})", file=out)
+
+
+def _show_plan(plan: Plan, as_json: bool, out: TextIO) -> None:
+    body_bytes = plan.body.content_length
+    if as_json:
+        document = {
+            "dryRun": True,
+            "url": plan.url,
+            "bodyBytes": body_bytes,
+            "idempotencyKey": plan.idempotency_key,
+            "localChecks": plan.limits is not None,
+            "files": [
+                {"fileName": f.file_name, "contentType": f.content_type, "size": f.size}
+                for f in plan.files
+            ],
+        }
+        print(json.dumps(document, ensure_ascii=False), file=out)
+        return
+    body = "unknown size" if body_bytes is None else f"{body_bytes} bytes"
+    print(f"dry run: would POST {len(plan.files)} file(s) to {plan.url} ({body})", file=out)
+    for f in plan.files:
+        size = "size unknown" if f.size is None else human_bytes(f.size)
+        print(f"  [{f.index + 1}] {f.file_name}  {f.content_type}  {size}", file=out)
+    checked = "passed" if plan.limits is not None else "skipped (--no-local-checks)"
+    print(f"local checks {checked}; nothing was sent", file=out)
+
+
+__all__ = ["ENV_PREFIX", "build_parser", "main"]
