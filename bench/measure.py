@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bodies import Body, raw_limit
-from memory import PeakSampler, idle_rss
+from procfs import CpuTimes, PeakSampler, cpu_times, idle_rss, system_busy_seconds
 from servers import HOST, LIMITS_PATH, SUBMIT_PATH, free_port
 from upload import UploadResult, upload
 
@@ -48,17 +48,42 @@ def large_run(port: int, token: str, server_pid: int, body: Body) -> dict[str, A
     """One large request, timed to its last answer byte, with the server's peak memory."""
     settle_disk()
     idle = idle_rss(server_pid)
+    server_before = cpu_times(server_pid)
+    client_before = time.thread_time()
+    busy_before = system_busy_seconds()
     with PeakSampler(server_pid, idle) as sampler:
         result = upload(HOST, port, SUBMIT_PATH, token, body)
+    busy = system_busy_seconds() - busy_before
+    client_cpu = time.thread_time() - client_before
+    server_cpu = cpu_times(server_pid).minus(server_before)
     assert sampler.reading is not None
     return {
         "mb_per_s": result.mb_per_s,
         "seconds": result.seconds,
+        "cpu_pct": _cpu_shares(server_cpu, client_cpu, busy, result.seconds),
         "status": result.status,
         "problem": result.problem,
         "decoded_bytes": result.decoded_bytes,
         "body_bytes": result.body_bytes,
         "memory": sampler.reading.as_dict(),
+    }
+
+
+def _cpu_shares(
+    server: CpuTimes, client: float, machine: float, seconds: float
+) -> dict[str, float]:
+    """CPU used over a wall-clock span, in % of one core (200 % = both cores here).
+
+    ``others`` is what the machine spent beyond the server and the client: the harness
+    (a few %), kernel threads, and anything else running; more than a little of it
+    means the figures were taken on a busy machine.
+    """
+    others = machine - server.main_threads - server.other_threads - client
+    return {
+        "server_event_loops": 100 * server.main_threads / seconds,
+        "server_other_threads": 100 * server.other_threads / seconds,
+        "client": 100 * client / seconds,
+        "others": max(0.0, 100 * others / seconds),
     }
 
 
@@ -74,6 +99,9 @@ def summarise_large(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "runs": runs,
         "median_mb_per_s": statistics.median(run["mb_per_s"] for run in runs),
     }
+    if runs and "cpu_pct" in runs[0]:
+        ordered = sorted(runs, key=lambda run: float(run["mb_per_s"]))
+        summary["median_run_cpu_pct"] = ordered[len(ordered) // 2]["cpu_pct"]
     if runs and "memory" in runs[0]:
         summary["max_growth_mib"] = max(run["memory"]["growth_mib"] for run in runs)
         summary["max_hwm_growth_mib"] = max(run["memory"]["hwm_growth_mib"] for run in runs)
@@ -188,14 +216,27 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def closed_loop(spec: LoadSpec, work_dir: Path, name: str) -> dict[str, Any]:
-    """Runs a load to completion; stats over its measuring window, plus client CPU."""
+def closed_loop(
+    spec: LoadSpec, work_dir: Path, name: str, server_pid: int | None = None
+) -> dict[str, Any]:
+    """Runs a load to completion; stats over its measuring window, plus CPU shares."""
     settle_disk()
     process = LoadProcess(spec, work_dir / f"load-{name}.json")
     process.wait_ready()
+    before: CpuTimes | None = None
+    busy_before = 0.0
+    if server_pid is not None:
+        # The warm-up is not measured: take the server's CPU from the window's start.
+        time.sleep(spec.warmup)
+        before = cpu_times(server_pid)
+        busy_before = system_busy_seconds()
     raw = process.result(timeout=spec.warmup + spec.seconds + 90)
     stats = load_stats(raw, raw["window_begin"], raw["window_end"])
     stats["client_cpu_pct"] = 100 * raw["cpu_seconds"] / stats["seconds"]
+    if server_pid is not None and before is not None:
+        used = cpu_times(server_pid).minus(before)
+        busy = system_busy_seconds() - busy_before
+        stats["cpu_pct"] = _cpu_shares(used, raw["cpu_seconds"], busy, stats["seconds"])
     stats["concurrency"] = spec.concurrency
     stats["event_loop"] = raw.get("event_loop")
     return stats

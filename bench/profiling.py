@@ -2,12 +2,17 @@
 
 py-spy is an optional dev tool (``.venv/bin/pip install py-spy``), never a dependency
 of the product. It attaches to the server's process tree from outside, so the server
-runs unmodified. The raw output (collapsed stacks: ``frame;frame;… count``, the first
-two frames naming the process and the thread) is kept beside the results; the summary
-gives, in % of the samples where a thread was busy, the functions that were on CPU
-(self), the product's functions on the stack (inclusive), and the split by thread.
-With ``idle=True`` waiting threads are sampled too, so the same summary shows where the
-wall-clock time of a request goes (lock waits, sleeps), not only where the CPU goes.
+runs unmodified. The raw output (collapsed stacks: ``frame;frame;… count``, led by
+frames naming the process and the thread) is kept beside the results.
+
+Two views of the same load:
+- ``wall`` (py-spy ``--idle``): every thread at every sample, so waits show up (lock
+  waits, SQLite's busy handler, fsync). Pool threads idling for work are dropped.
+- ``gil`` (py-spy ``--gil``): only the thread holding the GIL, i.e. the Python code
+  that competes for the one interpreter; C code that releases the GIL (hashing,
+  base64, file I/O) does not appear.
+The summary gives, in % of the kept samples, the leaf functions (self), the product's
+functions anywhere on the stack (inclusive), and the split by thread.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 _LINE_NUMBER = re.compile(r":\d+\)$")
+VIEWS = ("wall", "gil")
 _OWN_CODE = "ecb_files/"
 
 
@@ -35,12 +41,14 @@ class Recording:
     """py-spy record on ``pid`` and its children while the ``with`` block runs."""
 
     def __init__(
-        self, executable: str, pid: int, output: Path, *, idle: bool = False, rate: int = 200
+        self, executable: str, pid: int, output: Path, *, view: str = "wall", rate: int = 200
     ) -> None:
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
         self._command = [
             executable,
             "record",
-            *(["--idle"] if idle else []),
+            "--idle" if view == "wall" else "--gil",
             "--pid",
             str(pid),
             "--subprocesses",
@@ -79,6 +87,15 @@ def _function(frame: str) -> str:
     return _LINE_NUMBER.sub(")", frame)
 
 
+def _pool_idle(functions: list[str]) -> bool:
+    """A pool thread waiting for work: the leaf is a wait inside the pool's queue get."""
+    return (
+        len(functions) >= 2
+        and functions[-1].startswith("Condition.wait (")
+        and any(function.startswith("Queue.get (") for function in functions[-3:])
+    )
+
+
 def _thread_kind(frame: str) -> str:
     # "thread (1234): AnyIO worker thread" → "AnyIO worker thread"
     return frame.partition("): ")[2] or frame
@@ -89,7 +106,7 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
-    total = 0
+    total = idle_pool = 0
     for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -101,9 +118,12 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
             thread = _thread_kind(frames.pop(0))
         if not frames:
             continue
+        functions = [_function(frame) for frame in frames]
+        if _pool_idle(functions):
+            idle_pool += count
+            continue
         total += count
         threads[thread] += count
-        functions = [_function(frame) for frame in frames]
         self_time[functions[-1]] += count
         for function in set(functions):
             if _OWN_CODE in function:
@@ -114,6 +134,7 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
 
     return {
         "samples": total,
+        "idle_pool_samples": idle_pool,
         "threads": percent(threads),
         "self": percent(self_time),
         "inclusive_own_code": percent(inclusive),
@@ -121,7 +142,10 @@ def summarise(collapsed: Path, top: int = 12) -> dict[str, Any]:
 
 
 def render(title: str, summary: dict[str, Any], lines: int = 8) -> str:
-    out = [f"{title} ({summary['samples']} samples)"]
+    out = [
+        f"{title}: {summary['samples']} samples "
+        f"(+{summary['idle_pool_samples']} of idle pool threads, left out)"
+    ]
     sections = (
         ("threads", "by thread"),
         ("self", "on CPU (self)"),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 NA = "n/a"
+# The harness itself and kernel threads take a few % of a core; more means other work.
+QUIET_MACHINE_PCT = 15.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,16 @@ def _validity_checks(results: dict[str, Any]) -> list[Verdict]:
             None if cpu is None else cpu <= 50.0,
         )
     )
+    others = _busiest_background(results)
+    checks.append(
+        Verdict(
+            "check: CPU of other processes during measurements (% of a core)",
+            others,
+            f"<= {QUIET_MACHINE_PCT:g} %",
+            None if others is None else others <= QUIET_MACHINE_PCT,
+            detail="the highest of all measurements; above it the figures are suspect",
+        )
+    )
     failures = results.get("failures", [])
     checks.append(
         Verdict(
@@ -189,6 +201,25 @@ def _validity_checks(results: dict[str, Any]) -> list[Verdict]:
         )
     )
     return checks
+
+
+def _busiest_background(results: dict[str, Any]) -> float | None:
+    """The largest "others" CPU share of any measurement in the results."""
+    found: list[float] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            shares = node.get("cpu_pct")
+            if isinstance(shares, dict) and "others" in shares:
+                found.append(float(shares["others"]))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk({key: value for key, value in results.items() if key != "profiles"})
+    return max(found) if found else None
 
 
 def _num(value: float | None) -> str:
@@ -213,6 +244,17 @@ def _latency(node: dict[str, Any]) -> str:
     return (
         f"{_num(node['rate'])} req/s, p50 {_num(node.get('p50_ms'))} ms, "
         f"p90 {_num(node.get('p90_ms'))} ms, p99 {_num(node.get('p99_ms'))} ms"
+        + _cpu(node.get("cpu_pct"))
+    )
+
+
+def _cpu(shares: dict[str, float] | None) -> str:
+    """CPU in % of one core: server event loops / server's other threads / client."""
+    if not shares:
+        return ""
+    return (
+        f"; CPU {shares['server_event_loops']:.0f}/{shares['server_other_threads']:.0f}"
+        f"/{shares['client']:.0f}/{shares['others']:.0f} %"
     )
 
 
@@ -230,6 +272,7 @@ def _measurement_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f", RSS +{node['max_growth_mib']:,.0f} MiB"
                     f" (HWM +{node['max_hwm_growth_mib']:,.0f})"
                 )
+            value += _cpu(node.get("median_run_cpu_pct"))
             rows.append((f"large {size} MiB", label, value))
     for name, node in (_get(results, "trivial") or {}).items():
         rows.append(("framework limit", f"GET /limits {name}", f"{_num(node['rate'])} req/s"))
@@ -285,7 +328,10 @@ def table(results: dict[str, Any], verdicts: list[Verdict]) -> str:
     rows = _measurement_rows(results)
     if rows:
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
-        lines.append("MEASUREMENTS")
+        lines.append(
+            "MEASUREMENTS  (CPU a/b/c/d %: server event loops / server's other threads / "
+            "client / everything else on the machine, in % of one core)"
+        )
         for section, label, value in rows:
             lines.append(f"  {section:<{widths[0]}}  {label:<{widths[1]}}  {value}")
         lines.append("")

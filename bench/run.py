@@ -41,7 +41,8 @@ from measure import (
     trivial_spec,
     wrk_rate,
 )
-from report import judge, table
+from procfs import system_busy_seconds
+from report import QUIET_MACHINE_PCT, judge, table
 from servers import HOST, LIMITS_PATH, REPO_DIR, SUBMIT_PATH, NaiveServer, ProductServer, _Server
 from upload import upload
 
@@ -50,6 +51,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SMALL_FILE_BYTES = 10 * 1024
 CONCURRENCIES = (16, 64)
 PROBE_PAUSE_SECONDS = 0.005
+PROFILED_LARGE_REQUESTS = 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Plan:
     """How long and how often each measurement runs."""
 
     large_reps: int
+    naive_large_reps: int
     warmup: float
     small_seconds: float
     trivial_seconds: float
@@ -66,11 +69,11 @@ class Plan:
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(3, 2.0, 10.0, 5.0, 5.0, 5, 5.0)
+        return cls(5, 3, 2.0, 10.0, 5.0, 5.0, 5, 5.0)
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(1, 0.5, 2.0, 1.5, 2.0, 2, 1.5)
+        return cls(2, 1, 0.5, 2.0, 1.5, 2.0, 2, 1.5)
 
 
 @dataclass
@@ -141,7 +144,8 @@ class Bench:
         for size, body in self.bodies.items():
             runs: list[dict[str, Any]] = []
             raws: list[dict[str, Any]] = []
-            for rep in range(self.plan.large_reps):
+            reps = self.plan.naive_large_reps if who == "naive" else self.plan.large_reps
+            for rep in range(reps):
                 if interleave_raw:
                     raws.append(raw_run(body, self.root / "raw"))
                 self.log(f"{server.label}: large {size} MiB, run {rep + 1}")
@@ -162,7 +166,7 @@ class Bench:
     def trivial(self, server: _Server, name: str, with_wrk: bool) -> None:
         self.log(f"{server.label}: trivial endpoint")
         spec = trivial_spec(server.port, server.token, self.plan.warmup, self.plan.trivial_seconds)
-        stats = closed_loop(spec, self.root, f"trivial-{server.workers}")
+        stats = closed_loop(spec, self.root, f"trivial-{server.workers}", server.pid)
         self._count_errors(f"{name} trivial", stats)
         self.results["trivial"][name] = stats
         if with_wrk:
@@ -186,7 +190,8 @@ class Bench:
                 self.plan.warmup,
                 self.plan.small_seconds,
             )
-            stats = closed_loop(spec, self.root, f"{who}-{config}".replace(" ", "-"))
+            name = f"{who}-{config}".replace(" ", "-")
+            stats = closed_loop(spec, self.root, name, server.pid)
             self._count_errors(f"{who} small {config}", stats)
             self.results["small"].setdefault(who, {})[config] = stats
 
@@ -256,16 +261,19 @@ class Bench:
         out_dir = RESULTS_DIR / "profiles"
         out_dir.mkdir(parents=True, exist_ok=True)
         profiles: dict[str, Any] = {}
-        # Each load twice: on-CPU samples only, then every thread (where wall time goes).
-        for idle in (False, True):
-            view = "wall" if idle else "cpu"
+        # Each load twice: where wall time goes, then who holds the GIL (profiling.py).
+        for view in profiling.VIEWS:
             if "large" in self.sections:
                 self.log(f"{server.label}: profiling a large 3x100 MiB request ({view})")
                 path = out_dir / f"{self.stamp}-large-3x100-{view}.txt"
-                with profiling.Recording(executable, server.pid, path, idle=idle):
-                    run = large_run(server.port, server.token, server.pid, self.bodies["3x100"])
+                with profiling.Recording(executable, server.pid, path, view=view):
+                    runs = [
+                        large_run(server.port, server.token, server.pid, self.bodies["3x100"])
+                        for _ in range(PROFILED_LARGE_REQUESTS)
+                    ]
                 profiles[f"large 3x100 ({view})"] = {
-                    "mb_per_s_under_profiler": run["mb_per_s"],
+                    "requests": PROFILED_LARGE_REQUESTS,
+                    "mb_per_s_under_profiler": [run["mb_per_s"] for run in runs],
                     "raw_profile": str(path.relative_to(REPO_DIR)),
                     **profiling.summarise(path),
                 }
@@ -280,7 +288,7 @@ class Bench:
                     self.plan.warmup,
                     self.plan.small_seconds,
                 )
-                with profiling.Recording(executable, server.pid, path, idle=idle):
+                with profiling.Recording(executable, server.pid, path, view=view):
                     stats = closed_loop(spec, self.root, "profiled-small")
                 profiles[f"small w1 c64 ({view})"] = {
                     "rate_under_profiler": stats["rate"],
@@ -353,6 +361,13 @@ def _meta(plan: Plan, args: argparse.Namespace, sections: frozenset[str]) -> dic
     }
 
 
+def _machine_busy_pct(seconds: float = 1.0) -> float:
+    """CPU the machine spends while this benchmark does nothing, in % of one core."""
+    before = system_busy_seconds()
+    time.sleep(seconds)
+    return 100 * (system_busy_seconds() - before) / seconds
+
+
 def _results_path(args: argparse.Namespace, stamp: str) -> Path:
     if args.out:
         return Path(args.out)
@@ -393,9 +408,16 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.quick() if args.quick else Plan.full()
     stamp = dt.date.today().isoformat()
     began = time.monotonic()
+    busy = _machine_busy_pct()
+    if busy > QUIET_MACHINE_PCT:
+        print(
+            f"warning: the machine is busy before the start ({busy:.0f} % of a core used by "
+            "other processes); figures will be disturbed",
+            file=sys.stderr,
+        )
     root = Path(tempfile.mkdtemp(prefix="ecb-bench-", dir=args.tmp))
     results: dict[str, Any] = {
-        "meta": _meta(plan, args, sections),
+        "meta": {**_meta(plan, args, sections), "busy_before_start_pct": busy},
         "large": {},
         "trivial": {},
         "small": {},

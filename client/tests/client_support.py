@@ -3,6 +3,7 @@ and a scripted HTTP server for the answers a real server does not give on demand
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -111,10 +112,8 @@ class CuttingProxy:
         except OSError:
             pass
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
 
@@ -194,5 +193,3 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-

@@ -24,7 +24,6 @@ if str(REPO_ROOT) not in sys.path:
 
 try:
     import ecb_files  # noqa: F401
-
     from tests.functional.server import ServerProcess
     from tests.functional.world import World
 

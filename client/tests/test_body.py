@@ -21,7 +21,7 @@ ENVELOPE = Envelope(
     security_token="00000000-0000-0000-0000-0000000000a2",
     timestamp="2024-05-01",
     target_id="00000000-0000-0000-0000-0000000000c1",
-    alias="Aage & Søn \"quoted\"",
+    alias='Aage & Søn "quoted"',
     user_email="me@example.com",
     honours_is_restricted=True,
     honours_is_damage_image=False,
@@ -75,7 +75,7 @@ def test_members_in_a_fixed_order_with_sha256_after_content() -> None:
     """The server checks sha256 when the file object closes; it is computed on the way."""
     sent = _send(_body([Upload(b"abc", file_name="a.txt", is_restricted=True)]))
     entry = sent[sent.index(b'{"fileName"') :]
-    keys = [k for k in json.loads(entry[: entry.index(b"}") + 1])]
+    keys = list(json.loads(entry[: entry.index(b"}") + 1]))
     assert keys == ["fileName", "contentType", "isRestricted", "content", "sha256"]
     assert sent.startswith(b'{"securityToken":')
     assert b'"timestamp":"2024-05-01"' in sent
@@ -92,7 +92,9 @@ def test_several_files_of_every_source_kind(tmp_path: Path) -> None:
     path.write_bytes(os.urandom(100_000))
     stream = io.BytesIO(b"\x00" * 7)
     stream.seek(2)  # a file object is read from where it stands
-    body = _body([path, Upload(b"bytes!", file_name="b.txt"), Upload(stream, file_name="c.bin.zip")])
+    body = _body(
+        [path, Upload(b"bytes!", file_name="b.txt"), Upload(stream, file_name="c.bin.zip")]
+    )
     sent = _send(body)
     files = json.loads(sent)["payload"]["files"]
     assert [f["fileName"] for f in files] == ["report.pdf", "b.txt", "c.bin.zip"]
@@ -174,7 +176,13 @@ def test_progress_counts_file_bytes_then_done_then_end() -> None:
             events.append(("end",))
 
     _send_with(body, on_piece)
-    assert events == [("bytes", 0, PIECE_BYTES), ("bytes", 0, 3), ("bytes", 0, 1), ("done", 0), ("end",)]
+    assert events == [
+        ("bytes", 0, PIECE_BYTES),
+        ("bytes", 0, 3),
+        ("bytes", 0, 1),
+        ("done", 0),
+        ("end",),
+    ]
 
 
 def _send_with(body: SubmissionBody, on_piece: Any) -> None:

@@ -24,7 +24,8 @@ def _server_table() -> ModuleType:
 
 def _sync_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("sync_filetypes", SYNC_SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -42,14 +42,11 @@ DEFAULT_SERVER_CASES: dict[str, Overrides] = {
     "extension not allowed": lambda w: {"files": _txt(name="virus.exe")},
     "no extension": lambda w: {"files": _txt(name="README")},
     "dot-file": lambda w: {"files": _txt(name=".bashrc")},
-    "content type not accepted": lambda w: {
-        "files": _txt(name="a.jpg", content_type="text/plain")
-    },
-    "second file bad, first fine": lambda w: {
-        "files": [*_txt(), *_txt(name="b.exe")]
-    },
+    "content type not accepted": lambda w: {"files": _txt(name="a.jpg", content_type="text/plain")},
+    "second file bad, first fine": lambda w: {"files": [*_txt(), *_txt(name="b.exe")]},
     "field fault beats file type (order)": lambda w: {
-        "user_email": "x", "files": _txt(name="virus.exe")
+        "user_email": "x",
+        "files": _txt(name="virus.exe"),
     },
     "Idempotency-Key with a space": lambda w: {"idempotency_key": "has space"},
 }
@@ -107,9 +104,7 @@ def _same_words(local: LocalValidationError, remote: ApiError) -> None:
 def test_local_refusal_matches_the_server(
     case: str, server: Any, world: Any, secret_credentials: ClientCredentials
 ) -> None:
-    local, remote = _answers(
-        server, world, secret_credentials, DEFAULT_SERVER_CASES[case](world)
-    )
+    local, remote = _answers(server, world, secret_credentials, DEFAULT_SERVER_CASES[case](world))
     _same_words(local, remote)
 
 

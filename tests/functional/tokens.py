@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
@@ -16,6 +17,18 @@ from joserfc.jwk import ECKey, RSAKey
 from tests.functional.server import ServerProcess
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True)
+class FromNow:
+    """A claim time relative to when the token is made (not to when tests are collected)."""
+
+    seconds: int
+
+
+def resolve_times(claims: dict[str, Any]) -> dict[str, Any]:
+    now = int(time.time())
+    return {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in claims.items()}
 
 
 def vendor_style_assertion(
@@ -39,7 +52,7 @@ def vendor_style_assertion(
         "iat": now,
         "nbf": now,
         "exp": int(now + exp_in),
-        **(extra_claims or {}),
+        **resolve_times(extra_claims or {}),
     }
     claims = {k: v for k, v in claims.items() if v is not None}
     header = {"alg": alg, "typ": "JWT", "kid": x5t, "x5t": x5t}
@@ -86,7 +99,7 @@ def access_token(server: ServerProcess, **overrides: Any) -> str:
     }
     header = {"alg": "RS256", "kid": kid, "typ": "at+jwt"}
     header.update(overrides.pop("header", {}))
-    claims.update(overrides)
+    claims.update(resolve_times(overrides))
     claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(header, claims, RSAKey.import_key(pem), algorithms=["RS256"])
 

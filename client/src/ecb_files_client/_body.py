@@ -144,6 +144,8 @@ class SubmissionBody:
         carry = b""
         with file.open() as stream:
             while data := stream.read(PIECE_BYTES):
+                if not isinstance(data, bytes | bytearray):
+                    raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
                 total += len(data)
                 self._check_size(file, total, final=False)
                 digest.update(data)

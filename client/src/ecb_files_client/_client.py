@@ -232,7 +232,6 @@ class _Core:
                         # The cached token may have been revoked or its key rotated away.
                         self.tokens.forget(token)
                         refreshed = refresh_token = True
-                        attempt -= 1
                         continue
                     if not is_retryable_status(reply.status):
                         raise _counted(refused, attempt)
@@ -240,7 +239,8 @@ class _Core:
                 else:
                     failure = reply or TransportError("no answer")
             last_failure = failure
-            delay = self.retry.delay(attempt, retry_after)
+            # The free retry after a refused cached token does not use up the budget.
+            delay = self.retry.delay(attempt - refreshed, retry_after)
             if delay is None:
                 raise _counted(failure, attempt)
             listener.retrying(attempt, str(failure), delay)

@@ -17,13 +17,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from ecb_files_client import _filetypes as filetypes
 from ecb_files_client._checks import FileFacts, file_label
 from ecb_files_client._exceptions import BodyNotRepeatable, LocalValidationError
 
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
+
+class Readable(Protocol):
+    """A binary file object: ``read`` is all that is needed; ``seek``/``tell`` are used
+    when present (to rewind for a retry), ``fileno`` to learn a regular file's size."""
+
+    def read(self, size: int, /) -> bytes | None: ...
+
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Readable
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ class PreparedFile:
         return info.st_size
 
     @contextmanager
-    def open(self) -> Iterator[IO[bytes]]:
+    def open(self) -> Iterator[Readable]:
         """The bytes from the start, for one attempt."""
         self._reads += 1
         if self._data is not None:
@@ -123,7 +131,7 @@ class PreparedFile:
                         f"{self.label} is a stream that cannot seek, so it cannot be sent "
                         "again; pass a path or a seekable file object to allow retries"
                     )
-                self._stream.seek(self._start)
+                _seek(self._stream, self._start)
             yield self._stream  # the caller's object: never closed here
             return
         assert self._path is not None
@@ -174,7 +182,7 @@ def _as_data(source: Source) -> memoryview | None:
     return None
 
 
-def _as_stream(source: Source) -> IO[bytes] | None:
+def _as_stream(source: Source) -> Readable | None:
     if isinstance(source, str | bytes | bytearray | memoryview | os.PathLike):
         return None
     return source
@@ -186,23 +194,33 @@ def _as_path(source: Source) -> str | None:
     return None
 
 
-def _position(stream: IO[bytes]) -> int | None:
+def _position(stream: Readable) -> int | None:
     """Where a seekable stream stands now (its start for every attempt), else None."""
-    with suppress(AttributeError, OSError, ValueError):
-        if stream.seekable():
-            return stream.tell()
+    seekable, tell = getattr(stream, "seekable", None), getattr(stream, "tell", None)
+    with suppress(OSError, ValueError, TypeError):
+        if callable(seekable) and callable(tell) and seekable():
+            return int(tell())
     return None
 
 
-def _stream_size(stream: IO[bytes], start: int | None) -> int | None:
-    with suppress(AttributeError, OSError, ValueError):
-        info = os.fstat(stream.fileno())
-        if stat.S_ISREG(info.st_mode) and start is not None:
-            return max(info.st_size - start, 0)
+def _seek(stream: Readable, offset: int, whence: int = io.SEEK_SET) -> int:
+    seek = getattr(stream, "seek", None)
+    if not callable(seek):
+        raise OSError("the stream cannot seek")
+    return int(seek(offset, whence))
+
+
+def _stream_size(stream: Readable, start: int | None) -> int | None:
+    fileno = getattr(stream, "fileno", None)
+    with suppress(OSError, ValueError, TypeError):
+        if callable(fileno) and start is not None:
+            info = os.fstat(fileno())
+            if stat.S_ISREG(info.st_mode):
+                return max(info.st_size - start, 0)
     if start is None:
         return None
-    with suppress(AttributeError, OSError, ValueError):
-        end = stream.seek(0, io.SEEK_END)
-        stream.seek(start)
+    with suppress(OSError, ValueError, TypeError):
+        end = _seek(stream, 0, io.SEEK_END)
+        _seek(stream, start)
         return max(end - start, 0)
     return None

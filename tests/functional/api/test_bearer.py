@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
 from tests.functional.conftest import Api, assert_error, file_entry, secret_token, submission
 from tests.functional.server import ServerProcess
-from tests.functional.tokens import access_token
+from tests.functional.tokens import FromNow, access_token
 from tests.functional.world import World
 
 
@@ -40,8 +39,8 @@ def test_bearer_scheme_is_case_insensitive(api: Api, world: World) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"exp": int(time.time()) - 120},
-        {"nbf": int(time.time()) + 300, "iat": int(time.time()) + 300},
+        {"exp": FromNow(-120)},
+        {"nbf": FromNow(300), "iat": FromNow(300)},
         {"iss": "https://someone-else.example"},
         {"aud": "another-audience"},
         {"header": {"kid": "unknown-kid"}},

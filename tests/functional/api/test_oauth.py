@@ -15,6 +15,7 @@ from joserfc.jwk import KeySet
 from tests.functional.conftest import secret_token
 from tests.functional.server import ServerProcess
 from tests.functional.tokens import (
+    FromNow,
     assertion_form,
     ec_assertion,
     hs256_token,
@@ -178,8 +179,8 @@ def test_assertion_expired_20_seconds_ago_is_still_accepted(
     [
         (-90, {}),  # expired beyond the skew
         (61 * 60 + 60, {}),  # more than 60 minutes (plus skew) ahead
-        (10, {"nbf": int(time.time()) + 120}),  # not yet valid
-        (10, {"iat": int(time.time()) + 120}),
+        (10, {"nbf": FromNow(120)}),  # not yet valid
+        (10, {"iat": FromNow(120)}),
         (10, {"aud": "https://elsewhere.example/connect/token"}),
         (10, {"sub": "someone-else"}),
         (10, {"jti": None}),

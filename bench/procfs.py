@@ -1,10 +1,13 @@
-"""Resident memory of a server's whole process tree, sampled from /proc.
+"""A server's whole process tree as /proc shows it: resident memory and CPU time.
 
 The supervisor of ``--workers N`` and its worker processes are summed: the figure is
-what the deployment costs, not one process. Two readings are kept: samples every
+what the deployment costs, not one process. Memory has two readings: samples every
 ``interval`` seconds (the peak of the sum), and each process's kernel high-water mark
 (``VmHWM``, reset through ``clear_refs`` before a measurement), whose sum bounds the
-true peak from above even if a spike fell between two samples.
+true peak from above even if a spike fell between two samples. CPU time is split
+between the processes' main threads (uvicorn's event loops) and all other threads
+(the worker-thread pools that parse, decode, hash, write and commit); what the whole
+machine spent beside it shows whether anything else was competing for the cores.
 """
 
 from __future__ import annotations
@@ -160,3 +163,51 @@ class PeakSampler:
             last = now
             if self._stop.wait(self._interval):
                 return
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    main_threads: float  # seconds, summed over the tree's processes
+    other_threads: float
+
+    def minus(self, earlier: CpuTimes) -> CpuTimes:
+        return CpuTimes(
+            self.main_threads - earlier.main_threads, self.other_threads - earlier.other_threads
+        )
+
+
+def cpu_times(root: int) -> CpuTimes:
+    """User + system CPU seconds of every thread of the tree, main threads apart."""
+    main = other = 0.0
+    for pid in process_tree(root):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                stat = Path(f"/proc/{pid}/task/{task}/stat").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            # Fields after the parenthesised command name; utime and stime are 14 and 15.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+            if int(task) == pid:
+                main += seconds
+            else:
+                other += seconds
+    return CpuTimes(main, other)
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent in user and system mode since boot.
+
+    Interrupt time is left out: loopback traffic's softirq work is nobody's process.
+    """
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    user, nice, system = (int(field) for field in fields[1:4])
+    return (user + nice + system) / _CLOCK_TICKS
