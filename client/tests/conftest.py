@@ -23,6 +23,15 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 try:
+    import ecb_files_client  # noqa: F401
+except ImportError:  # not installed: test the source tree, in subprocesses too
+    CLIENT_SRC = str(REPO_ROOT / "client" / "src")
+    sys.path.insert(0, CLIENT_SRC)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [CLIENT_SRC, os.environ.get("PYTHONPATH")])
+    )
+
+try:
     import ecb_files  # noqa: F401
     from tests.functional.server import ServerProcess
     from tests.functional.world import World

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -175,3 +177,30 @@ def test_client_secret_basic_header_form_encodes_both_parts() -> None:
 def test_secrets_do_not_show_in_repr(rsa_key: rsa.RSAPrivateKey) -> None:
     assert "hunter2" not in repr(ClientSecret("hunter2"))
     assert "PRIVATE" not in repr(PrivateKeyJwt(rsa_key))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_readme_openssl_recipe_gives_what_the_client_loads(tmp_path: Path) -> None:
+    """README: key + certificate, a PKCS#12 bundle, and the thumbprint to register."""
+
+    def sh(command: str) -> str:
+        done = subprocess.run(
+            command, shell=True, cwd=tmp_path, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -sha256 -days 730 -nodes "
+        '-keyout client.key -out client.crt -subj "/CN=aage-backend"'
+    )
+    sh(
+        "openssl pkcs12 -export -inkey client.key -in client.crt -out client.p12 "
+        "-passout pass:changeit"
+    )
+    thumbprint = sh(
+        "openssl x509 -in client.crt -outform DER | openssl dgst -sha1 -binary "
+        "| base64 | tr '+/' '-_' | tr -d '='"
+    )
+    from_pem = PrivateKeyJwt.from_pem_files(tmp_path / "client.key", tmp_path / "client.crt")
+    from_p12 = PrivateKeyJwt.from_pkcs12(tmp_path / "client.p12", "changeit")
+    assert from_pem.kid == from_p12.kid == thumbprint

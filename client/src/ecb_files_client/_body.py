@@ -24,7 +24,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass
 
 from ecb_files_client._checks import empty_file, too_large
@@ -118,13 +118,13 @@ class SubmissionBody:
             yield from self._content(file)
         yield Piece(self._tail, end=True)
 
-    def iterate(self, on_piece: Callable[[Piece], None]) -> Iterator[bytes]:
+    def iterate(self, on_piece: Callable[[Piece], None]) -> Generator[bytes, None, None]:
         """The body for a blocking HTTP client; ``on_piece`` after each piece is taken."""
         for piece in self.pieces():
             yield piece.data
             on_piece(piece)
 
-    async def aiterate(self, on_piece: Callable[[Piece], None]) -> AsyncIterator[bytes]:
+    async def aiterate(self, on_piece: Callable[[Piece], None]) -> AsyncGenerator[bytes, None]:
         """The body for an asyncio HTTP client, ``on_piece`` called on the event loop."""
         pieces = self.pieces()
         try:
@@ -138,7 +138,7 @@ class SubmissionBody:
         finally:
             pieces.close()
 
-    def _content(self, file: PreparedFile) -> Iterator[Piece]:
+    def _content(self, file: PreparedFile) -> Generator[Piece, None, None]:
         digest = hashlib.sha256()
         total = 0
         carry = b""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -108,7 +108,7 @@ async def arun(flow: Flow[T], http: httpx.AsyncClient) -> T:
 
 
 def _send(http: httpx.Client, call: HttpCall) -> HttpReply | TransportError:
-    content: Iterator[bytes] | None = None
+    content: Generator[bytes, None, None] | None = None
     if call.body is not None:
         content = call.body.iterate(call.on_piece)
     try:
@@ -129,10 +129,14 @@ def _send(http: httpx.Client, call: HttpCall) -> HttpReply | TransportError:
             return _reply(response, b"".join(chunks))
     except httpx.TransportError as error:
         return translate(error, call)
+    finally:
+        if content is not None:
+            # A broken connection leaves the body half read: close its files now.
+            content.close()
 
 
 async def _asend(http: httpx.AsyncClient, call: HttpCall) -> HttpReply | TransportError:
-    content: AsyncIterator[bytes] | None = None
+    content: AsyncGenerator[bytes, None] | None = None
     if call.body is not None:
         content = call.body.aiterate(call.on_piece)
     try:
@@ -153,6 +157,9 @@ async def _asend(http: httpx.AsyncClient, call: HttpCall) -> HttpReply | Transpo
             return _reply(response, b"".join(chunks))
     except httpx.TransportError as error:
         return translate(error, call)
+    finally:
+        if content is not None:
+            await content.aclose()
 
 
 def _reply(response: httpx.Response, content: bytes) -> HttpReply:

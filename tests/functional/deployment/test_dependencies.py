@@ -19,8 +19,14 @@ from sqlalchemy.engine import make_url
 from tests.db_support import fresh_postgres_database
 from tests.functional.conftest import Api, assert_error, b64, file_entry, secret_token, submission
 from tests.functional.proxy import TcpProxy
-from tests.functional.server import ServerProcess
-from tests.functional.stack import DEFAULT_POSTGRES, POSTGRES_ENV, Deployment
+from tests.functional.server import ServerProcess, free_port
+from tests.functional.stack import (
+    DEFAULT_POSTGRES,
+    POSTGRES_ENV,
+    S3_CREDENTIALS,
+    Deployment,
+    S3Server,
+)
 from tests.functional.world import World
 
 SUBMIT = "/ecx/host/api/integration/v1/file/submitForCase"
@@ -197,3 +203,65 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, world: World)
             pytest.fail("the server still answers after a graceful shutdown")
     finally:
         server.stop()
+
+
+@pytest.fixture
+def storage_on_own_s3(tmp_path: Path, world: World) -> Iterator[tuple[ServerProcess, S3Server]]:
+    """A server whose blobs go to an S3 API the test can stop."""
+    s3 = S3Server(free_port())
+    s3.start()
+    deployment = Deployment(tmp_path / "data")
+    deployment.s3, deployment.bucket = s3, "outage"
+    s3.client().create_bucket(Bucket="outage")
+    env = {
+        **S3_CREDENTIALS,
+        "ECB_FILES_STORAGE_URL": "s3://outage/files",
+        "ECB_FILES_S3_ENDPOINT_URL": s3.url,
+    }
+    server = ServerProcess(tmp_path / "data", env, deployment=deployment)
+    server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
+    server.start()
+    try:
+        yield server, s3
+    finally:
+        server.stop()
+        s3.stop()
+
+
+def test_storage_down_gives_503_and_readyz_503(
+    storage_on_own_s3: tuple[ServerProcess, S3Server], world: World
+) -> None:
+    """§8: the S3 server stops → submissions 503 GenericError with Retry-After; /readyz 503."""
+    server, s3 = storage_on_own_s3
+    api = Api(server, secret_token(server, "secret-client", world.secret))
+    assert api.case(submission(world, world.open_case, [file_entry()])).status_code == 200
+    s3.stop()
+    ready = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert ready.status_code == 503
+    response = api.case(submission(world, world.open_case, [file_entry("lost.jpg")]))
+    assert_error(response, 503, "GenericError", "storage")
+    assert int(response.headers["retry-after"]) > 0
+    names = [f["fileName"] for f in api.files(case=world.open_case)]
+    assert "lost.jpg" not in names
+
+
+def test_storage_lost_mid_request_leaves_no_row(
+    storage_on_own_s3: tuple[ServerProcess, S3Server], world: World
+) -> None:
+    """§3.4: S3 goes away while the body streams → 503, and no row refers to a lost blob."""
+    server, s3 = storage_on_own_s3
+    token = secret_token(server, "secret-client", world.secret)
+    body = json.dumps(
+        submission(world, world.open_case, [file_entry("cut.jpg", os.urandom(12_000_000))])
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(raw_head(server, token, len(body)) + body[: len(body) // 3])
+        time.sleep(0.5)
+        s3.stop()
+        with contextlib.suppress(OSError):
+            sock.sendall(body[len(body) // 3 :])
+        response = read_response(sock)
+    assert_error(response, 503, "GenericError")
+    assert "retry-after" in response.headers
+    names = [f["fileName"] for f in Api(server, token).files(case=world.open_case)]
+    assert "cut.jpg" not in names
