@@ -208,3 +208,8 @@ def test_a_file_object_is_not_closed(tmp_path: Path) -> None:
     with path.open("rb") as handle:
         _send(_body([handle]))
         assert not handle.closed
+
+
+def test_a_file_object_in_text_mode_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match=r"payload.files\[0\] \('a.txt'\): open the file in binary"):
+        _send(_body([Upload(io.StringIO("text"), file_name="a.txt")]))  # type: ignore[arg-type]

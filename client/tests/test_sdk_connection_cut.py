@@ -3,6 +3,7 @@ stores the files exactly once (CONTRACT §3.4: all or nothing, idempotent retrie
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from client_support import CuttingProxy, named, run_cli, stored_files
 from ecb_files_client import (
+    AsyncSubmitClient,
     ClientCredentials,
     RetryPolicy,
     SubmitClient,
@@ -89,3 +91,34 @@ def test_the_command_retries_a_cut_body_and_says_so(
     assert "attempt 1 failed:" in done.stderr
     assert "attempt 2: sending 1 file (4.0 MiB)" in done.stderr
     assert len(named(stored_files(server, case=world.open_case), {files[0].name})) == 1
+
+
+def test_the_async_client_retries_a_cut_body_too(
+    server: Any, world: Any, jwt_credentials: ClientCredentials, tmp_path: Path
+) -> None:
+    """Same flow, asyncio driver: the half-read files are closed, the retry stores once."""
+    files = _files(tmp_path, count=2, size=3 * MIB)
+    direct = ClientCredentials("jwt-client", jwt_credentials.auth, issuer=server.url)
+
+    async def submit(proxy: CuttingProxy) -> SubmitResult:
+        async with AsyncSubmitClient(
+            proxy.url,
+            direct,
+            security_token=world.security_token,
+            retry=RETRY,
+            token_cache=TokenCache(),
+        ) as client:
+            return await client.submit_to_case(
+                world.open_case,
+                insurance_company_alias="company",
+                user_email=world.email,
+                files=files,
+            )
+
+    with CuttingProxy(server.port, mode="request", after_bytes=4 * MIB) as proxy:
+        result = asyncio.run(submit(proxy))
+    assert proxy.cuts_done == 1
+    assert result.attempts >= 2
+    assert result.all_sha256_match
+    stored = named(stored_files(server, case=world.open_case), {p.name for p in files})
+    assert len(stored) == 2

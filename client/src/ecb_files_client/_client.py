@@ -232,6 +232,7 @@ class _Core:
                         # The cached token may have been revoked or its key rotated away.
                         self.tokens.forget(token)
                         refreshed = refresh_token = True
+                        last_failure = refused
                         continue
                     if not is_retryable_status(reply.status):
                         raise _counted(refused, attempt)

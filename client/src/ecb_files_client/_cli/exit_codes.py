@@ -47,7 +47,8 @@ exit codes:
   {ExitCode.OK:>3}  every file stored, and the server's SHA-256 of each matches what was sent
   {ExitCode.INTERNAL:>3}  unexpected internal error (a bug: please report it)
   {ExitCode.USAGE:>3}  usage: bad arguments, missing settings, unreadable key or config file
-  {ExitCode.LOCAL_VALIDATION:>3}  refused before sending: a file or field breaks the API's rules
+  {ExitCode.LOCAL_VALIDATION:>3}  refused before sending: a file or field breaks the API's rules,
+       or a file cannot be read
   {ExitCode.AUTH:>3}  authentication: Unauthorized, Forbidden, InvalidSecurityToken, or the
        token endpoint refused the client (invalid_client, invalid_scope, …)
   {ExitCode.NOT_FOUND:>3}  not found: UserNotFound, ClaimNotFound, DamageNotificationNotFound
