@@ -27,3 +27,12 @@ async def require_writer(request: Request, services: ServicesDep) -> Principal:
 
 
 WriterDep = Annotated[Principal, Depends(require_writer)]
+
+
+async def require_caller(request: Request, services: ServicesDep) -> Principal:
+    """Any valid access token (401 otherwise), whatever its scopes."""
+    authorization = request.headers.get("authorization")
+    return await anyio.to_thread.run_sync(services.bearer.identify, authorization)
+
+
+CallerDep = Annotated[Principal, Depends(require_caller)]

@@ -20,6 +20,7 @@ class Principal:
 
     client_id: str
     scopes: frozenset[str]
+    expires_at: float
 
 
 class BearerGate:
@@ -31,6 +32,15 @@ class BearerGate:
 
     def authenticate(self, authorization: str | None, now: float | None = None) -> Principal:
         """The caller of a write endpoint, or ``Unauthorized``/``Forbidden``."""
+        principal = self.identify(authorization, now)
+        if REQUIRED_SCOPE not in principal.scopes:
+            raise Forbidden(
+                f"the access token lacks the scope {REQUIRED_SCOPE}", reason="insufficient_scope"
+            )
+        return principal
+
+    def identify(self, authorization: str | None, now: float | None = None) -> Principal:
+        """The caller named by a valid access token, whatever its scopes."""
         token = parse_bearer(authorization)
         if token is None:
             raise Unauthorized(
@@ -45,11 +55,9 @@ class BearerGate:
             raise Unauthorized(
                 f"the access token is not valid: {exc}", reason="invalid_token"
             ) from None
-        if REQUIRED_SCOPE not in claims.scopes:
-            raise Forbidden(
-                f"the access token lacks the scope {REQUIRED_SCOPE}", reason="insufficient_scope"
-            )
-        return Principal(client_id=claims.client_id, scopes=claims.scopes)
+        return Principal(
+            client_id=claims.client_id, scopes=claims.scopes, expires_at=claims.expires_at
+        )
 
     def _verify(self, token: str, now: float) -> AccessClaims:
         issuer = peek_assertion_issuer(token)  # unverified: only picks the verifier

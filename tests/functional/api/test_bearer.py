@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 
 from tests.functional.conftest import Api, assert_error, file_entry, secret_token, submission
@@ -88,3 +89,35 @@ def test_unauthorised_request_is_answered_before_the_body_arrives(server: Server
         answer = sock.recv(65536).decode(errors="replace")
     assert answer.startswith("HTTP/1.1 401"), answer
     assert "Unauthorized" in answer
+
+
+def test_whoami_names_the_client_of_a_valid_token(api: Api, server: ServerProcess) -> None:
+    """§2: a partner can check a token without submitting anything."""
+    response = httpx.get(
+        f"{server.url}/ecx/host/api/integration/v1/whoami",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["clientId"] == "secret-client"
+    assert body["scopes"] == ["platform-service-provider:write"]
+    assert body["expiresAt"].endswith("Z")
+
+
+def test_whoami_accepts_a_token_without_the_write_scope(
+    server: ServerProcess, world: World
+) -> None:
+    """§2: whoami needs a valid token, not a particular scope."""
+    read_only = secret_token(server, "read-only-client", world.secret)
+    response = httpx.get(
+        f"{server.url}/ecx/host/api/integration/v1/whoami",
+        headers={"Authorization": f"Bearer {read_only}"},
+    )
+    assert response.json()["scopes"] == ["platform-service-provider:read"]
+
+
+def test_whoami_without_a_token_is_401(server: ServerProcess) -> None:
+    """§2: the same 401 envelope and challenge as the submit endpoints."""
+    response = httpx.get(f"{server.url}/ecx/host/api/integration/v1/whoami")
+    assert_error(response, 401, "Unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"

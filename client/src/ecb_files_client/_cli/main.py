@@ -18,10 +18,11 @@ from typing import Any, TextIO
 from ecb_files_client._cli.exit_codes import TABLE, ExitCode, exit_code_for
 from ecb_files_client._cli.progress import human_bytes, progress_for
 from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, UsageError, resolve
-from ecb_files_client._client import Endpoint, Plan, Submission, SubmitClient
+from ecb_files_client._client import SubmitClient
 from ecb_files_client._exceptions import ApiError, EcbClientError, LocalValidationError
 from ecb_files_client._results import SubmitResult
 from ecb_files_client._retry import RetryPolicy
+from ecb_files_client._submission import Endpoint, Plan, Submission
 from ecb_files_client._uploads import Upload
 from ecb_files_client._version import __version__
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -11,8 +12,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from ecb_files.api.dependencies import ServicesDep
-from ecb_files.api.schemas import TokenError, TokenSuccess
+from ecb_files.api.dependencies import CallerDep, ServicesDep
+from ecb_files.api.schemas import ErrorEnvelope, TokenError, TokenSuccess
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.auth.tokens import jwks
 from ecb_files.errors import OAuthError
@@ -130,3 +131,16 @@ async def key_set(services: ServicesDep) -> Response:
     # Fresh from the database (rate-limited), so a rotation shows at once.
     snapshot = await anyio.to_thread.run_sync(services.keys.reload)
     return JSONResponse(jwks(snapshot.published), headers={"Cache-Control": "max-age=300"})
+
+
+WHOAMI_PATH = "/ecx/host/api/integration/v1/whoami"
+
+
+@router.get(
+    WHOAMI_PATH,
+    summary="Check an access token: the client it names, its scopes and expiry",
+    responses={401: {"model": ErrorEnvelope, "description": "Unauthorized"}},
+)
+async def whoami(caller: CallerDep) -> dict[str, object]:
+    expires = datetime.fromtimestamp(caller.expires_at, UTC).isoformat().replace("+00:00", "Z")
+    return {"clientId": caller.client_id, "scopes": sorted(caller.scopes), "expiresAt": expires}
