@@ -213,3 +213,11 @@ def test_a_file_object_is_not_closed(tmp_path: Path) -> None:
 def test_a_file_object_in_text_mode_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match=r"payload.files\[0\] \('a.txt'\): open the file in binary"):
         _send(_body([Upload(io.StringIO("text"), file_name="a.txt")]))  # type: ignore[arg-type]
+
+
+def test_a_directory_or_a_missing_path_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(LocalValidationError, match=r"payload.files\[0\] \('d'\): .* directory"):
+        prepare([tmp_path / "d"])
+    with pytest.raises(LocalValidationError, match="No such file or directory"):
+        prepare([tmp_path / "missing.jpg"])

@@ -91,12 +91,7 @@ def _answers(
 
 
 def _same_words(local: LocalValidationError, remote: ApiError) -> None:
-    # The server lists application/octet-stream twice in its 415 for a content type
-    # (services/submit.py appends it to a list that already ends with it); the client
-    # lists it once. Compare modulo that repetition.
-    doubled = ", application/octet-stream, application/octet-stream)"
-    server_words = remote.description.replace(doubled, ", application/octet-stream)")
-    assert local.description == server_words
+    assert local.description == remote.description
     assert (local.error_type, local.status) == (remote.error_type, remote.status)
 
 

@@ -112,6 +112,8 @@ class PreparedFile:
             info = os.stat(self._path)
         except OSError as error:
             raise self._unreadable(error) from error
+        if stat.S_ISDIR(info.st_mode):
+            raise LocalValidationError(f"{self.label}: {self._path!r} is a directory")
         if not stat.S_ISREG(info.st_mode):
             # A FIFO or a device is read like a stream of unknown size.
             return None

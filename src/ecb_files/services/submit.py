@@ -208,7 +208,7 @@ def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
             accepted = ", ".join(filetypes.accepted_types(extension) or ())
             raise UnsupportedMediaType(
                 f"{where}.contentType: '{parsed.content_type}' is not accepted for "
-                f"'.{extension}' files (accepted: {accepted}, application/octet-stream)",
+                f"'.{extension}' files (accepted: {accepted})",
                 reason="content_type_not_accepted",
             )
 
