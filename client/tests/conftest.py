@@ -34,6 +34,7 @@ except ImportError:  # not installed: test the source tree, in subprocesses too
 try:
     import ecb_files  # noqa: F401
     from tests.functional.server import ServerProcess
+    from tests.functional.stack import STACK
     from tests.functional.world import World
 
     SERVER_IMPORT_ERROR: str | None = None
@@ -79,6 +80,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def needs_server() -> None:
     if SERVER_IMPORT_ERROR is not None:
         pytest.skip(SERVER_IMPORT_ERROR)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stack() -> Iterator[None]:
+    """Drop the databases and buckets the servers of this run used (production stack)."""
+    yield
+    if SERVER_IMPORT_ERROR is None:
+        STACK.close()
 
 
 @pytest.fixture(scope="session")
