@@ -100,6 +100,7 @@ async def _submit(
         request.stream(),
         limits=limits,
         idle_timeout=services.settings.body_idle_timeout_seconds,
+        content_length=_declared_length(request.headers.get("content-length")),
     )
     try:
         return await _answer(reader, principal, services, endpoint, key)
@@ -218,6 +219,10 @@ def check_content_type(value: str | None) -> None:
             f"Content-Type: {shown}; the request must be application/json (charset=utf-8)",
             reason="request_content_type",
         )
+
+
+def _declared_length(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
 
 
 def check_content_length(value: str | None, limits: Limits) -> None:
