@@ -7,11 +7,19 @@ with ``BEGIN IMMEDIATE``. A deferred ``BEGIN`` takes the write lock only at the 
 write, and if another process wrote in between, the upgrade fails at once with
 ``SQLITE_BUSY`` instead of waiting; taking the lock up front makes writers queue on the
 busy timeout instead.
+
+Within one process, write transactions on SQLite also queue on a lock of their own:
+SQLite's busy handler polls with sleeps of up to 100 ms, so threads of one process
+competing for the write lock would wait far longer than the lock is held. Read
+transactions (``read_transaction``) start with a plain ``BEGIN`` and never wait: WAL
+readers see the last commit.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,11 +76,38 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_READ_ONLY = "ecb_files_read_only"
+_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits if the block succeeds, rolls back if it raises."""
-    with factory() as session, session.begin():
+    lock = _write_lock(factory)
+    if lock is None:
+        with factory() as session, session.begin():
+            yield session
+        return
+    with lock, factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it neither takes nor waits for the
+    write lock. Writing in it is a bug (SQLite would refuse the upgrade when busy)."""
+    with factory() as session, session.begin():
+        session.connection(execution_options={_READ_ONLY: True})
+        yield session
+
+
+def _write_lock(factory: sessionmaker[Session]) -> threading.RLock | None:
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return None
+    return _sqlite_write_locks.setdefault(engine, threading.RLock())
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -100,4 +135,7 @@ def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: 
 
 
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecb_files.config import Limits
 from ecb_files.db import models, queries
 from ecb_files.db.errors import database_unavailable_as_503
-from ecb_files.db.session import transaction
+from ecb_files.db.session import read_transaction, transaction
 from ecb_files.domain import filetypes
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import (
@@ -44,6 +44,17 @@ from ecb_files.services.idempotency import IdempotencyScope, IdempotencyStore
 from ecb_files.storage import BlobStore, StagedBlob, StorageFull, StorageUnavailable
 
 Submission = ParsedSubmission[StagedBlob]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What steps 3.1–3.5 found, by id: all step 4 needs."""
+
+    client_pk: int
+    partner_id: uuid.UUID
+    employee_id: int
+    case_id: uuid.UUID | None
+    dn_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -80,33 +91,39 @@ class SubmitService:
         idempotency: IdempotencyScope | None = None,
         request_sha256: str = "",
     ) -> Accepted:
-        """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread."""
+        """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread.
+
+        The checks run in a read transaction, the blobs are published outside any, and
+        the rows are written in a short write transaction that checks the target again
+        (a case may close in between): writers hold the database's write lock only for
+        a few small statements and the commit.
+        """
         blobs = [f.blob for f in submission.files]
         try:
-            with database_unavailable_as_503(), transaction(self._factory) as session:
-                key = idempotency.key if idempotency is not None else None
-                accepted = self._accept(session, principal, endpoint, submission, key)
-                if idempotency is not None:
-                    self._idempotency.record_answer(
-                        session,
-                        idempotency,
-                        status=200,
-                        body=accepted.body,
-                        request_sha256=request_sha256,
-                    )
+            with database_unavailable_as_503():
+                with read_transaction(self._factory) as session:
+                    checked = self._check(session, principal, endpoint, submission)
+                for blob in blobs:
+                    _publish(blob)
+                with transaction(self._factory) as session:
+                    self._open_target(session, endpoint, submission, checked.partner_id)
+                    accepted = self._record(session, checked, endpoint, submission, idempotency)
+                    if idempotency is not None:
+                        self._idempotency.record_answer(
+                            session,
+                            idempotency,
+                            status=200,
+                            body=accepted.body,
+                            request_sha256=request_sha256,
+                        )
             return accepted
         except BaseException:
             _discard(blobs)
             raise
 
-    def _accept(
-        self,
-        session: Session,
-        principal: Principal,
-        endpoint: Endpoint,
-        body: Submission,
-        idempotency_key: str | None,
-    ) -> Accepted:
+    def _check(
+        self, session: Session, principal: Principal, endpoint: Endpoint, body: Submission
+    ) -> _Checked:
         client = queries.get_client(session, principal.client_id)
         if client is None:
             # The token is genuine but its client was removed since it was issued.
@@ -128,25 +145,41 @@ class SubmitService:
         target = self._open_target(session, endpoint, body, partner.id)
         # 3.5
         _check_file_types(body.files)
-        # 4 — blobs durable and visible first, rows last, one commit.
+        is_case = isinstance(target, models.Case)
+        return _Checked(
+            client_pk=client.id,
+            partner_id=partner.id,
+            employee_id=employee.id,
+            case_id=target.id if is_case else None,
+            dn_id=None if is_case else target.id,
+        )
+
+    def _record(
+        self,
+        session: Session,
+        checked: _Checked,
+        endpoint: Endpoint,
+        body: Submission,
+        idempotency: IdempotencyScope | None,
+    ) -> Accepted:
+        """Step 4: the rows of a submission whose blobs are durable and published."""
         now = datetime.now(UTC)
         submission = models.Submission(
             id=uuid.uuid4(),
             endpoint=endpoint.value,
-            client_pk=client.id,
-            partner_id=partner.id,
-            employee_id=employee.id,
-            case_id=target.id if isinstance(target, models.Case) else None,
-            dn_id=target.id if isinstance(target, models.DamageNotification) else None,
+            client_pk=checked.client_pk,
+            partner_id=checked.partner_id,
+            employee_id=checked.employee_id,
+            case_id=checked.case_id,
+            dn_id=checked.dn_id,
             timestamp=body.timestamp,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency.key if idempotency is not None else None,
             created_at=now,
         )
         session.add(submission)
         session.flush()  # the files' foreign key needs the submission row first
         entries = []
         for parsed in body.files:
-            _publish(parsed.blob)
             row = _file_row(parsed, endpoint, submission, now)
             session.add(row)
             entries.append(
