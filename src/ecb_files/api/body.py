@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 
@@ -33,7 +33,13 @@ class ReadBody(Generic[T]):
 
 
 class BodyReader:
-    """Reads one request body with the size and idle bounds of §3.1 and §9."""
+    """Reads one request body with the size and idle bounds of §3.1 and §9.
+
+    One task receives the whole body into the current batch (``_fill``); the caller's
+    loop hands batches to worker threads. Nothing is awaited per chunk but the receive
+    itself: the loop wakes when a worker finishes, or when a chunk arrives for an idle
+    worker.
+    """
 
     def __init__(
         self,
@@ -42,65 +48,61 @@ class BodyReader:
         limits: Limits,
         idle_timeout: float,
         content_length: int | None = None,
+        digest: bool = True,
     ) -> None:
         self._chunks = aiter(chunks)
+        self._limits = limits
+        self._idle_timeout = idle_timeout
         # With a Content-Length, the body is known complete with its last byte, without
         # waiting for the end-of-body event: the last batch and finish() share one hop.
         self._content_length = content_length
-        self._limits = limits
-        self._idle_timeout = idle_timeout
         self._received = 0
-        self._hasher = hashlib.sha256()
+        # The body's SHA-256 only serves idempotent replays: without a key, skip it.
+        self._hasher = hashlib.sha256() if digest else None
         # Received but not yet handed to a worker; kept across a failure so that
         # drain() can still digest the whole body.
         self._batch: list[bytes] = []
         self._batched = 0
-        self._receiving: asyncio.Task[bytes | None] | None = None
-        self._exhausted = False
+        self._filler: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Future[None] | None = None  # an idle worker awaits data
+        self._space: asyncio.Future[None] | None = None  # a full batch awaits a worker
         # The whole body's SHA-256, once it has been read to its end.
         self.digest: str | None = None
 
     async def run(self, consume: Callable[[bytes], None], finish: Callable[[], T]) -> ReadBody[T]:
         """Feed the body to ``consume`` in worker threads, then call ``finish`` there."""
+        hasher = self._hasher
 
         def work(data: bytes) -> None:
-            self._hasher.update(data)  # first: a refused batch still counts for the digest
+            if hasher is not None:
+                hasher.update(data)  # first: a refused batch still counts for the digest
             consume(data)
 
-        pending: asyncio.Future[None] | None = None
         loop = asyncio.get_running_loop()
-        last_byte = loop.time()
+        if self._filler is None:
+            self._filler = asyncio.ensure_future(self._fill())
+        filler = self._filler
+        pending: asyncio.Future[None] | None = None
         try:
             while True:
-                if pending is None and self._batch and not self._exhausted:
+                if pending is None and self._batch and not filler.done():
                     pending = asyncio.ensure_future(
                         anyio.to_thread.run_sync(work, self._take_batch())
                     )
-                if self._exhausted and pending is None:
+                if pending is None and filler.done():
+                    filler.result()  # a receive-side failure: too large, idle, disconnected
                     break
-                wants_more = not self._exhausted and self._batched < BATCH_BYTES
-                if wants_more and self._receiving is None:
-                    self._receiving = asyncio.ensure_future(self._next_chunk())
-                waiters = {w for w in (pending, self._receiving) if w is not None}
-                timeout = None
-                if self._receiving is not None:
-                    timeout = max(0.0, last_byte + self._idle_timeout - loop.time())
-                done, _ = await asyncio.wait(
-                    waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-                if pending is not None and pending in done:
+                waiters: set[asyncio.Future[Any]]
+                if pending is not None:
+                    waiters = {pending} if filler.done() else {pending, filler}
+                else:
+                    self._wakeup = loop.create_future()
+                    waiters = {self._wakeup, filler}
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                self._wakeup = None
+                if pending is not None and pending.done():
                     finished, pending = pending, None
                     finished.result()  # the first fault met is the answer
-                if self._receiving is not None and self._receiving in done:
-                    received, self._receiving = self._receiving, None
-                    if self._accept(received):
-                        last_byte = loop.time()
-                elif not done:
-                    raise RequestTimeout(
-                        f"the request body stopped arriving: no byte for "
-                        f"{self._idle_timeout:g} s; nothing was stored",
-                        reason="body_idle_timeout",
-                    )
             rest = self._take_batch()
 
             def last() -> T:
@@ -109,7 +111,7 @@ class BodyReader:
                 return finish()
 
             result = await anyio.to_thread.run_sync(last)
-            self.digest = self._hasher.hexdigest()
+            self.digest = hasher.hexdigest() if hasher is not None else ""
             return ReadBody(result, self.digest)
         finally:
             if pending is not None and not pending.done():
@@ -129,36 +131,42 @@ class BodyReader:
         return read.sha256
 
     def close(self) -> None:
-        """Stop waiting for body bytes nobody will read (the answer is already decided)."""
-        if self._receiving is not None:
-            self._receiving.cancel()
-            self._receiving = None
+        """Stop receiving body bytes nobody will read (the answer is already decided)."""
+        filler = self._filler
+        if filler is None:
+            return
+        if not filler.done():
+            filler.cancel()
+        elif not filler.cancelled():
+            filler.exception()  # retrieved: an earlier fault was the answer
 
     def _take_batch(self) -> bytes:
         data = b"".join(self._batch)
         self._batch.clear()
         self._batched = 0
+        if self._space is not None and not self._space.done():
+            self._space.set_result(None)
         return data
 
-    def _accept(self, received: asyncio.Task[bytes | None]) -> bool:
-        chunk = received.result()
-        if chunk is None:
-            self._exhausted = True
-            return False
-        self._batch.append(chunk)
-        self._batched += len(chunk)
-        if self._received == self._content_length:
-            self._exhausted = True
-        return True
-
-    async def _next_chunk(self) -> bytes | None:
-        """The next non-empty chunk, or None at the end of the body."""
-        while True:
-            chunk = await anext(self._chunks, None)
-            if chunk is None:
-                return None
-            if not chunk:
+    async def _fill(self) -> None:
+        """Receive the body into the batch; returns at its end, raises on a bound."""
+        loop = asyncio.get_running_loop()
+        while self._received != self._content_length:
+            if self._batched >= BATCH_BYTES:
+                self._space = loop.create_future()
+                await self._space
                 continue
+            try:
+                async with asyncio.timeout(self._idle_timeout):
+                    chunk = await anext(self._chunks, None)
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"the request body stopped arriving: no byte for "
+                    f"{self._idle_timeout:g} s; nothing was stored",
+                    reason="body_idle_timeout",
+                ) from None
+            if chunk is None:
+                return
             self._received += len(chunk)
             if self._received > self._limits.max_request_bytes:
                 raise PayloadTooLarge(
@@ -166,4 +174,9 @@ class BodyReader:
                     f"({self._limits.max_request_bytes} bytes)",
                     reason="request_too_large",
                 )
-            return chunk
+            if not chunk:
+                continue
+            self._batch.append(chunk)
+            self._batched += len(chunk)
+            if self._wakeup is not None and not self._wakeup.done():
+                self._wakeup.set_result(None)

@@ -178,8 +178,13 @@ class JsonTokenizer:
         limits: Limits,
         *,
         describe_path: Callable[[JsonPath], str] = format_path,
+        handler_checks_streamed_bytes: bool = False,
     ) -> None:
         self._handler = handler
+        # A handler that validates every byte of a streamed string itself (the base64
+        # decoder accepts only its alphabet and whitespace) spares the hot loop the scan
+        # for raw control characters; raw line breaks then reach it as whitespace.
+        self._skip_stream_control_scan = handler_checks_streamed_bytes
         self._max_depth = limits.max_json_depth
         self._max_chars = limits.max_string_chars
         self._max_members = limits.max_object_members
@@ -508,6 +513,9 @@ class JsonTokenizer:
         """Take ``data[start:end]``: unescaped string bytes."""
         if self._high_surrogate >= 0:
             raise self._lone_surrogate(self._high_surrogate_at)
+        if self._skip_stream_control_scan and self._state == _STREAM:
+            self._take_raw(data, start, end)
+            return
         control = _first_control(data[start:end])
         if control < 0:
             self._take_raw(data, start, end)

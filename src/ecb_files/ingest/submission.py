@@ -411,8 +411,13 @@ class SubmissionParser(Generic[S]):
     def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
         self._max_request_bytes = limits.max_request_bytes
         self._assembler: _Assembler[S] = _Assembler(limits, open_sink)
+        # Streamed strings are file contents: the base64 decoder validates every byte,
+        # and §3.1 has it ignore line breaks, raw ones included.
         self._tokenizer = JsonTokenizer(
-            self._assembler, limits, describe_path=self._assembler.describe_path
+            self._assembler,
+            limits,
+            describe_path=self._assembler.describe_path,
+            handler_checks_streamed_bytes=True,
         )
         self._received = 0
         self._state = "open"

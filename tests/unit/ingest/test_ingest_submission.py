@@ -118,6 +118,25 @@ def test_raw_whitespace_and_line_breaks_inside_base64_are_ignored() -> None:
         assert bytes(file.blob.data) == data
 
 
+def test_raw_line_breaks_inside_content_are_ignored_too() -> None:
+    """§3.1: line breaks in content are ignored, raw as well as escaped."""
+    data = bytes(range(200))
+    raw = encode(submission([file_entry(data)]))
+    text = b64(data).encode()
+    raw_breaks = raw.replace(text, text[:76] + b"\r\n" + text[76:152] + b"\n" + text[152:])
+    (file,) = parse(raw_breaks).files
+    assert bytes(file.blob.data) == data
+
+
+def test_other_raw_control_characters_in_content_are_refused() -> None:
+    """§3.1: content is standard base64: a raw control byte is not part of it."""
+    raw = encode(submission([file_entry(b"some bytes")]))
+    text = b64(b"some bytes").encode()
+    broken = raw.replace(text, text[:4] + b"\x01" + text[4:])
+    assert "payload.files[0]" in failure(broken).description
+    assert "base64" in failure(broken).description
+
+
 def test_content_may_be_longer_than_the_string_cap() -> None:
     """§3.1: the 64 KiB cap applies to every string except content."""
     data = bytes(range(256)) * 400  # ~136 KB of base64

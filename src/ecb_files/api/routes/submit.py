@@ -101,6 +101,7 @@ async def _submit(
         limits=limits,
         idle_timeout=services.settings.body_idle_timeout_seconds,
         content_length=_declared_length(request.headers.get("content-length")),
+        digest=key is not None,
     )
     try:
         return await _answer(reader, principal, services, endpoint, key)
