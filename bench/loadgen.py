@@ -151,7 +151,12 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         cpu_at_window.append(_cpu_seconds())
 
     marker = asyncio.ensure_future(note_cpu_at_window_start())
-    tasks = [asyncio.ensure_future(run.connection()) for _ in range(args.concurrency)]
+    tasks = []
+    for _ in range(args.concurrency):
+        tasks.append(asyncio.ensure_future(run.connection()))
+        # Connections opened in one burst are all accepted by whichever server process
+        # wakes first; spaced out, each goes to a process that is free to accept it.
+        await asyncio.sleep(args.connect_spacing)
     ready = asyncio.ensure_future(run.all_connected.wait())
     await asyncio.wait([ready, *tasks], return_when=asyncio.FIRST_COMPLETED)
     print("ready", flush=True)
@@ -195,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
     parser.add_argument(
         "--pause", type=float, default=0.0, help="seconds each connection waits between requests"
+    )
+    parser.add_argument(
+        "--connect-spacing",
+        type=float,
+        default=0.005,
+        help="seconds between opening one connection and the next",
     )
     parser.add_argument("--out", required=True, help="where to write the JSON result")
     args = parser.parse_args(argv)

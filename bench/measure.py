@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bodies import Body, raw_limit
-from procfs import CpuTimes, PeakSampler, cpu_times, idle_rss, system_busy_seconds
+from procfs import (
+    CpuTimes,
+    MachineTimes,
+    PeakSampler,
+    cpu_times,
+    idle_rss,
+    machine_times,
+)
 from servers import HOST, LIMITS_PATH, SUBMIT_PATH, free_port
 from upload import UploadResult, upload
 
@@ -50,17 +57,17 @@ def large_run(port: int, token: str, server_pid: int, body: Body) -> dict[str, A
     idle = idle_rss(server_pid)
     server_before = cpu_times(server_pid)
     client_before = time.thread_time()
-    busy_before = system_busy_seconds()
+    machine_before = machine_times()
     with PeakSampler(server_pid, idle) as sampler:
         result = upload(HOST, port, SUBMIT_PATH, token, body)
-    busy = system_busy_seconds() - busy_before
+    machine = machine_times().minus(machine_before)
     client_cpu = time.thread_time() - client_before
     server_cpu = cpu_times(server_pid).minus(server_before)
     assert sampler.reading is not None
     return {
         "mb_per_s": result.mb_per_s,
         "seconds": result.seconds,
-        "cpu_pct": _cpu_shares(server_cpu, client_cpu, busy, result.seconds),
+        "cpu_pct": _cpu_shares(server_cpu, client_cpu, machine, result.seconds),
         "status": result.status,
         "problem": result.problem,
         "decoded_bytes": result.decoded_bytes,
@@ -70,27 +77,42 @@ def large_run(port: int, token: str, server_pid: int, body: Body) -> dict[str, A
 
 
 def _cpu_shares(
-    server: CpuTimes, client: float, machine: float, seconds: float
-) -> dict[str, float]:
+    server: CpuTimes, client: float, machine: MachineTimes, seconds: float
+) -> dict[str, Any]:
     """CPU used over a wall-clock span, in % of one core (200 % = both cores here).
 
     ``others`` is what the machine spent beyond the server and the client: the harness
     (a few %), kernel threads, and anything else running; more than a little of it
-    means the figures were taken on a busy machine.
+    means the figures were taken on a busy machine. ``steal`` is CPU time the hypervisor
+    withheld from this machine (a busy host).
     """
-    others = machine - server.main_threads - server.other_threads - client
+    others = machine.busy - server.main_threads - server.other_threads - client
     return {
         "server_event_loops": 100 * server.main_threads / seconds,
         "server_other_threads": 100 * server.other_threads / seconds,
         "client": 100 * client / seconds,
         "others": max(0.0, 100 * others / seconds),
+        "steal": 100 * machine.steal / seconds,
+        # Busy server processes, busiest first: shows how the workers shared the load.
+        "server_processes": sorted(
+            (100 * used / seconds for used in server.per_process.values() if used > 0.01 * seconds),
+            reverse=True,
+        ),
     }
 
 
 def raw_run(body: Body, out_dir: Path) -> dict[str, Any]:
     settle_disk()
+    before = machine_times()
     run = raw_limit(body, out_dir)
-    return {"mb_per_s": run.mb_per_s, "seconds": run.seconds, "decoded_bytes": run.decoded_bytes}
+    machine = machine_times().minus(before)
+    return {
+        "cpu_pct": _cpu_shares(CpuTimes(0.0, 0.0), run.cpu_seconds, machine, run.seconds),
+        "mb_per_s": run.mb_per_s,
+        "seconds": run.seconds,
+        "decoded_bytes": run.decoded_bytes,
+        "phase_ms": {phase: 1000 * seconds for phase, seconds in run.phases.items()},
+    }
 
 
 def summarise_large(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -224,19 +246,19 @@ def closed_loop(
     process = LoadProcess(spec, work_dir / f"load-{name}.json")
     process.wait_ready()
     before: CpuTimes | None = None
-    busy_before = 0.0
+    machine_before = MachineTimes(0.0, 0.0)
     if server_pid is not None:
         # The warm-up is not measured: take the server's CPU from the window's start.
         time.sleep(spec.warmup)
         before = cpu_times(server_pid)
-        busy_before = system_busy_seconds()
+        machine_before = machine_times()
     raw = process.result(timeout=spec.warmup + spec.seconds + 90)
     stats = load_stats(raw, raw["window_begin"], raw["window_end"])
     stats["client_cpu_pct"] = 100 * raw["cpu_seconds"] / stats["seconds"]
     if server_pid is not None and before is not None:
         used = cpu_times(server_pid).minus(before)
-        busy = system_busy_seconds() - busy_before
-        stats["cpu_pct"] = _cpu_shares(used, raw["cpu_seconds"], busy, stats["seconds"])
+        machine = machine_times().minus(machine_before)
+        stats["cpu_pct"] = _cpu_shares(used, raw["cpu_seconds"], machine, stats["seconds"])
     stats["concurrency"] = spec.concurrency
     stats["event_loop"] = raw.get("event_loop")
     return stats
@@ -257,10 +279,12 @@ def submit_spec(
     )
 
 
-def trivial_spec(port: int, token: str, warmup: float, seconds: float) -> LoadSpec:
+def trivial_spec(
+    port: int, token: str, warmup: float, seconds: float, path: str = LIMITS_PATH
+) -> LoadSpec:
     return LoadSpec(
         port=port,
-        path=LIMITS_PATH,
+        path=path,
         concurrency=16,
         warmup=warmup,
         seconds=seconds,

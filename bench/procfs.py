@@ -16,7 +16,7 @@ import os
 import statistics
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -172,42 +172,61 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class CpuTimes:
     main_threads: float  # seconds, summed over the tree's processes
     other_threads: float
+    per_process: dict[int, float] = field(default_factory=dict)  # pid → all its threads
 
     def minus(self, earlier: CpuTimes) -> CpuTimes:
         return CpuTimes(
-            self.main_threads - earlier.main_threads, self.other_threads - earlier.other_threads
+            self.main_threads - earlier.main_threads,
+            self.other_threads - earlier.other_threads,
+            {
+                pid: seconds - earlier.per_process.get(pid, 0.0)
+                for pid, seconds in self.per_process.items()
+            },
         )
 
 
+def _stat_seconds(path: str) -> float:
+    """utime + stime of a /proc stat file (fields 14 and 15), in seconds."""
+    stat = Path(path).read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
 def cpu_times(root: int) -> CpuTimes:
-    """User + system CPU seconds of every thread of the tree, main threads apart."""
+    """User + system CPU seconds of the tree's processes, their main threads apart.
+
+    A process's own stat counts the threads that have already exited too, so pool
+    threads that come and go during a measurement are not lost.
+    """
     main = other = 0.0
+    per_process: dict[int, float] = {}
     for pid in process_tree(root):
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except FileNotFoundError:
+            total = _stat_seconds(f"/proc/{pid}/stat")
+            first = _stat_seconds(f"/proc/{pid}/task/{pid}/stat")
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        for task in tasks:
-            try:
-                stat = Path(f"/proc/{pid}/task/{task}/stat").read_text()
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            # Fields after the parenthesised command name; utime and stime are 14 and 15.
-            fields = stat[stat.rindex(")") + 2 :].split()
-            seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-            if int(task) == pid:
-                main += seconds
-            else:
-                other += seconds
-    return CpuTimes(main, other)
+        per_process[pid] = total
+        main += first
+        other += total - first
+    return CpuTimes(main, other, per_process)
 
 
-def system_busy_seconds() -> float:
-    """CPU seconds the whole machine has spent in user and system mode since boot.
+@dataclass(frozen=True)
+class MachineTimes:
+    busy: float  # CPU seconds in user and system mode, all processes
+    steal: float  # CPU seconds the hypervisor gave to other guests while this one waited
+
+    def minus(self, earlier: MachineTimes) -> MachineTimes:
+        return MachineTimes(self.busy - earlier.busy, self.steal - earlier.steal)
+
+
+def machine_times() -> MachineTimes:
+    """The whole machine's CPU seconds since boot, from the first line of /proc/stat.
 
     Interrupt time is left out: loopback traffic's softirq work is nobody's process.
     """
     with open("/proc/stat") as stat:
-        fields = stat.readline().split()
-    user, nice, system = (int(field) for field in fields[1:4])
-    return (user + nice + system) / _CLOCK_TICKS
+        fields = [int(field) for field in stat.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, _irq, _softirq, steal = fields
+    return MachineTimes((user + nice + system) / _CLOCK_TICKS, steal / _CLOCK_TICKS)

@@ -41,9 +41,19 @@ from measure import (
     trivial_spec,
     wrk_rate,
 )
-from procfs import system_busy_seconds
+from procfs import machine_times
 from report import QUIET_MACHINE_PCT, judge, table
-from servers import HOST, LIMITS_PATH, REPO_DIR, SUBMIT_PATH, NaiveServer, ProductServer, _Server
+from servers import (
+    HOST,
+    LIMITS_PATH,
+    REPO_DIR,
+    SUBMIT_PATH,
+    WHOAMI_PATH,
+    NaiveServer,
+    ProductServer,
+    _Server,
+    answers,
+)
 from upload import upload
 
 SECTIONS = ("large", "raw", "small", "hol", "naive", "generator")
@@ -95,15 +105,17 @@ class Bench:
     @contextlib.contextmanager
     def running(self, server: _Server) -> Iterator[_Server]:
         self.log(f"starting {server.label}")
-        server.start()
+        started = False
         try:
+            server.start()
+            started = True
             answer = upload(HOST, server.port, SUBMIT_PATH, server.token, self.warmup_body)
             if answer.problem:
                 self.failures.append(f"{server.label} warm-up: {answer.problem}")
             yield server
         finally:
-            died = not server.alive()
-            code = server.stop()
+            died = started and not server.alive()
+            code = server.stop()  # also when it failed to start: it may still be running
             problems = server.log_problems()
             if died:
                 self.failures.append(f"{server.label} died during the run (exit {code})")
@@ -118,7 +130,7 @@ class Bench:
             if "large" in self.sections:
                 self.large(server, "ecb-files", interleave_raw="raw" in self.sections)
             if "raw" in self.sections:
-                self.trivial(server, "ecb-files w1", with_wrk=True)
+                self.trivial(server, "w1", with_wrk=True)
             if "small" in self.sections:
                 self.small(server, "ecb-files", 1)
             if "hol" in self.sections:
@@ -131,7 +143,7 @@ class Bench:
             if "small" in self.sections:
                 self.small(server, "ecb-files", 2)
             if "raw" in self.sections:
-                self.trivial(server, "ecb-files w2", with_wrk=False)
+                self.trivial(server, "w2", with_wrk=False)
 
     def naive(self) -> None:
         with self.running(NaiveServer(self.root / "naive-w1", 1)) as server:
@@ -164,17 +176,25 @@ class Bench:
             self.results["large"].setdefault("raw", {})[size] = summarise_large(runs)
 
     def trivial(self, server: _Server, name: str, with_wrk: bool) -> None:
-        self.log(f"{server.label}: trivial endpoint")
-        spec = trivial_spec(server.port, server.token, self.plan.warmup, self.plan.trivial_seconds)
-        stats = closed_loop(spec, self.root, f"trivial-{server.workers}", server.pid)
-        self._count_errors(f"{name} trivial", stats)
-        self.results["trivial"][name] = stats
+        """The framework's limit: a public trivial GET, and one that checks the token."""
+        for label, path in (("GET /limits", LIMITS_PATH), ("GET /whoami", WHOAMI_PATH)):
+            if not answers(f"{server.url}{path}", server.token):
+                self.results["meta"][f"skipped {label}"] = "the server does not answer it"
+                continue
+            self.log(f"{server.label}: {label}")
+            spec = trivial_spec(
+                server.port, server.token, self.plan.warmup, self.plan.trivial_seconds, path
+            )
+            key = f"{name} {label}"
+            stats = closed_loop(spec, self.root, key.replace(" ", "-").replace("/", ""), server.pid)
+            self._count_errors(key, stats)
+            self.results["trivial"][key] = stats
         if with_wrk:
             checked = wrk_rate(server.port, LIMITS_PATH, server.token, self.plan.trivial_seconds)
             if checked is None:
                 self.results["meta"]["wrk"] = "not installed; cross-check skipped"
             else:
-                self.results["trivial"][f"{name} (wrk)"] = checked
+                self.results["trivial"][f"{name} GET /limits (wrk)"] = checked
                 if checked["non_2xx"]:
                     self.failures.append(f"{name} wrk: {checked['non_2xx']} non-2xx answers")
 
@@ -361,11 +381,22 @@ def _meta(plan: Plan, args: argparse.Namespace, sections: frozenset[str]) -> dic
     }
 
 
+def _show(path: Path) -> int:
+    results: dict[str, Any] = json.loads(path.read_text())
+    verdicts = judge(results)
+    print(table(results, verdicts))
+    for title, summary in results.get("profiles", {}).items():
+        if isinstance(summary, dict) and "samples" in summary:
+            print("\n" + profiling.render(f"PROFILE {title}", summary))
+    return 0
+
+
 def _machine_busy_pct(seconds: float = 1.0) -> float:
     """CPU the machine spends while this benchmark does nothing, in % of one core."""
-    before = system_busy_seconds()
+    before = machine_times()
     time.sleep(seconds)
-    return 100 * (system_busy_seconds() - before) / seconds
+    spent = machine_times().minus(before)
+    return 100 * (spent.busy + spent.steal) / seconds
 
 
 def _results_path(args: argparse.Namespace, stamp: str) -> Path:
@@ -403,7 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--out", help="results JSON path (default bench/results/DATE.json)")
     parser.add_argument("--tmp", help="parent of the temporary directory (default: $TMPDIR)")
+    parser.add_argument(
+        "--show", metavar="RESULTS_JSON", help="judge and print a results file; measure nothing"
+    )
     args = parser.parse_args(argv)
+    if args.show:
+        return _show(Path(args.show))
     sections = _parse_sections(args.only)
     plan = Plan.quick() if args.quick else Plan.full()
     stamp = dt.date.today().isoformat()
@@ -451,13 +487,10 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = judge(results)
     results["targets"] = [verdict.as_dict() for verdict in verdicts]
     results["meta"]["wall_seconds"] = time.monotonic() - began
-    print(table(results, verdicts))
-    for title, summary in results.get("profiles", {}).items():
-        if isinstance(summary, dict) and "samples" in summary:
-            print("\n" + profiling.render(f"PROFILE {title}", summary))
     out = _results_path(args, stamp)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=str))
+    _show(out)
     print(f"\nwall time {results['meta']['wall_seconds']:.0f} s; results in {out}")
     return 0
 

@@ -25,6 +25,7 @@ REPO_DIR = BENCH_DIR.parent
 
 SUBMIT_PATH = "/ecx/host/api/integration/v1/file/submitForCase"
 LIMITS_PATH = "/ecx/host/api/integration/v1/file/limits"
+WHOAMI_PATH = "/ecx/host/api/integration/v1/whoami"
 
 PARTNER_ID = "2b1f0e6c-0000-4000-8000-00000000be01"
 SECURITY_TOKEN = "9e8d7c6b-0000-4000-8000-00000000be01"
@@ -245,6 +246,16 @@ class NaiveServer(_Server):
     def _after_start(self) -> None:
         # The baseline only checks that a Bearer header is present.
         self.token = "naive-baseline-accepts-any-bearer"
+
+
+def answers(url: str, token: str) -> bool:
+    """Whether a GET of ``url`` with the bearer token is answered 200 (the route exists)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return bool(answer.status == 200)
+    except urllib.error.HTTPError:
+        return False
 
 
 def fetch_token(url: str) -> str:
