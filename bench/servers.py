@@ -8,6 +8,7 @@ URL paths, so every measurement drives them identically.
 
 from __future__ import annotations
 
+import abc
 import base64
 import json
 import os
@@ -74,7 +75,7 @@ class ServerError(RuntimeError):
     """A server did not start, or a setup step against it failed."""
 
 
-class _Server:
+class _Server(abc.ABC):
     """One server process group; subclasses say how to launch it."""
 
     kind = "server"
@@ -98,16 +99,17 @@ class _Server:
             raise ServerError(f"{self.label} is not running")
         return self.process.pid
 
+    @abc.abstractmethod
     def _command(self) -> list[str]:
-        raise NotImplementedError
+        """The server's command line."""
 
     def _env(self) -> dict[str, str]:
         return dict(os.environ)
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> None:  # noqa: B027 — an optional hook, empty by default
         """Runs before the server process starts."""
 
-    def _after_start(self) -> None:
+    def _after_start(self) -> None:  # noqa: B027 — an optional hook, empty by default
         """Runs once the server answers /healthz."""
 
     def start(self) -> None:
