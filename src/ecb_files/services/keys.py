@@ -99,12 +99,22 @@ class KeyRing:
         self._loaded_at = 0.0
 
     def snapshot(self) -> KeySnapshot:
-        with self._lock:
-            stale = self._clock() - self._loaded_at > self._refresh_seconds
-            if self._snapshot is None or stale:
+        current = self._snapshot
+        if current is not None and self._clock() - self._loaded_at <= self._refresh_seconds:
+            return current
+        # One thread refreshes; the others go on with the keys they have meanwhile, so a
+        # token check never waits on the database once keys have been loaded.
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current
+        if current is None:
+            self._lock.acquire()
+        try:
+            if self._snapshot is None or self._clock() - self._loaded_at > self._refresh_seconds:
                 self._snapshot = self._load()
                 self._loaded_at = self._clock()
             return self._snapshot
+        finally:
+            self._lock.release()
 
     def reload(self) -> KeySnapshot:
         """Reload now; rate-limited to once a second so bad kids cannot hammer the database."""
