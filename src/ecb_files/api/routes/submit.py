@@ -192,7 +192,8 @@ async def _settle(
                 request_sha256=digest,
             )
         )
-    except EcbError:
+    except Exception:
+        # The client went away, or the database did: the answer is not remembered.
         await _release(services, scope)
 
 
