@@ -69,8 +69,11 @@ class BodyReader:
         # The whole body's SHA-256, once it has been read to its end.
         self.digest: str | None = None
 
-    async def run(self, consume: Callable[[bytes], None], finish: Callable[[], T]) -> ReadBody[T]:
-        """Feed the body to ``consume`` in worker threads, then call ``finish`` there."""
+    async def run(
+        self, consume: Callable[[bytes], None], finish: Callable[[str], T]
+    ) -> ReadBody[T]:
+        """Feed the body to ``consume`` in worker threads, then call ``finish`` there with
+        the body's SHA-256 ("" when not asked for), in the same hop as the last batch."""
         hasher = self._hasher
 
         def work(data: bytes) -> None:
@@ -108,7 +111,7 @@ class BodyReader:
             def last() -> T:
                 if rest:
                     work(rest)
-                return finish()
+                return finish(hasher.hexdigest() if hasher is not None else "")
 
             result = await anyio.to_thread.run_sync(last)
             self.digest = hasher.hexdigest() if hasher is not None else ""
@@ -127,7 +130,7 @@ class BodyReader:
         def noop(_: bytes) -> None:
             return None
 
-        read = await self.run(noop, lambda: None)
+        read = await self.run(noop, lambda _digest: None)
         return read.sha256
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from ecb_files.services.idempotency import (
     parse_idempotency_key,
     utcnow,
 )
+from ecb_files.services.submit import Accepted
 
 log = logging.getLogger("ecb_files.api")
 
@@ -140,21 +141,19 @@ async def _ingest(
     scope: IdempotencyScope | None,
 ) -> Response:
     intake = services.submit.new_intake()
+
+    def finish_and_accept(digest: str) -> Accepted:
+        # Steps 3 and 4 run in the worker hop that ends step 2.
+        return services.submit.accept(
+            principal, endpoint, intake.finish(), idempotency=scope, request_sha256=digest
+        )
+
     try:
-        read = await reader.run(intake.feed, intake.finish)
+        read = await reader.run(intake.feed, finish_and_accept)
     except BaseException:
         await anyio.to_thread.run_sync(intake.abort)
         raise
-    accept = partial(
-        services.submit.accept,
-        principal,
-        endpoint,
-        read.result,
-        idempotency=scope,
-        request_sha256=read.sha256,
-    )
-    accepted = await anyio.to_thread.run_sync(accept)
-    return json_response(200, accepted.body)
+    return json_response(200, read.result.body)
 
 
 async def _replay(reader: BodyReader, remembered: RememberedAnswer, key: str) -> Response:
