@@ -62,6 +62,8 @@ class Settings:
     # How long a dead process's in-flight key stays taken (§3.4 asks for < 60 s).
     idempotency_lease_seconds: int = 45
     trusted_issuers: tuple[tuple[str, str], ...] = ()
+    # One line per request on stderr; off when a proxy in front already logs them.
+    access_log: bool = True
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -108,6 +110,7 @@ class Settings:
                 env, "ECB_FILES_IDEMPOTENCY_LEASE", cls.idempotency_lease_seconds
             ),
             trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
+            access_log=_bool(env, "ECB_FILES_ACCESS_LOG", cls.access_log),
             limits=limits,
         )
 
@@ -123,6 +126,21 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be on or off (true/false, 1/0), got {raw!r}")
 
 
 def _issuers(raw: str) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ecb_files import __version__
+from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import meta, oauth, submit
@@ -40,18 +42,23 @@ endpoint with `Authorization: Bearer …`. Every error is
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The application. ``services`` is built at start-up unless given (tests give one)."""
+    access_log = AccessLog(sys.stderr) if settings.access_log else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or await anyio.to_thread.run_sync(Services.build, settings)
         heartbeat = asyncio.create_task(_renew_leases(app.state.services))
+        if access_log is not None:
+            access_log.start()
         try:
             yield
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            if access_log is not None:
+                access_log.close()
             if owned:
                 app.state.services.close()
 
@@ -74,7 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, access_log=access_log)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

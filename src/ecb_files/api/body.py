@@ -82,6 +82,8 @@ class BodyReader:
             consume(data)
 
         loop = asyncio.get_running_loop()
+        if self._filler is None and await self._arrived_at_once():
+            return await self._finish(work, finish)
         if self._filler is None:
             self._filler = asyncio.ensure_future(self._fill())
         filler = self._filler
@@ -106,16 +108,7 @@ class BodyReader:
                 if pending is not None and pending.done():
                     finished, pending = pending, None
                     finished.result()  # the first fault met is the answer
-            rest = self._take_batch()
-
-            def last() -> T:
-                if rest:
-                    work(rest)
-                return finish(hasher.hexdigest() if hasher is not None else "")
-
-            result = await anyio.to_thread.run_sync(last)
-            self.digest = hasher.hexdigest() if hasher is not None else ""
-            return ReadBody(result, self.digest)
+            return await self._finish(work, finish)
         finally:
             if pending is not None and not pending.done():
                 # A thread cannot be cancelled: let it finish before the caller cleans up
@@ -123,6 +116,34 @@ class BodyReader:
                 await asyncio.shield(asyncio.wait([pending]))
             if pending is not None and not pending.cancelled():
                 pending.exception()  # retrieved; the first failure has been raised
+
+    async def _finish(
+        self, work: Callable[[bytes], None], finish: Callable[[str], T]
+    ) -> ReadBody[T]:
+        """The last batch and ``finish`` in one worker hop."""
+        rest = self._take_batch()
+        hasher = self._hasher
+
+        def last() -> T:
+            if rest:
+                work(rest)
+            return finish(hasher.hexdigest() if hasher is not None else "")
+
+        result = await anyio.to_thread.run_sync(last)
+        self.digest = hasher.hexdigest() if hasher is not None else ""
+        return ReadBody(result, self.digest)
+
+    async def _arrived_at_once(self) -> bool:
+        """For a small body, one receive: did it bring the whole body?
+
+        A small body mostly comes with one receive: then one hop does all the work, and
+        no filler task is needed. Otherwise the body is read as any other, so that a
+        fault in what has arrived is answered even if the rest never comes.
+        """
+        length = self._content_length
+        if length is None or length - self._received > BATCH_BYTES:
+            return False
+        return not await self._receive_one() or self._received == length
 
     async def drain(self) -> str:
         """Read the rest of the body, keeping only its SHA-256 (for idempotent replays)."""
@@ -159,27 +180,32 @@ class BodyReader:
                 self._space = loop.create_future()
                 await self._space
                 continue
-            try:
-                async with asyncio.timeout(self._idle_timeout):
-                    chunk = await anext(self._chunks, None)
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"the request body stopped arriving: no byte for "
-                    f"{self._idle_timeout:g} s; nothing was stored",
-                    reason="body_idle_timeout",
-                ) from None
-            if chunk is None:
+            if not await self._receive_one():
                 return
-            self._received += len(chunk)
-            if self._received > self._limits.max_request_bytes:
-                raise PayloadTooLarge(
-                    f"the request body is larger than maxRequestBytes "
-                    f"({self._limits.max_request_bytes} bytes)",
-                    reason="request_too_large",
-                )
-            if not chunk:
-                continue
+
+    async def _receive_one(self) -> bool:
+        """One chunk into the batch, within the bounds; ``False`` at the end of the body."""
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                chunk = await anext(self._chunks, None)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request body stopped arriving: no byte for "
+                f"{self._idle_timeout:g} s; nothing was stored",
+                reason="body_idle_timeout",
+            ) from None
+        if chunk is None:
+            return False
+        self._received += len(chunk)
+        if self._received > self._limits.max_request_bytes:
+            raise PayloadTooLarge(
+                f"the request body is larger than maxRequestBytes "
+                f"({self._limits.max_request_bytes} bytes)",
+                reason="request_too_large",
+            )
+        if chunk:
             self._batch.append(chunk)
             self._batched += len(chunk)
             if self._wakeup is not None and not self._wakeup.done():
                 self._wakeup.set_result(None)
+        return True

@@ -11,7 +11,8 @@ from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
 
 
-def services_of(request: Request) -> Services:
+async def services_of(request: Request) -> Services:
+    # async: FastAPI would run a plain function in a worker thread, a hop per request.
     services: Services = request.app.state.services
     return services
 
@@ -22,6 +23,9 @@ ServicesDep = Annotated[Services, Depends(services_of)]
 async def require_writer(request: Request, services: ServicesDep) -> Principal:
     """401/403 from the headers alone, before any of the body is read (§2)."""
     authorization = request.headers.get("authorization")
+    known = services.bearer.authenticate_known(authorization)
+    if known is not None:
+        return known
     # Off the loop: verifying may reload signing keys from the database.
     return await anyio.to_thread.run_sync(services.bearer.authenticate, authorization)
 
@@ -32,6 +36,9 @@ WriterDep = Annotated[Principal, Depends(require_writer)]
 async def require_caller(request: Request, services: ServicesDep) -> Principal:
     """Any valid access token (401 otherwise), whatever its scopes."""
     authorization = request.headers.get("authorization")
+    known = services.bearer.identify_known(authorization)
+    if known is not None:
+        return known
     return await anyio.to_thread.run_sync(services.bearer.identify, authorization)
 
 

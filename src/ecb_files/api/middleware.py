@@ -1,18 +1,20 @@
-"""The outermost ASGI layer: request ids on every answer, and the last-resort 500.
+"""The outermost ASGI layer: request ids on every answer, the last-resort 500, the access log.
 
 It sits outside the framework's own error handling, so even an exception that escapes
 everything else becomes the contract's envelope, and every response — success, refusal
-or crash — carries ``X-Request-Id`` (§3.3, §9).
+or crash — carries ``X-Request-Id`` (§3.3, §9) and gets an access log line with it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ecb_files.api.access_log import AccessLog, Entry
 from ecb_files.api.responses import envelope_bytes
 
 log = logging.getLogger("ecb_files.api")
@@ -26,22 +28,24 @@ def request_id_of(scope: Scope) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.monotonic()
         request_id = _request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
-        started = False
+        status = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
                 ]
@@ -52,8 +56,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as error:
             log.exception("unhandled error, request id %s", request_id)
-            if started:
+            if status:
                 raise
+            status = 500
             description = f"internal error ({type(error).__name__}); quote request id {request_id}"
             body = envelope_bytes(description, "GenericError")
             await send(
@@ -68,6 +73,19 @@ class RequestIdMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+        finally:
+            if self.access_log is not None:
+                self.access_log.record(_entry(scope, status, time.monotonic() - began, request_id))
+
+
+def _entry(scope: Scope, status: int, seconds: float, request_id: str) -> Entry:
+    client = scope.get("client")
+    where = f"{client[0]}:{client[1]}" if client else "-"
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string")
+    target = (path + b"?" + query if query else path).decode("latin-1")
+    version = scope.get("http_version", "1.1")
+    return (time.time(), where, scope["method"], target, version, status, seconds, request_id)
 
 
 def _request_id_from(scope: Scope) -> str:

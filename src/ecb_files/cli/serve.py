@@ -42,4 +42,6 @@ def serve(host: str, port: int, workers: int) -> None:
         date_header=True,
         timeout_graceful_shutdown=30,
         log_level="info",
+        # The service writes its own access log, with request ids (api/access_log.py).
+        access_log=False,
     )

@@ -21,18 +21,16 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from ecb_files.db.intake import case_for_partner, dn_for_partner
 from ecb_files.db.models import (
     Case,
     DamageNotification,
     Employee,
     IdempotencyRecord,
-    InsuranceCompany,
     OAuthClient,
     StoredFile,
     UsedAssertion,
-    case_partners,
     email_key,
-    service_partner_companies,
 )
 
 # Well under every backend's bound-parameter limit (SQLite's was 999 before 3.32).
@@ -59,22 +57,8 @@ def find_case_for_partner(
 ) -> Case | None:
     """The case, if it is in the company ``company_alias`` names, the partner serves that
     company, and the partner is assigned to the case."""
-    statement = (
-        select(Case)
-        .join(InsuranceCompany, InsuranceCompany.id == Case.company_id)
-        .join(
-            service_partner_companies,
-            (service_partner_companies.c.company_id == Case.company_id)
-            & (service_partner_companies.c.partner_id == partner_id),
-        )
-        .join(
-            case_partners,
-            (case_partners.c.case_id == Case.id) & (case_partners.c.partner_id == partner_id),
-        )
-        .where(Case.id == case_id, InsuranceCompany.alias == company_alias)
-        .with_for_update(read=True, of=Case)
-    )
-    return session.scalar(statement)
+    case: Case | None = session.scalar(case_for_partner(case_id, company_alias, partner_id, Case))
+    return case
 
 
 def find_dn_for_partner(
@@ -82,17 +66,9 @@ def find_dn_for_partner(
 ) -> DamageNotification | None:
     """The damage notification, if it is in the company ``company_alias`` names and was
     created by the partner."""
-    statement = (
-        select(DamageNotification)
-        .join(InsuranceCompany, InsuranceCompany.id == DamageNotification.company_id)
-        .where(
-            DamageNotification.id == dn_id,
-            DamageNotification.partner_id == partner_id,
-            InsuranceCompany.alias == company_alias,
-        )
-        .with_for_update(read=True, of=DamageNotification)
-    )
-    return session.scalar(statement)
+    statement = dn_for_partner(dn_id, company_alias, partner_id, DamageNotification)
+    dn: DamageNotification | None = session.scalar(statement)
+    return dn
 
 
 def list_files(

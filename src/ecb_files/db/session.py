@@ -103,6 +103,21 @@ def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def read_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """``read_transaction`` on a plain ``Connection``: no ``Session`` to set up and tear
+    down, for the hot paths that run a few Core statements."""
+    with _engine_of(factory).connect() as connection:
+        yield connection.execution_options(**{_READ_ONLY: True})
+
+
+def _engine_of(factory: sessionmaker[Session]) -> Engine:
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, Engine):
+        raise TypeError("the session factory is not bound to an engine")
+    return engine
+
+
 def _write_lock(factory: sessionmaker[Session]) -> threading.RLock | None:
     engine = factory.kw.get("bind")
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":

@@ -116,6 +116,13 @@ class KeyRing:
         finally:
             self._lock.release()
 
+    def fresh(self) -> KeySnapshot | None:
+        """The loaded keys while they are not due for a refresh, else ``None``; never blocks."""
+        current = self._snapshot
+        if current is not None and self._clock() - self._loaded_at <= self._refresh_seconds:
+            return current
+        return None
+
     def reload(self) -> KeySnapshot:
         """Reload now; rate-limited to once a second so bad kids cannot hammer the database."""
         with self._lock:

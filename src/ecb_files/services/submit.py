@@ -17,13 +17,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import Limits
-from ecb_files.db import models, queries
+from ecb_files.db import intake
 from ecb_files.db.errors import database_unavailable_as_503
-from ecb_files.db.session import read_transaction, transaction
+from ecb_files.db.group_commit import GroupCommitter
+from ecb_files.db.session import read_connection
 from ecb_files.domain import filetypes
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import (
@@ -77,6 +80,7 @@ class SubmitService:
         self._store = store
         self._limits = limits
         self._idempotency = idempotency
+        self._commits = GroupCommitter(factory)
 
     def new_intake(self) -> Intake:
         """Step 2 for one request: files stream into fresh staged blobs of this store."""
@@ -95,68 +99,71 @@ class SubmitService:
 
         The checks run in a read transaction, the blobs are published outside any, and
         the rows are written in a short write transaction that checks the target again
-        (a case may close in between): writers hold the database's write lock only for
-        a few small statements and the commit.
+        (a case may close in between). That transaction is shared with the submissions
+        of other threads that are ready at the same moment (group commit): one commit,
+        one log flush for all of them.
         """
         blobs = [f.blob for f in submission.files]
+
+        def write(session: Session) -> Accepted:
+            connection = session.connection()
+            self._open_target(connection, endpoint, submission, checked.partner_id)
+            accepted = self._record(connection, checked, endpoint, submission, idempotency)
+            if idempotency is not None:
+                self._idempotency.record_answer(
+                    session,
+                    idempotency,
+                    status=200,
+                    body=accepted.body,
+                    request_sha256=request_sha256,
+                )
+            return accepted
+
         try:
             with database_unavailable_as_503():
-                with read_transaction(self._factory) as session:
-                    checked = self._check(session, principal, endpoint, submission)
+                with read_connection(self._factory) as connection:
+                    checked = self._check(connection, principal, endpoint, submission)
                 for blob in blobs:
                     _publish(blob)
-                with transaction(self._factory) as session:
-                    self._open_target(session, endpoint, submission, checked.partner_id)
-                    accepted = self._record(session, checked, endpoint, submission, idempotency)
-                    if idempotency is not None:
-                        self._idempotency.record_answer(
-                            session,
-                            idempotency,
-                            status=200,
-                            body=accepted.body,
-                            request_sha256=request_sha256,
-                        )
+                accepted = self._commits.run(write)
             return accepted
         except BaseException:
             _discard(blobs)
             raise
 
     def _check(
-        self, session: Session, principal: Principal, endpoint: Endpoint, body: Submission
+        self, connection: Connection, principal: Principal, endpoint: Endpoint, body: Submission
     ) -> _Checked:
-        client = queries.get_client(session, principal.client_id)
-        if client is None:
+        caller = intake.find_caller(connection, principal.client_id, body.user_email)
+        if caller is None:
             # The token is genuine but its client was removed since it was issued.
             raise Unauthorized("the access token's client no longer exists")
-        partner = client.partner
         # 3.1 — constant time, so the token cannot be guessed byte by byte.
-        if not hmac.compare_digest(body.security_token.bytes, partner.security_token.bytes):
+        if not hmac.compare_digest(body.security_token.bytes, caller.security_token.bytes):
             raise InvalidSecurityToken(
                 "securityToken: does not match the service partner of this client",
                 reason="security_token_mismatch",
             )
         # 3.2
-        employee = queries.find_active_employee(session, partner.id, body.user_email)
-        if employee is None:
+        if caller.employee_id is None:
             raise UserNotFound(
                 f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
             )
         # 3.3 and 3.4
-        target = self._open_target(session, endpoint, body, partner.id)
+        case_id, dn_id = self._open_target(connection, endpoint, body, caller.partner_id)
         # 3.5
         _check_file_types(body.files)
-        is_case = isinstance(target, models.Case)
         return _Checked(
-            client_pk=client.id,
-            partner_id=partner.id,
-            employee_id=employee.id,
-            case_id=target.id if is_case else None,
-            dn_id=None if is_case else target.id,
+            client_pk=caller.client_pk,
+            partner_id=caller.partner_id,
+            employee_id=caller.employee_id,
+            case_id=case_id,
+            dn_id=dn_id,
         )
 
     def _record(
         self,
-        session: Session,
+        connection: Connection,
         checked: _Checked,
         endpoint: Endpoint,
         body: Submission,
@@ -164,8 +171,7 @@ class SubmitService:
     ) -> Accepted:
         """Step 4: the rows of a submission whose blobs are durable and published."""
         now = datetime.now(UTC)
-        submission = models.Submission(
-            id=uuid.uuid4(),
+        submission = intake.submission_row(
             endpoint=endpoint.value,
             client_pk=checked.client_pk,
             partner_id=checked.partner_id,
@@ -176,42 +182,39 @@ class SubmitService:
             idempotency_key=idempotency.key if idempotency is not None else None,
             created_at=now,
         )
-        session.add(submission)
-        session.flush()  # the files' foreign key needs the submission row first
-        entries = []
-        for parsed in body.files:
-            row = _file_row(parsed, endpoint, submission, now)
-            session.add(row)
-            entries.append(
-                {
-                    "id": str(row.id),
-                    "fileName": row.file_name,
-                    "size": row.size,
-                    "sha256": row.sha256,
-                }
-            )
-        session.flush()
+        files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
+        intake.insert_submission(connection, submission, files)
+        entries = [
+            {
+                "id": str(row["id"]),
+                "fileName": row["file_name"],
+                "size": row["size"],
+                "sha256": row["sha256"],
+            }
+            for row in files
+        ]
         answer = {"success": True, "payload": {"files": entries}}
-        return Accepted(submission.id, json.dumps(answer, ensure_ascii=False).encode())
+        return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
 
     def _open_target(
-        self, session: Session, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
-    ) -> models.Case | models.DamageNotification:
+        self, connection: Connection, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        """The open target as ``(case_id, dn_id)``, one of them set; else the refusal."""
         alias = body.insurance_company_alias
         if endpoint is Endpoint.CASE:
-            case = queries.find_case_for_partner(session, body.target_id, alias, partner_id)
+            case = intake.find_case_state(connection, body.target_id, alias, partner_id)
             if case is None:
                 raise ClaimNotFound(
                     f"payload.id: no case with id {body.target_id} for this service partner "
                     f"at insurance company '{alias}'"
                 )
-            if case.status != "open":
+            if not case.is_open:
                 raise ClaimIsClosed(
                     f"payload.id with value '{body.target_id}' is not ok. "
                     f"Reason: Case with id {body.target_id} is closed"
                 )
-            return case
-        dn = queries.find_dn_for_partner(session, body.target_id, alias, partner_id)
+            return case.id, None
+        dn = intake.find_dn_state(connection, body.target_id, alias, partner_id)
         if dn is None:
             raise DamageNotificationNotFound(
                 f"payload.id: no damage notification with id {body.target_id} created by this "
@@ -223,7 +226,7 @@ class SubmitService:
                 f"Reason: Damage notification with id {body.target_id} is already merged "
                 f"to claim with id {dn.merged_to_case_id}"
             )
-        return dn
+        return None, dn.id
 
 
 def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
@@ -247,28 +250,26 @@ def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
 
 
 def _file_row(
-    parsed: ParsedFile[StagedBlob],
-    endpoint: Endpoint,
-    submission: models.Submission,
-    now: datetime,
-) -> models.StoredFile:
-    return models.StoredFile(
-        id=uuid.uuid4(),
-        case_id=submission.case_id,
-        dn_id=submission.dn_id,
-        submission_id=submission.id,
-        employee_id=submission.employee_id,
-        client_pk=submission.client_pk,
-        file_name=parsed.file_name,
-        content_type=parsed.content_type,
-        size=parsed.size,
-        sha256=parsed.sha256,
-        description=parsed.description,
-        is_restricted=parsed.is_restricted and endpoint.honours_is_restricted,
-        is_damage_image=parsed.is_damage_image and endpoint.honours_is_damage_image,
-        blob_id=parsed.blob.blob_id,
-        created_at=now,
-    )
+    parsed: ParsedFile[StagedBlob], endpoint: Endpoint, submission: dict[str, Any]
+) -> dict[str, Any]:
+    """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
+    return {
+        "id": uuid.uuid4(),
+        "case_id": submission["case_id"],
+        "dn_id": submission["dn_id"],
+        "submission_id": submission["id"],
+        "employee_id": submission["employee_id"],
+        "client_pk": submission["client_pk"],
+        "file_name": parsed.file_name,
+        "content_type": parsed.content_type,
+        "size": parsed.size,
+        "sha256": parsed.sha256,
+        "description": parsed.description,
+        "is_restricted": parsed.is_restricted and endpoint.honours_is_restricted,
+        "is_damage_image": parsed.is_damage_image and endpoint.honours_is_damage_image,
+        "blob_id": parsed.blob.blob_id,
+        "created_at": submission["created_at"],
+    }
 
 
 class Intake:
