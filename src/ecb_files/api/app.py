@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from ecb_files import __version__
 from ecb_files.api.access_log import AccessLog
+from ecb_files.api.direct import DirectSubmitRoutes
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import meta, oauth, submit
@@ -81,6 +82,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # The last added runs first: request ids and the access log, then the direct routes.
+    app.add_middleware(DirectSubmitRoutes)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -8,15 +8,19 @@ write, and if another process wrote in between, the upgrade fails at once with
 ``SQLITE_BUSY`` instead of waiting; taking the lock up front makes writers queue on the
 busy timeout instead.
 
-Within one process, write transactions on SQLite also queue on a lock of their own:
-SQLite's busy handler polls with sleeps of up to 100 ms, so threads of one process
-competing for the write lock would wait far longer than the lock is held. Read
+Write transactions on SQLite also queue on a lock of their own before ``BEGIN
+IMMEDIATE``: threads of a process on a thread lock, processes on an exclusive ``flock``
+of a file beside the database (``<database>.write-lock``). SQLite's busy handler polls
+with sleeps of up to 100 ms, so writers competing through it wait far longer than the
+lock is held; a thread lock and a ``flock`` hand over to the next writer at once. Read
 transactions (``read_transaction``) start with a plain ``BEGIN`` and never wait: WAL
 readers see the last commit.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import weakref
@@ -77,7 +81,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 _READ_ONLY = "ecb_files_read_only"
-_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
+_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, SqliteWriteLock] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -118,11 +122,55 @@ def _engine_of(factory: sessionmaker[Session]) -> Engine:
     return engine
 
 
-def _write_lock(factory: sessionmaker[Session]) -> threading.RLock | None:
+def _write_lock(factory: sessionmaker[Session]) -> SqliteWriteLock | None:
     engine = factory.kw.get("bind")
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         return None
-    return _sqlite_write_locks.setdefault(engine, threading.RLock())
+    lock = _sqlite_write_locks.get(engine)
+    if lock is None:
+        database = sqlite_path(engine.url)
+        path = None if database is None else database.with_name(database.name + ".write-lock")
+        lock = _sqlite_write_locks.setdefault(engine, SqliteWriteLock(path))
+    return lock
+
+
+class SqliteWriteLock:
+    """The queue of a SQLite database's writers (see the module doc). Re-entrant within a
+    thread; ``path`` ``None`` (an in-memory database) queues this process's threads only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _descriptor(self) -> int:
+        # A flock belongs to an open file, which a forked child would share with its
+        # parent: each process opens its own.
+        if self._fd is None or self._pid != os.getpid():
+            assert self._path is not None
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
 
 
 def _sqlite_engine(url: URL) -> Engine:

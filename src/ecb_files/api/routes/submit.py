@@ -71,7 +71,7 @@ DOCUMENTED_MODELS = (SubmitRequest,)
 async def submit_for_case(
     request: Request, principal: WriterDep, services: ServicesDep
 ) -> Response:
-    return await _submit(request, principal, services, Endpoint.CASE)
+    return await submit(request, principal, services, Endpoint.CASE)
 
 
 @router.post(
@@ -84,10 +84,10 @@ async def submit_for_case(
 async def submit_for_damage_notification(
     request: Request, principal: WriterDep, services: ServicesDep
 ) -> Response:
-    return await _submit(request, principal, services, Endpoint.DAMAGE_NOTIFICATION)
+    return await submit(request, principal, services, Endpoint.DAMAGE_NOTIFICATION)
 
 
-async def _submit(
+async def submit(
     request: Request, principal: Principal, services: Services, endpoint: Endpoint
 ) -> Response:
     limits = services.settings.limits

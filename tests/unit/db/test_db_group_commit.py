@@ -1,0 +1,230 @@
+"""Group commit: units of many threads share a transaction, yet each caller meets its own
+outcome, as if its unit had run alone (CONTRACT §3.4: durable before 200, all or nothing)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.db import models
+from ecb_files.db.group_commit import GroupCommitter
+
+EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
+QUEUE_TIMEOUT = 10.0
+Unit = Callable[[Session], str]
+
+
+class Refused(Exception):
+    """What a unit raises to refuse (as a closed case would)."""
+
+
+class Commits:
+    """Counts the engine's commits, and how many units ran in each committed transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.units_per_commit: list[int] = []
+        self._units = 0
+        event.listen(engine, "commit", self._on_commit)
+        event.listen(engine, "rollback", self._on_rollback)
+
+    def unit_ran(self) -> None:
+        # Units run one at a time (only the leader runs them), so no lock is needed.
+        self._units += 1
+
+    @property
+    def count(self) -> int:
+        return len(self.units_per_commit)
+
+    def close(self) -> None:
+        event.remove(self.engine, "commit", self._on_commit)
+        event.remove(self.engine, "rollback", self._on_rollback)
+
+    def _on_commit(self, _connection: object) -> None:
+        self.units_per_commit.append(self._units)
+        self._units = 0
+
+    def _on_rollback(self, _connection: object) -> None:
+        self._units = 0
+
+
+@pytest.fixture
+def commits(engine: Engine) -> Iterator[Commits]:
+    counter = Commits(engine)
+    yield counter
+    counter.close()
+
+
+def write(session: Session, jti: str) -> None:
+    session.add(models.UsedAssertion(issuer="group-commit", jti=jti, expires_at=EXPIRES))
+    session.flush()
+
+
+def stored_jtis(factory: sessionmaker[Session]) -> set[str]:
+    with factory() as session:
+        return set(session.scalars(select(models.UsedAssertion.jti)))
+
+
+def wait_for_queue(committer: GroupCommitter, size: int) -> None:
+    """Until ``size`` units wait for the next batch (a peek at the committer's queue)."""
+    deadline = time.monotonic() + QUEUE_TIMEOUT
+    while len(committer._pending) < size:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{size} units did not queue within {QUEUE_TIMEOUT} s")
+        time.sleep(0.002)
+
+
+def run_behind_a_leader(
+    committer: GroupCommitter, units: list[Unit], commits: Commits | None = None
+) -> list[Future[str]]:
+    """``units`` from one thread each, all queued while a first unit holds the lead.
+
+    The leader's own batch is that first unit alone; it finishes only once every other
+    unit waits, so they are offered to the committer together afterwards.
+    """
+    leading = threading.Event()
+
+    def leader(session: Session) -> str:
+        leading.set()
+        wait_for_queue(committer, len(units))
+        if commits is not None:
+            commits.unit_ran()
+        write(session, "leader")
+        return "leader"
+
+    pool = ThreadPoolExecutor(max_workers=len(units) + 1)
+    try:
+        first = pool.submit(committer.run, leader)
+        assert leading.wait(QUEUE_TIMEOUT)
+        futures = [pool.submit(committer.run, unit) for unit in units]
+        assert first.result(timeout=60) == "leader"
+        for future in futures:
+            future.exception(timeout=60)  # finished, whatever its outcome
+        return futures
+    finally:
+        pool.shutdown(wait=True)
+
+
+def writer(jti: str, commits: Commits | None = None) -> Unit:
+    def unit(session: Session) -> str:
+        if commits is not None:
+            commits.unit_ran()
+        write(session, jti)
+        return f"result of {jti}"
+
+    return unit
+
+
+def test_one_unit_returns_its_result_and_is_committed(factory: sessionmaker[Session]) -> None:
+    committer = GroupCommitter(factory)
+    assert committer.run(writer("alone")) == "result of alone"
+    assert stored_jtis(factory) == {"alone"}
+
+
+def test_concurrent_units_share_commits_and_each_caller_gets_its_own_result(
+    factory: sessionmaker[Session], commits: Commits
+) -> None:
+    """§3.4 durable before 200: every unit's row is committed when its caller returns."""
+    committer = GroupCommitter(factory)
+    jtis = [f"unit-{i}" for i in range(31)]
+    futures = run_behind_a_leader(committer, [writer(jti) for jti in jtis])
+    assert [f.result() for f in futures] == [f"result of {jti}" for jti in jtis]
+    assert stored_jtis(factory) == {"leader", *jtis}
+    # The leader's batch (itself), then everyone who queued meanwhile: 32 units, 2 commits.
+    assert commits.count == 2
+
+
+def test_a_refused_unit_fails_alone_and_leaves_no_writes(
+    factory: sessionmaker[Session],
+) -> None:
+    """§3.4 all or nothing: a refusal takes neither its own rows nor its batch's."""
+    committer = GroupCommitter(factory)
+    raised: list[Refused] = []
+
+    def refused(session: Session) -> str:
+        write(session, "refused")
+        raised.append(Refused("the case closed meanwhile"))
+        raise raised[-1]
+
+    good = [f"good-{i}" for i in range(6)]
+    units = [writer(jti) for jti in good[:3]] + [refused] + [writer(jti) for jti in good[3:]]
+    futures = run_behind_a_leader(committer, units)
+    error = futures[3].exception()
+    assert isinstance(error, Refused)
+    assert error is raised[-1]  # the very exception of its own (last) run
+    assert [f.result() for i, f in enumerate(futures) if i != 3] == [
+        f"result of {jti}" for jti in good
+    ]
+    assert stored_jtis(factory) == {"leader", *good}
+
+
+def test_a_constraint_violation_fails_only_its_unit(factory: sessionmaker[Session]) -> None:
+    """A unit whose write breaks a constraint poisons the shared transaction (PostgreSQL
+    aborts it); the others are committed all the same."""
+    committer = GroupCommitter(factory)
+    committer.run(writer("taken"))
+    futures = run_behind_a_leader(committer, [writer("a"), writer("taken"), writer("b")])
+    assert isinstance(futures[1].exception(), IntegrityError)
+    assert (futures[0].result(), futures[2].result()) == ("result of a", "result of b")
+    assert stored_jtis(factory) == {"leader", "taken", "a", "b"}
+
+
+def test_units_of_a_failed_batch_are_rerun_alone_with_their_own_new_results(
+    factory: sessionmaker[Session],
+) -> None:
+    """A unit may run twice; its caller gets what the run that was committed returned,
+    and only that run's writes remain."""
+    committer = GroupCommitter(factory)
+    runs: list[str] = []
+
+    def fresh_each_run(session: Session) -> str:
+        jti = f"run-{uuid.uuid4().hex}"
+        runs.append(jti)
+        write(session, jti)
+        return jti
+
+    def refused(session: Session) -> str:
+        raise Refused("refused")
+
+    futures = run_behind_a_leader(committer, [fresh_each_run, refused])
+    assert isinstance(futures[1].exception(), Refused)
+    assert len(runs) == 2  # once in the batch, once alone
+    assert futures[0].result() == runs[-1]
+    assert stored_jtis(factory) == {"leader", runs[-1]}
+
+
+def test_no_transaction_holds_more_than_max_batch_units(
+    factory: sessionmaker[Session], commits: Commits
+) -> None:
+    committer = GroupCommitter(factory, max_batch=2)
+    jtis = [f"unit-{i}" for i in range(9)]
+    futures = run_behind_a_leader(committer, [writer(jti, commits) for jti in jtis], commits)
+    assert [f.result() for f in futures] == [f"result of {jti}" for jti in jtis]
+    assert stored_jtis(factory) == {"leader", *jtis}
+    assert sum(commits.units_per_commit) == 10
+    assert max(commits.units_per_commit) == 2  # batched, but never past the bound
+
+
+@pytest.mark.parametrize("max_batch", [0, -1])
+def test_max_batch_below_one_is_refused(factory: sessionmaker[Session], max_batch: int) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        GroupCommitter(factory, max_batch=max_batch)
+
+
+def test_the_committer_is_idle_again_after_a_burst(factory: sessionmaker[Session]) -> None:
+    """The lead is handed back: a unit after the burst runs (and does not hang)."""
+    committer = GroupCommitter(factory)
+    run_behind_a_leader(committer, [writer(f"unit-{i}") for i in range(4)])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(committer.run, writer("later"))
+        assert later.result(timeout=QUEUE_TIMEOUT) == "result of later"
+    assert "later" in stored_jtis(factory)

@@ -1,0 +1,348 @@
+"""The submit path's Core statements (CONTRACT §3.2 steps 3.1–3.4, step 4) keep the rules
+of the ORM lookups in ``queries``: the same rows are found, and the same are not."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.db_support import (
+    CLIENT_ID,
+    CLOSED_CASE,
+    COMPANY_ALIAS,
+    EMAIL,
+    INACTIVE_EMAIL,
+    OPEN_CASE,
+    OPEN_DN,
+    OTHER_ALIAS,
+    OTHER_PARTNER,
+    OTHER_PARTNER_DN,
+    OTHER_TENANT_CASE,
+    OTHER_TENANT_DN,
+    PARTNER,
+    PARTNER_TOKEN,
+    UNASSIGNED_CASE,
+    World,
+    seed_world,
+)
+
+from ecb_files.db import intake, models, queries
+from ecb_files.db.session import read_connection, transaction
+
+MERGED_DN = uuid.UUID("00000000-0000-4000-8000-0000000000d2")
+UNICODE_EMAIL = "Straße.Ølund@example.com"
+MISSING = uuid.UUID("00000000-0000-4000-8000-0000000000ff")
+
+
+@pytest.fixture
+def world(factory: sessionmaker[Session]) -> World:
+    """``seed_world``, plus a DN of PARTNER's merged into CLOSED_CASE and an employee
+    whose address only matches under Unicode case folding."""
+    world = seed_world(factory)
+    with transaction(factory) as session:
+        session.add(
+            models.DamageNotification(
+                id=MERGED_DN,
+                company_id=world.company_id,
+                partner_id=PARTNER,
+                merged_to_case_id=CLOSED_CASE,
+            )
+        )
+        session.add(models.Employee(partner_id=PARTNER, email=UNICODE_EMAIL, active=True))
+    return world
+
+
+# --- find_caller: the client, its partner's token (3.1) and the employee (3.2) -----------
+
+
+@pytest.mark.parametrize("spelling", [EMAIL, EMAIL.lower(), EMAIL.upper()])
+def test_caller_names_client_partner_token_and_employee(
+    factory: sessionmaker[Session], world: World, spelling: str
+) -> None:
+    """§3.2 steps 3.1 and 3.2 in one lookup; the e-mail is matched case-insensitively."""
+    with read_connection(factory) as connection:
+        caller = intake.find_caller(connection, CLIENT_ID, spelling)
+    assert caller == intake.Caller(
+        client_pk=world.client_pk,
+        partner_id=PARTNER,
+        security_token=PARTNER_TOKEN,
+        employee_id=world.employee_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "why"),
+    [
+        (INACTIVE_EMAIL, "inactive employee"),
+        ("nobody@example.com", "no such employee"),
+        ("other@example.com", "another partner's employee"),
+        ("", "empty address"),
+    ],
+)
+def test_caller_without_an_active_employee_has_no_employee_id(
+    factory: sessionmaker[Session], world: World, email: str, why: str
+) -> None:
+    """§3.2 step 3.2: the client and its partner are still found (step 3.1 comes first)."""
+    with read_connection(factory) as connection:
+        caller = intake.find_caller(connection, CLIENT_ID, email)
+    assert caller is not None, why
+    assert (caller.client_pk, caller.partner_id) == (world.client_pk, PARTNER), why
+    assert caller.security_token == PARTNER_TOKEN, why
+    assert caller.employee_id is None, why
+
+
+def test_unknown_client_has_no_caller(factory: sessionmaker[Session], world: World) -> None:
+    with read_connection(factory) as connection:
+        assert intake.find_caller(connection, "no-such-client", EMAIL) is None
+        assert intake.find_caller(connection, CLIENT_ID.upper(), EMAIL) is None
+
+
+@pytest.mark.parametrize(
+    ("email", "found"),
+    [
+        (EMAIL, True),
+        (EMAIL.swapcase(), True),
+        (UNICODE_EMAIL, True),
+        ("STRASSE.ØLUND@EXAMPLE.COM", True),  # ß case-folds to ss
+        ("strasse.ølund@example.com", True),
+        (INACTIVE_EMAIL, False),
+        ("other@example.com", False),
+        ("nobody@example.com", False),
+    ],
+)
+def test_caller_employee_agrees_with_find_active_employee(
+    factory: sessionmaker[Session], world: World, email: str, found: bool
+) -> None:
+    """§3.2 step 3.2: the Core lookup matches exactly as ``queries`` does."""
+    with transaction(factory) as session:
+        employee = queries.find_active_employee(session, PARTNER, email)
+        expected = None if employee is None else employee.id
+    with read_connection(factory) as connection:
+        caller = intake.find_caller(connection, CLIENT_ID, email)
+    assert caller is not None
+    assert caller.employee_id == expected
+    assert (expected is not None) is found
+
+
+# --- find_case_state / find_dn_state: target lookup (3.3) and its state (3.4) ------------
+
+CASE_LOOKUPS = [
+    pytest.param(OPEN_CASE, COMPANY_ALIAS, PARTNER, id="open"),
+    pytest.param(CLOSED_CASE, COMPANY_ALIAS, PARTNER, id="closed"),
+    pytest.param(OPEN_CASE, OTHER_ALIAS, PARTNER, id="another-tenants-alias"),
+    pytest.param(OTHER_TENANT_CASE, COMPANY_ALIAS, PARTNER, id="other-tenant"),
+    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, PARTNER, id="tenant-not-served"),
+    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, OTHER_PARTNER, id="partner-of-two-tenants"),
+    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, PARTNER, id="unassigned"),
+    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, OTHER_PARTNER, id="assigned-other"),
+    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, id="missing"),
+    pytest.param(OPEN_CASE, COMPANY_ALIAS.upper(), PARTNER, id="alias-exact"),
+]
+
+
+@pytest.mark.parametrize(("case_id", "alias", "partner"), CASE_LOOKUPS)
+def test_case_state_agrees_with_find_case_for_partner(
+    factory: sessionmaker[Session],
+    world: World,
+    case_id: uuid.UUID,
+    alias: str,
+    partner: uuid.UUID,
+) -> None:
+    """§3.2 steps 3.3 and 3.4: found for the same cases, open exactly when status is open."""
+    with transaction(factory) as session:
+        case = queries.find_case_for_partner(session, case_id, alias, partner)
+        expected = None if case is None else intake.CaseState(case.id, case.status == "open")
+    with read_connection(factory) as connection:
+        assert intake.find_case_state(connection, case_id, alias, partner) == expected
+
+
+def test_case_state_tells_open_from_closed(factory: sessionmaker[Session], world: World) -> None:
+    """§3.2 step 3.4: a closed case is found (so it is ClaimIsClosed, not ClaimNotFound)."""
+    with read_connection(factory) as connection:
+        assert intake.find_case_state(connection, OPEN_CASE, COMPANY_ALIAS, PARTNER) == (
+            intake.CaseState(OPEN_CASE, is_open=True)
+        )
+        assert intake.find_case_state(connection, CLOSED_CASE, COMPANY_ALIAS, PARTNER) == (
+            intake.CaseState(CLOSED_CASE, is_open=False)
+        )
+        assert intake.find_case_state(connection, UNASSIGNED_CASE, COMPANY_ALIAS, PARTNER) is None
+
+
+DN_LOOKUPS = [
+    pytest.param(OPEN_DN, COMPANY_ALIAS, PARTNER, id="unmerged"),
+    pytest.param(MERGED_DN, COMPANY_ALIAS, PARTNER, id="merged"),
+    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, PARTNER, id="other-partner"),
+    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, OTHER_PARTNER, id="its-creator"),
+    pytest.param(OPEN_DN, OTHER_ALIAS, PARTNER, id="another-tenants-alias"),
+    pytest.param(OTHER_TENANT_DN, COMPANY_ALIAS, OTHER_PARTNER, id="other-tenant"),
+    pytest.param(MERGED_DN, COMPANY_ALIAS, OTHER_PARTNER, id="merged-other-partner"),
+    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, id="missing"),
+]
+
+
+@pytest.mark.parametrize(("dn_id", "alias", "partner"), DN_LOOKUPS)
+def test_dn_state_agrees_with_find_dn_for_partner(
+    factory: sessionmaker[Session],
+    world: World,
+    dn_id: uuid.UUID,
+    alias: str,
+    partner: uuid.UUID,
+) -> None:
+    """§3.2 steps 3.3 and 3.4: found for the same DNs, with the same merge target."""
+    with transaction(factory) as session:
+        dn = queries.find_dn_for_partner(session, dn_id, alias, partner)
+        expected = (
+            None if dn is None else intake.DamageNotificationState(dn.id, dn.merged_to_case_id)
+        )
+    with read_connection(factory) as connection:
+        assert intake.find_dn_state(connection, dn_id, alias, partner) == expected
+
+
+def test_dn_state_names_the_case_it_was_merged_into(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """§3.2 step 3.4: DamageNotificationMergedToClaim names the case."""
+    with read_connection(factory) as connection:
+        merged = intake.find_dn_state(connection, MERGED_DN, COMPANY_ALIAS, PARTNER)
+        unmerged = intake.find_dn_state(connection, OPEN_DN, COMPANY_ALIAS, PARTNER)
+    assert merged == intake.DamageNotificationState(MERGED_DN, merged_to_case_id=CLOSED_CASE)
+    assert unmerged == intake.DamageNotificationState(OPEN_DN, merged_to_case_id=None)
+
+
+def test_target_lookups_work_inside_a_write_transaction(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """Step 4 checks the target again in the write transaction (a case may close)."""
+    with transaction(factory) as session:
+        connection = session.connection()
+        case = intake.find_case_state(connection, OPEN_CASE, COMPANY_ALIAS, PARTNER)
+        dn = intake.find_dn_state(connection, OPEN_DN, COMPANY_ALIAS, PARTNER)
+    assert case == intake.CaseState(OPEN_CASE, is_open=True)
+    assert dn == intake.DamageNotificationState(OPEN_DN, merged_to_case_id=None)
+
+
+# --- submission_row / insert_submission: the rows of step 4 ------------------------------
+
+NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def submission_for(world: World, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "endpoint": models.ENDPOINT_CASE,
+        "client_pk": world.client_pk,
+        "partner_id": PARTNER,
+        "employee_id": world.employee_id,
+        "case_id": OPEN_CASE,
+        "dn_id": None,
+        "timestamp": "2026-03-01T12:30:00",
+        "idempotency_key": "key-1",
+        "created_at": NOW,
+    }
+    values.update(overrides)
+    return intake.submission_row(**values)
+
+
+def file_for(submission: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "case_id": submission["case_id"],
+        "dn_id": submission["dn_id"],
+        "submission_id": submission["id"],
+        "employee_id": submission["employee_id"],
+        "client_pk": submission["client_pk"],
+        "file_name": name,
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "description": f"{name} described",
+        "is_restricted": name.startswith("secret"),
+        "is_damage_image": False,
+        "blob_id": uuid.uuid4().hex,
+        "created_at": submission["created_at"],
+    }
+
+
+def test_submission_row_names_every_column_with_a_fresh_id(world: World) -> None:
+    first, second = submission_for(world), submission_for(world)
+    assert set(first) == set(models.Submission.__table__.columns.keys())
+    assert isinstance(first["id"], uuid.UUID)
+    assert first["id"] != second["id"]
+    assert {k: v for k, v in first.items() if k != "id"} == {
+        k: v for k, v in second.items() if k != "id"
+    }
+
+
+def test_insert_submission_writes_the_submission_and_its_files(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """§3.2 step 4: one submission row and a row per file, as the ORM reads them back."""
+    submission = submission_for(world)
+    files = [file_for(submission, "photo.jpg", b"one"), file_for(submission, "secret.jpg", b"2")]
+    with transaction(factory) as session:
+        intake.insert_submission(session.connection(), submission, files)
+    with transaction(factory) as session:
+        stored = session.get(models.Submission, submission["id"])
+        assert stored is not None
+        assert {key: getattr(stored, key) for key in submission} == submission
+        rows = session.scalars(
+            select(models.StoredFile).where(models.StoredFile.submission_id == submission["id"])
+        ).all()
+        assert sorted(({key: getattr(row, key) for key in files[0]} for row in rows), key=str) == (
+            sorted(files, key=str)
+        )
+
+
+def test_insert_submission_for_a_dn_without_optional_values(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    submission = submission_for(
+        world,
+        endpoint=models.ENDPOINT_DN,
+        case_id=None,
+        dn_id=OPEN_DN,
+        timestamp=None,
+        idempotency_key=None,
+    )
+    files = [file_for(submission, "damage.jpg", b"dent")]
+    with transaction(factory) as session:
+        intake.insert_submission(session.connection(), submission, files)
+    with transaction(factory) as session:
+        stored = session.get(models.Submission, submission["id"])
+        assert stored is not None
+        assert (stored.case_id, stored.dn_id, stored.timestamp) == (None, OPEN_DN, None)
+        assert [f.id for f in queries.list_files(session, dn_id=OPEN_DN)] == [files[0]["id"]]
+
+
+def test_insert_submission_without_files_writes_only_the_submission(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    submission = submission_for(world)
+    with transaction(factory) as session:
+        intake.insert_submission(session.connection(), submission, [])
+    with transaction(factory) as session:
+        assert session.get(models.Submission, submission["id"]) is not None
+        assert session.scalars(select(models.StoredFile)).all() == []
+
+
+def test_inserted_rows_go_with_a_rolled_back_transaction(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """§3.4 all or nothing: the statements only execute; the caller's transaction decides."""
+    submission = submission_for(world)
+    files = [file_for(submission, "photo.jpg", b"one")]
+
+    def insert_then_fail() -> None:
+        with transaction(factory) as session:
+            intake.insert_submission(session.connection(), submission, files)
+            raise RuntimeError("refused after writing")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
+    with transaction(factory) as session:
+        assert session.get(models.Submission, submission["id"]) is None
+        assert session.scalars(select(models.StoredFile)).all() == []
