@@ -7,9 +7,9 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -23,6 +23,7 @@ from ecb_files.api.direct import DirectSubmitRoutes
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import meta, oauth, submit
+from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
 from ecb_files.domain.endpoints import Endpoint
@@ -48,8 +49,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
-        app.state.services = services or await anyio.to_thread.run_sync(Services.build, settings)
+        app.state.services = services or await in_thread(partial(Services.build, settings))
         heartbeat = asyncio.create_task(_renew_leases(app.state.services))
+        pool = worker_pool()
+        asyncio.get_running_loop().set_default_executor(pool)
         if access_log is not None:
             access_log.start()
         try:
@@ -60,6 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 await heartbeat
             if access_log is not None:
                 access_log.close()
+            pool.shutdown(wait=False)
             if owned:
                 app.state.services.close()
 
@@ -115,7 +119,7 @@ async def _renew_leases(services: Services) -> None:
     while True:
         await asyncio.sleep(services.idempotency.heartbeat_seconds)
         try:
-            await anyio.to_thread.run_sync(services.idempotency.renew_leases, utcnow())
+            await in_thread(partial(services.idempotency.renew_leases, utcnow()))
         except Exception:
             log.warning("could not renew idempotency leases; will retry", exc_info=True)
 

@@ -14,10 +14,10 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
-
+from ecb_files.api.threads import in_thread
 from ecb_files.config import Limits
 from ecb_files.errors import PayloadTooLarge, RequestTimeout
 
@@ -91,9 +91,7 @@ class BodyReader:
         try:
             while True:
                 if pending is None and self._batch and not filler.done():
-                    pending = asyncio.ensure_future(
-                        anyio.to_thread.run_sync(work, self._take_batch())
-                    )
+                    pending = asyncio.ensure_future(in_thread(partial(work, self._take_batch())))
                 if pending is None and filler.done():
                     filler.result()  # a receive-side failure: too large, idle, disconnected
                     break
@@ -129,7 +127,7 @@ class BodyReader:
                 work(rest)
             return finish(hasher.hexdigest() if hasher is not None else "")
 
-        result = await anyio.to_thread.run_sync(last)
+        result = await in_thread(last)
         self.digest = hasher.hexdigest() if hasher is not None else ""
         return ReadBody(result, self.digest)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, Request
 
+from ecb_files.api.threads import in_thread
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
 
@@ -32,7 +33,7 @@ async def writer_of(request: Request, services: Services) -> Principal:
     if known is not None:
         return known
     # Off the loop: verifying may reload signing keys from the database.
-    return await anyio.to_thread.run_sync(services.bearer.authenticate, authorization)
+    return await in_thread(partial(services.bearer.authenticate, authorization))
 
 
 WriterDep = Annotated[Principal, Depends(require_writer)]
@@ -44,7 +45,7 @@ async def require_caller(request: Request, services: ServicesDep) -> Principal:
     known = services.bearer.identify_known(authorization)
     if known is not None:
         return known
-    return await anyio.to_thread.run_sync(services.bearer.identify, authorization)
+    return await in_thread(partial(services.bearer.identify, authorization))
 
 
 CallerDep = Annotated[Principal, Depends(require_caller)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
 from ecb_files.api.dependencies import ServicesDep
+from ecb_files.api.threads import in_thread
 from ecb_files.domain import filetypes
 from ecb_files.errors import ServiceUnavailable
 
@@ -37,7 +37,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", tags=["operations"], summary="The database and the storage are reachable")
 async def readyz(services: ServicesDep) -> JSONResponse:
     try:
-        checks = await anyio.to_thread.run_sync(services.check_ready)
+        checks = await in_thread(services.check_ready)
     except ServiceUnavailable as error:
         return JSONResponse(
             {"status": "unavailable", "reason": error.description},

@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from ecb_files.api.dependencies import CallerDep, ServicesDep
 from ecb_files.api.schemas import ErrorEnvelope, TokenError, TokenSuccess
+from ecb_files.api.threads import in_thread
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.auth.tokens import jwks
 from ecb_files.errors import OAuthError
@@ -70,7 +71,7 @@ async def token(request: Request, services: ServicesDep) -> Response:
         raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     form = await _read_form(request)
     basic = _basic_credentials(request.headers.get("authorization"))
-    issued = await anyio.to_thread.run_sync(services.tokens.issue, TokenRequest(form, basic))
+    issued = await in_thread(partial(services.tokens.issue, TokenRequest(form, basic)))
     return JSONResponse(issued.as_json(), headers=_NO_STORE)
 
 
@@ -129,7 +130,7 @@ async def discovery(services: ServicesDep) -> dict[str, object]:
 @router.get(JWKS_PATH, summary="The public keys that sign access tokens")
 async def key_set(services: ServicesDep) -> Response:
     # Fresh from the database (rate-limited), so a rotation shows at once.
-    snapshot = await anyio.to_thread.run_sync(services.keys.reload)
+    snapshot = await in_thread(services.keys.reload)
     return JSONResponse(jwks(snapshot.published), headers={"Cache-Control": "max-age=300"})
 
 

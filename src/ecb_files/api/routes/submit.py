@@ -6,7 +6,6 @@ import hmac
 import logging
 from functools import partial
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -14,6 +13,7 @@ from ecb_files.api.body import BodyReader
 from ecb_files.api.dependencies import ServicesDep, WriterDep
 from ecb_files.api.responses import envelope_bytes, json_response
 from ecb_files.api.schemas import SUBMIT_RESPONSES, SubmitRequest
+from ecb_files.api.threads import in_thread
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import (
@@ -120,7 +120,7 @@ async def _answer(
     if key is None:
         return await _ingest(reader, principal, services, endpoint, None)
     scope = IdempotencyScope(principal.client_id, endpoint.value, key)
-    remembered = await anyio.to_thread.run_sync(services.idempotency.claim, scope, utcnow())
+    remembered = await in_thread(partial(services.idempotency.claim, scope, utcnow()))
     if remembered is not None:
         return await _replay(reader, remembered, key)
     try:
@@ -151,7 +151,7 @@ async def _ingest(
     try:
         read = await reader.run(intake.feed, finish_and_accept)
     except BaseException:
-        await anyio.to_thread.run_sync(intake.abort)
+        await in_thread(intake.abort)
         raise
     return json_response(200, read.result.body)
 
@@ -182,7 +182,7 @@ async def _settle(
             # same body can be recognised and replayed.
             digest = await reader.drain()
         body = envelope_bytes(error.description, error.error_type)
-        await anyio.to_thread.run_sync(
+        await in_thread(
             partial(
                 services.idempotency.remember,
                 scope,
@@ -198,7 +198,7 @@ async def _settle(
 
 async def _release(services: Services, scope: IdempotencyScope) -> None:
     try:
-        await anyio.to_thread.run_sync(services.idempotency.release, scope)
+        await in_thread(partial(services.idempotency.release, scope))
     except Exception:
         log.warning("could not release Idempotency-Key %r; its lease will expire", scope.key)
 

@@ -1,0 +1,38 @@
+"""Blocking work off the event loop, in the loop's thread pool.
+
+``anyio.to_thread.run_sync`` costs several times what ``loop.run_in_executor`` does per
+call (async-library detection, a capacity limiter, a Python-level queue), and a small
+submission makes one such hop; the service's own code uses this instead. Like anyio's,
+a cancelled caller still waits for its thread: a thread cannot be stopped, and what it
+is writing must not be cleaned up under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# As many as anyio's default: uploads streaming at once each hold one while they write.
+WORKER_THREADS = 40
+
+
+def worker_pool() -> ThreadPoolExecutor:
+    """The pool to install as the loop's default executor (the app's lifespan does)."""
+    return ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ecb-files worker")
+
+
+async def in_thread(function: Callable[[], T]) -> T:
+    """``function()`` in a worker thread of the running loop's default executor."""
+    future = asyncio.get_running_loop().run_in_executor(None, function)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        while not future.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(future)
+        raise
