@@ -58,16 +58,19 @@ class AccessLog:
         if self._writer is not None:
             self._writer.join(timeout=5)
             self._writer = None
-        self.flush()
+        self._flush_or_drop()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                self.flush()
-            except (OSError, ValueError):
-                # The stream went away (closed at shutdown, a full disk): lines are
-                # dropped rather than kept in memory without bound.
-                self._pending.clear()
+            self._flush_or_drop()
+
+    def _flush_or_drop(self) -> None:
+        try:
+            self.flush()
+        except (OSError, ValueError):
+            # The stream went away (closed at shutdown, a full disk): lines are dropped
+            # rather than kept in memory without bound, and shutdown goes on.
+            self._pending.clear()
 
 
 def _format(entry: Entry) -> str:
