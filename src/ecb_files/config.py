@@ -64,6 +64,9 @@ class Settings:
     trusted_issuers: tuple[tuple[str, str], ...] = ()
     # One line per request on stderr; off when a proxy in front already logs them.
     access_log: bool = True
+    # Threads for blocking work (parsing, hashing, writes, the database); 0: chosen by
+    # storage, see worker_threads_for.
+    worker_threads: int = 0
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -74,6 +77,8 @@ class Settings:
         if not self.storage_url:
             object.__setattr__(self, "storage_url", (self.data_dir / "blobs").resolve().as_uri())
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        if self.worker_threads <= 0:
+            object.__setattr__(self, "worker_threads", worker_threads_for(self.storage_url))
 
     @property
     def issuer(self) -> str:
@@ -111,8 +116,20 @@ class Settings:
             ),
             trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
             access_log=_bool(env, "ECB_FILES_ACCESS_LOG", cls.access_log),
+            worker_threads=_int(env, "ECB_FILES_WORKER_THREADS", 0),  # 0: by storage
             limits=limits,
         )
+
+
+# Local disk: few threads, since every thread's Python competes for one interpreter and
+# a handful keep the disk busy (more measured slower: bench/README.md). Object storage:
+# a thread waits on the network for each part it uploads, so many more.
+LOCAL_WORKER_THREADS = 8
+REMOTE_WORKER_THREADS = 32
+
+
+def worker_threads_for(storage_url: str) -> int:
+    return LOCAL_WORKER_THREADS if storage_url.startswith("file:") else REMOTE_WORKER_THREADS
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

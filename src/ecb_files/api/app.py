@@ -51,7 +51,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         owned = services is None
         app.state.services = services or await in_thread(partial(Services.build, settings))
         heartbeat = asyncio.create_task(_renew_leases(app.state.services))
-        pool = worker_pool()
+        pool = worker_pool(settings.worker_threads)
         asyncio.get_running_loop().set_default_executor(pool)
         if access_log is not None:
             access_log.start()

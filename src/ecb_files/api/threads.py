@@ -17,13 +17,11 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# As many as anyio's default: uploads streaming at once each hold one while they write.
-WORKER_THREADS = 40
 
-
-def worker_pool() -> ThreadPoolExecutor:
-    """The pool to install as the loop's default executor (the app's lifespan does)."""
-    return ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ecb-files worker")
+def worker_pool(threads: int) -> ThreadPoolExecutor:
+    """The pool to install as the loop's default executor (the app's lifespan does);
+    ``Settings.worker_threads`` says how many."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ecb-files worker")
 
 
 async def in_thread(function: Callable[[], T]) -> T:

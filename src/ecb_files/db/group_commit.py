@@ -58,12 +58,20 @@ class GroupCommitter:
     """Runs write units from many threads in shared transactions (see the module doc)."""
 
     def __init__(
-        self, factory: sessionmaker[Session], *, max_batch: int = DEFAULT_MAX_BATCH
+        self,
+        factory: sessionmaker[Session],
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        before_commit: Callable[[Session], None] | None = None,
     ) -> None:
+        """``before_commit(session)`` runs once per transaction after its units: where
+        units that queued their writes (instead of running one statement each) have
+        them written together."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._factory = factory
         self._max_batch = max_batch
+        self._before_commit = before_commit
         self._mutex = threading.Lock()
         self._pending: list[_Slot[Any]] = []
         self._leading = False
@@ -121,6 +129,8 @@ class GroupCommitter:
             try:
                 with transaction(self._factory) as session:
                     result = slot.unit(session)
+                    if self._before_commit is not None:
+                        self._before_commit(session)
             except Exception as error:
                 slot.finish(None, error)
             else:
@@ -133,6 +143,8 @@ class GroupCommitter:
             with transaction(self._factory) as session:
                 for slot in batch:
                     results.append(slot.unit(session))
+                if self._before_commit is not None:
+                    self._before_commit(session)
         except Exception:
             return False  # each unit runs again alone, and meets its own outcome
         for slot, result in zip(batch, results, strict=True):

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, insert, select
+from sqlalchemy.orm import Session
 
 from ecb_files.db.models import (
     CASE_OPEN,
@@ -163,6 +164,32 @@ def insert_submission(
     connection.execute(_INSERT_SUBMISSION, [submission])
     if files:
         connection.execute(_INSERT_FILE, list(files))
+
+
+# Group commit (db.group_commit): the submissions of one transaction are queued in its
+# session and inserted together before the commit, two statements for all of them.
+_QUEUED = "ecb_files.queued_submissions"
+
+
+def queue_submission(
+    session: Session, submission: dict[str, Any], files: Sequence[dict[str, Any]]
+) -> None:
+    """``insert_submission`` at ``insert_queued`` time, in the same transaction."""
+    queued: list[tuple[dict[str, Any], Sequence[dict[str, Any]]]]
+    queued = session.info.setdefault(_QUEUED, [])
+    queued.append((submission, files))
+
+
+def insert_queued(session: Session) -> None:
+    """Insert every submission queued in ``session`` (the committer's ``before_commit``)."""
+    queued = session.info.pop(_QUEUED, [])
+    if not queued:
+        return
+    connection = session.connection()
+    connection.execute(_INSERT_SUBMISSION, [submission for submission, _ in queued])
+    files = [row for _, rows in queued for row in rows]
+    if files:
+        connection.execute(_INSERT_FILE, files)
 
 
 def submission_row(

@@ -34,6 +34,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SQLITE_POOL_SIZE = 40
+SQLITE_MAX_OVERFLOW = 10
 POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -177,7 +179,12 @@ def _sqlite_engine(url: URL) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    # A file's pool holds a connection for every worker thread: an overflow connection
+    # is opened (schema read, pragmas) and closed again for each use.
+    pooling: dict[str, Any] = {}
+    if path is not None:
+        pooling = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_MAX_OVERFLOW}
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pooling)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
     return engine

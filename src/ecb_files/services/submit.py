@@ -48,6 +48,9 @@ from ecb_files.storage import BlobStore, StagedBlob, StorageFull, StorageUnavail
 
 Submission = ParsedSubmission[StagedBlob]
 
+# The targets found open in a write transaction (a session's scratch space).
+_OPEN_TARGETS = "ecb_files.open_targets"
+
 
 @dataclass(frozen=True)
 class _Checked:
@@ -80,7 +83,7 @@ class SubmitService:
         self._store = store
         self._limits = limits
         self._idempotency = idempotency
-        self._commits = GroupCommitter(factory)
+        self._commits = GroupCommitter(factory, before_commit=intake.insert_queued)
 
     def new_intake(self) -> Intake:
         """Step 2 for one request: files stream into fresh staged blobs of this store."""
@@ -106,9 +109,8 @@ class SubmitService:
         blobs = [f.blob for f in submission.files]
 
         def write(session: Session) -> Accepted:
-            connection = session.connection()
-            self._open_target(connection, endpoint, submission, checked.partner_id)
-            accepted = self._record(connection, checked, endpoint, submission, idempotency)
+            self._recheck_target(session, endpoint, submission, checked.partner_id)
+            accepted = self._record(session, checked, endpoint, submission, idempotency)
             if idempotency is not None:
                 self._idempotency.record_answer(
                     session,
@@ -163,7 +165,7 @@ class SubmitService:
 
     def _record(
         self,
-        connection: Connection,
+        session: Session,
         checked: _Checked,
         endpoint: Endpoint,
         body: Submission,
@@ -183,7 +185,7 @@ class SubmitService:
             created_at=now,
         )
         files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
-        intake.insert_submission(connection, submission, files)
+        intake.queue_submission(session, submission, files)
         entries = [
             {
                 "id": str(row["id"]),
@@ -195,6 +197,18 @@ class SubmitService:
         ]
         answer = {"success": True, "payload": {"files": entries}}
         return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
+
+    def _recheck_target(
+        self, session: Session, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
+    ) -> None:
+        """``_open_target`` once per target and transaction: the first check takes the row
+        lock (or SQLite's write lock is held), so the target stays open until the commit."""
+        key = (endpoint, body.target_id, body.insurance_company_alias, partner_id)
+        checked: set[tuple[Endpoint, uuid.UUID, str, uuid.UUID]]
+        checked = session.info.setdefault(_OPEN_TARGETS, set())
+        if key not in checked:
+            self._open_target(session.connection(), endpoint, body, partner_id)
+            checked.add(key)
 
     def _open_target(
         self, connection: Connection, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID

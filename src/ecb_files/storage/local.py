@@ -41,8 +41,10 @@ _SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _FANOUT_DIR = re.compile(r"[0-9a-f]{2}")
 # Staged blobs and readiness probes; nothing else in tmp/ is ours to remove.
 _STAGING_FILE = re.compile(r"[0-9a-f]{32}\.(?:part|probe)")
-# Chunks arrive at 0.5-1 MiB; a buffer of that size turns them into whole writes.
-_WRITE_BUFFER_BYTES = 1024 * 1024
+# Decoded slices of 192 KiB and more are written as they come; the buffer gathers the
+# small pieces a content string with many escapes (`\/`) is cut into. Kept under
+# malloc's mmap threshold: a buffer per file must not cost an mmap and an munmap.
+_WRITE_BUFFER_BYTES = 64 * 1024
 
 
 def _storage_error(exc: OSError, action: str) -> StorageError:
@@ -132,7 +134,13 @@ class LocalStagedBlob:
                 # so a long upload is never mistaken for an orphan before its commit.
                 os.utime(self._part)
                 self._store.ensure_fanout_dir(self._final.parent)
-                os.replace(self._part, self._final)
+                try:
+                    os.replace(self._part, self._final)
+                except FileNotFoundError:
+                    # The fan-out directory was removed behind the store's back.
+                    self._store.forget_fanout_dir(self._final.parent)
+                    self._store.ensure_fanout_dir(self._final.parent)
+                    os.replace(self._part, self._final)
                 self._ever_published = True
                 _fsync_dir(self._final.parent)
             except OSError as exc:
@@ -276,11 +284,16 @@ class LocalBlobStore:
 
     def ensure_fanout_dir(self, path: Path) -> None:
         """Make ``path`` (a fan-out directory) exist durably before a blob is renamed in."""
+        if path.name in self._durable_fanouts:
+            return  # made durable before; nothing removes fan-out directories
         created = self._make_dir(path)
         if created or path.name not in self._durable_fanouts:
             if not created:
                 _fsync_dir(self.root)
             self._durable_fanouts.add(path.name)
+
+    def forget_fanout_dir(self, path: Path) -> None:
+        self._durable_fanouts.discard(path.name)
 
     def _blobs_in(self, fanout: str) -> list[BlobInfo]:
         found: list[BlobInfo] = []
