@@ -35,10 +35,29 @@ class _Unfinished(Exception):
     """A unit whose batch ended without an outcome for it (never reaches a caller)."""
 
 
+class _Signal:
+    """A one-shot wake-up for one waiter: a bare lock, cheaper than an ``Event``."""
+
+    __slots__ = ("_lock", "_set")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self._set = False
+
+    def set(self) -> None:
+        if not self._set:  # set twice at most, one after the other: never concurrently
+            self._set = True
+            self._lock.release()
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+
 @dataclass(eq=False)
 class _Slot(Generic[T]):
     unit: Callable[[Session], T]
-    wake: threading.Event = field(default_factory=threading.Event)
+    wake: _Signal = field(default_factory=_Signal)
     finished: bool = False
     lead: bool = False
     result: T | None = None
