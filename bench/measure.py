@@ -43,9 +43,26 @@ class MeasurementError(RuntimeError):
     """A measurement could not be taken (a tool failed, a process did not start)."""
 
 
-def settle_disk() -> None:
-    """Flushes every dirty page first, so one run's writeback does not slow the next."""
+_DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def settle_disk(keep: Path | None = None) -> None:
+    """Flushes every dirty page first, so one run's writeback does not slow the next.
+
+    Then, where the harness may (root), drops the page cache and reads ``keep`` (the
+    body about to be sent) back into it: every measurement starts from the same memory.
+    On a virtual machine whose host reclaims free guest memory, page cache grown into
+    reclaimed memory made writes up to 3 × slower, run after run (bench/README.md).
+    """
     os.sync()
+    try:
+        _DROP_CACHES.write_text("1\n")
+    except OSError:
+        return  # not permitted: measurements go on with the cache as it is
+    if keep is not None:
+        with keep.open("rb") as stream:
+            while stream.read(8 * 1024 * 1024):
+                pass
 
 
 # -- large uploads -----------------------------------------------------------------
@@ -53,7 +70,7 @@ def settle_disk() -> None:
 
 def large_run(port: int, token: str, server_pid: int, body: Body) -> dict[str, Any]:
     """One large request, timed to its last answer byte, with the server's peak memory."""
-    settle_disk()
+    settle_disk(keep=body.path)
     idle = idle_rss(server_pid)
     server_before = cpu_times(server_pid)
     client_before = time.thread_time()
@@ -102,7 +119,7 @@ def _cpu_shares(
 
 
 def raw_run(body: Body, out_dir: Path) -> dict[str, Any]:
-    settle_disk()
+    settle_disk(keep=body.path)
     before = machine_times()
     run = raw_limit(body, out_dir)
     machine = machine_times().minus(before)
@@ -311,7 +328,7 @@ def head_of_line(
     another. A request counts as "idle" if it started and ended before the first upload,
     "loaded" if it started while an upload was in flight.
     """
-    settle_disk()
+    settle_disk(keep=large.path)
     processes = {
         name: LoadProcess(spec, work_dir / f"load-hol-{name}.json") for name, spec in loads.items()
     }

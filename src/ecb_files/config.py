@@ -129,7 +129,8 @@ REMOTE_WORKER_THREADS = 32
 
 
 def worker_threads_for(storage_url: str) -> int:
-    return LOCAL_WORKER_THREADS if storage_url.startswith("file:") else REMOTE_WORKER_THREADS
+    local = storage_url.lower().startswith("file:")
+    return LOCAL_WORKER_THREADS if local else REMOTE_WORKER_THREADS
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

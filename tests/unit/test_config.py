@@ -1,4 +1,5 @@
-"""``Settings.from_env``: ``ECB_FILES_ACCESS_LOG`` (on by default; §8 every default works)."""
+"""``Settings.from_env``: ``ECB_FILES_ACCESS_LOG`` (on by default) and
+``ECB_FILES_WORKER_THREADS`` (chosen by storage); §8 every default works."""
 
 from __future__ import annotations
 
@@ -34,3 +35,51 @@ def test_a_bad_access_log_value_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match=VARIABLE) as caught:
         Settings.from_env({VARIABLE: raw})
     assert repr(raw.strip().lower()) in str(caught.value)
+
+
+# --- ECB_FILES_WORKER_THREADS: threads for blocking work, chosen by storage ------------
+
+THREADS = "ECB_FILES_WORKER_THREADS"
+S3_URL = "s3://bucket/prefix"
+
+
+def test_worker_threads_default_to_8_on_local_storage() -> None:
+    """§8 every default works: the default file:// storage gets a few threads."""
+    assert Settings.from_env({}).worker_threads == 8
+    assert Settings().worker_threads == 8
+    assert Settings.from_env({"ECB_FILES_STORAGE_URL": "file:///srv/blobs"}).worker_threads == 8
+
+
+def test_worker_threads_default_to_32_on_object_storage() -> None:
+    """s3:// storage: a thread waits on the network for each part, so many more."""
+    assert Settings.from_env({"ECB_FILES_STORAGE_URL": S3_URL}).worker_threads == 32
+    assert Settings(storage_url=S3_URL).worker_threads == 32
+
+
+def test_an_empty_worker_threads_value_means_the_default() -> None:
+    assert Settings.from_env({THREADS: ""}).worker_threads == 8
+    assert Settings.from_env({THREADS: " ", "ECB_FILES_STORAGE_URL": S3_URL}).worker_threads == 32
+
+
+@pytest.mark.parametrize("storage", ["", "file:///srv/blobs", S3_URL])
+@pytest.mark.parametrize(("raw", "threads"), [("1", 1), ("3", 3), (" 64 ", 64)])
+def test_an_explicit_worker_threads_value_wins(storage: str, raw: str, threads: int) -> None:
+    env = {THREADS: raw, "ECB_FILES_STORAGE_URL": storage}
+    assert Settings.from_env(env).worker_threads == threads
+
+
+def test_an_explicit_worker_threads_setting_wins() -> None:
+    assert Settings(worker_threads=3).worker_threads == 3
+    assert Settings(worker_threads=3, storage_url=S3_URL).worker_threads == 3
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "-32", "eight", "8.5", "1e3", "0x10"])
+def test_a_bad_worker_threads_value_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=THREADS) as caught:
+        Settings.from_env({THREADS: raw})
+    assert raw in str(caught.value)
+
+
+def test_worker_threads_default_follows_the_scheme_in_any_case() -> None:
+    """A storage URL the store takes as local disk gets the local default."""
+    assert Settings(storage_url="FILE:///srv/blobs").worker_threads == 8

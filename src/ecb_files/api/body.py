@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from ecb_files.api.idle_watch import IdleWatch
-from ecb_files.api.threads import in_thread
+from ecb_files.api.threads import in_thread, outlast
 from ecb_files.config import Limits
 from ecb_files.errors import PayloadTooLarge, RequestTimeout
 
@@ -119,12 +119,10 @@ class BodyReader:
                     finished.result()  # the first fault met is the answer
             return await self._finish(work, finish)
         finally:
-            if pending is not None and not pending.done():
+            if pending is not None:
                 # A thread cannot be cancelled: let it finish before the caller cleans up
-                # what it was writing to.
-                await asyncio.shield(asyncio.wait([pending]))
-            if pending is not None and not pending.cancelled():
-                pending.exception()  # retrieved; the first failure has been raised
+                # what it was writing to. Its failure, if any, is not the first one.
+                await outlast(pending)
 
     async def _finish(
         self, work: Callable[[bytes], None], finish: Callable[[str], T]

@@ -10,10 +10,9 @@ is writing must not be cleaned up under it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -30,7 +29,21 @@ async def in_thread(function: Callable[[], T]) -> T:
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        while not future.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(future)
+        await outlast(future)
         raise
+
+
+async def outlast(future: asyncio.Future[Any]) -> None:
+    """Wait for ``future`` (a thread's work) to end, through any number of cancellations;
+    if one came meanwhile, raise ``CancelledError`` once it has ended. Its outcome is
+    retrieved and dropped: the caller is unwinding already."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            cancelled = True
+    if not future.cancelled():
+        future.exception()
+    if cancelled:
+        raise asyncio.CancelledError

@@ -228,3 +228,120 @@ def test_the_committer_is_idle_again_after_a_burst(factory: sessionmaker[Session
         later = pool.submit(committer.run, writer("later"))
         assert later.result(timeout=QUEUE_TIMEOUT) == "result of later"
     assert "later" in stored_jtis(factory)
+
+
+# --- before_commit: writes queued by the units, written once per transaction ------------
+
+_QUEUED_JTIS = "test.queued_jtis"
+
+
+class QueuedWrites:
+    """Units that queue their row in the session, and a ``before_commit`` that writes
+    every queued row of the transaction together (as ``intake.insert_queued`` does)."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.refuse = refuse  # a jti whose presence makes before_commit raise
+        self.calls: list[list[str]] = []  # the jtis each before_commit call found
+        self.raised: list[Refused] = []
+        self.unit_runs: list[str] = []
+
+    def unit(self, jti: str) -> Unit:
+        def queue(session: Session) -> str:
+            self.unit_runs.append(jti)
+            session.info.setdefault(_QUEUED_JTIS, []).append(jti)
+            return f"queued {jti}"
+
+        return queue
+
+    def before_commit(self, session: Session) -> None:
+        jtis: list[str] = session.info.pop(_QUEUED_JTIS, [])
+        self.calls.append(jtis)
+        if self.refuse is not None and self.refuse in jtis:
+            self.raised.append(Refused(f"{self.refuse} refused at commit"))
+            raise self.raised[-1]
+        for jti in jtis:
+            write(session, jti)
+
+
+def test_before_commit_runs_once_per_transaction_after_its_units(
+    factory: sessionmaker[Session], commits: Commits
+) -> None:
+    """§3.4 durable before 200: the rows the units queued are written in their own
+    transaction, by one before_commit call per batch."""
+    queued = QueuedWrites()
+    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    jtis = [f"unit-{i}" for i in range(8)]
+    futures = run_behind_a_leader(committer, [queued.unit(jti) for jti in jtis])
+    assert [f.result() for f in futures] == [f"queued {jti}" for jti in jtis]
+    assert stored_jtis(factory) == {"leader", *jtis}
+    # The leader's transaction (its unit writes directly), then one for the whole batch.
+    assert queued.calls == [[], jtis]
+    assert commits.count == len(queued.calls)
+
+
+def test_before_commit_runs_for_a_unit_alone(factory: sessionmaker[Session]) -> None:
+    queued = QueuedWrites()
+    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    assert committer.run(queued.unit("alone")) == "queued alone"
+    assert queued.calls == [["alone"]]
+    assert stored_jtis(factory) == {"alone"}
+
+
+def test_before_commit_runs_again_for_each_unit_rerun_alone(
+    factory: sessionmaker[Session],
+) -> None:
+    """A batch whose unit refused is rerun unit by unit: each rerun that succeeds has its
+    queued row written by a before_commit of its own transaction."""
+    queued = QueuedWrites()
+    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+
+    def refused(session: Session) -> str:
+        queued.unit("refused")(session)
+        raise Refused("the case closed meanwhile")
+
+    units = [queued.unit("a"), refused, queued.unit("b")]
+    futures = run_behind_a_leader(committer, units)
+    assert isinstance(futures[1].exception(), Refused)
+    assert (futures[0].result(), futures[2].result()) == ("queued a", "queued b")
+    assert stored_jtis(factory) == {"leader", "a", "b"}
+    # The leader's, then none for the failed batch (a unit raised first), then one per
+    # unit rerun alone that got as far as its commit.
+    assert queued.calls == [[], ["a"], ["b"]]
+
+
+def test_a_before_commit_failure_reruns_every_unit_alone_with_its_own_outcome(
+    factory: sessionmaker[Session],
+) -> None:
+    """A batch whose before_commit raises is rolled back whole; each unit is run again
+    alone, so only the unit whose queued write is refused fails."""
+    queued = QueuedWrites(refuse="bad")
+    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    names = ["good-0", "bad", "good-1", "good-2"]
+    futures = run_behind_a_leader(committer, [queued.unit(name) for name in names])
+    outcome = futures[1].exception()
+    assert isinstance(outcome, Refused)
+    assert outcome is queued.raised[-1]  # raised by its own, lone transaction
+    assert [futures[i].result() for i in (0, 2, 3)] == [
+        "queued good-0",
+        "queued good-1",
+        "queued good-2",
+    ]
+    assert stored_jtis(factory) == {"leader", "good-0", "good-1", "good-2"}
+    assert queued.calls == [[], names, ["good-0"], ["bad"], ["good-1"], ["good-2"]]
+    assert sorted(queued.unit_runs) == sorted(names * 2)  # in the batch, then alone
+
+
+def test_a_constraint_violated_at_before_commit_fails_only_its_unit(
+    factory: sessionmaker[Session],
+) -> None:
+    """The realistic refusal at commit time: a queued row breaks a unique constraint
+    (PostgreSQL aborts the whole transaction); the other units are committed."""
+    queued = QueuedWrites()
+    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer.run(queued.unit("taken"))
+    futures = run_behind_a_leader(
+        committer, [queued.unit("a"), queued.unit("taken"), queued.unit("b")]
+    )
+    assert isinstance(futures[1].exception(), IntegrityError)
+    assert (futures[0].result(), futures[2].result()) == ("queued a", "queued b")
+    assert stored_jtis(factory) == {"leader", "taken", "a", "b"}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.db_support import (
     CLIENT_ID,
@@ -346,3 +347,147 @@ def test_inserted_rows_go_with_a_rolled_back_transaction(
     with transaction(factory) as session:
         assert session.get(models.Submission, submission["id"]) is None
         assert session.scalars(select(models.StoredFile)).all() == []
+
+
+# --- queue_submission / insert_queued: the inserts of a group commit, together ----------
+
+
+class Statements:
+    """The SQL statements an engine sends to the database (an executemany counts once)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sent: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def inserts_into(self, table: str) -> int:
+        return sum(
+            1 for s in self.sent if s.lstrip().upper().startswith(f"INSERT INTO {table.upper()}")
+        )
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, *args: Any) -> None:
+        self.sent.append(args[2])  # (connection, cursor, statement, parameters, ...)
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[Statements]:
+    counter = Statements(engine)
+    yield counter
+    counter.close()
+
+
+def stored_submissions(factory: sessionmaker[Session]) -> set[uuid.UUID]:
+    with transaction(factory) as session:
+        return set(session.scalars(select(models.Submission.id)))
+
+
+def stored_file_ids(factory: sessionmaker[Session]) -> set[uuid.UUID]:
+    with transaction(factory) as session:
+        return set(session.scalars(select(models.StoredFile.id)))
+
+
+def test_insert_queued_inserts_every_queued_submission_and_its_files_together(
+    factory: sessionmaker[Session], world: World, statements: Statements
+) -> None:
+    """§3.2 step 4 for a group commit: the submissions queued by several units are
+    inserted in the same transaction, two statements for all of them."""
+    submissions = [
+        submission_for(world, idempotency_key=None),
+        submission_for(world, endpoint=models.ENDPOINT_DN, case_id=None, dn_id=OPEN_DN),
+        submission_for(world, idempotency_key="key-2"),
+    ]
+    files = [
+        [file_for(submissions[0], "photo.jpg", b"one"), file_for(submissions[0], "b.jpg", b"2")],
+        [file_for(submissions[1], "damage.jpg", b"dent")],
+        [file_for(submissions[2], "secret.jpg", b"three")],
+    ]
+    with transaction(factory) as session:
+        for submission, rows in zip(submissions, files, strict=True):
+            intake.queue_submission(session, submission, rows)
+        statements.sent.clear()
+        intake.insert_queued(session)
+        assert statements.inserts_into(models.Submission.__tablename__) == 1
+        assert statements.inserts_into(models.StoredFile.__tablename__) == 1
+    assert stored_submissions(factory) == {s["id"] for s in submissions}
+    with transaction(factory) as session:
+        for submission, rows in zip(submissions, files, strict=True):
+            stored = session.scalars(
+                select(models.StoredFile).where(models.StoredFile.submission_id == submission["id"])
+            ).all()
+            assert sorted(str(f.id) for f in stored) == sorted(str(r["id"]) for r in rows)
+
+
+def test_queued_submissions_are_not_written_before_insert_queued(
+    factory: sessionmaker[Session], world: World, statements: Statements
+) -> None:
+    """Queueing runs no statement: a transaction that commits without insert_queued
+    stores nothing of it, and the queue does not outlive its session."""
+    submission = submission_for(world)
+    with transaction(factory) as session:
+        statements.sent.clear()
+        intake.queue_submission(session, submission, [file_for(submission, "a.jpg", b"a")])
+        assert statements.sent == []
+    with transaction(factory) as session:
+        intake.insert_queued(session)  # a new session: nothing queued in it
+    assert stored_submissions(factory) == set()
+    assert stored_file_ids(factory) == set()
+
+
+def test_insert_queued_with_nothing_queued_does_nothing(
+    factory: sessionmaker[Session], world: World, statements: Statements
+) -> None:
+    with transaction(factory) as session:
+        statements.sent.clear()
+        intake.insert_queued(session)
+        assert statements.sent == []
+    assert stored_submissions(factory) == set()
+
+
+def test_insert_queued_empties_the_queue(
+    factory: sessionmaker[Session], world: World, statements: Statements
+) -> None:
+    """Called again (a second before_commit), it inserts nothing twice."""
+    submission = submission_for(world)
+    with transaction(factory) as session:
+        intake.queue_submission(session, submission, [file_for(submission, "a.jpg", b"a")])
+        intake.insert_queued(session)
+        statements.sent.clear()
+        intake.insert_queued(session)
+        assert statements.sent == []
+    assert stored_submissions(factory) == {submission["id"]}
+
+
+def test_queued_submissions_without_files_insert_only_submissions(
+    factory: sessionmaker[Session], world: World, statements: Statements
+) -> None:
+    submissions = [submission_for(world), submission_for(world)]
+    with transaction(factory) as session:
+        for submission in submissions:
+            intake.queue_submission(session, submission, [])
+        statements.sent.clear()
+        intake.insert_queued(session)
+        assert statements.inserts_into(models.Submission.__tablename__) == 1
+        assert statements.inserts_into(models.StoredFile.__tablename__) == 0
+    assert stored_submissions(factory) == {s["id"] for s in submissions}
+    assert stored_file_ids(factory) == set()
+
+
+def test_queued_inserts_go_with_a_rolled_back_transaction(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """§3.4 all or nothing: inserted at insert_queued, undone by the rollback."""
+    submission = submission_for(world)
+
+    def insert_then_fail() -> None:
+        with transaction(factory) as session:
+            intake.queue_submission(session, submission, [file_for(submission, "a.jpg", b"a")])
+            intake.insert_queued(session)
+            raise RuntimeError("refused after writing")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
+    assert stored_submissions(factory) == set()
+    assert stored_file_ids(factory) == set()

@@ -204,6 +204,52 @@ def test_a_fan_out_directory_made_by_another_process_is_synced_once(
     assert fsyncs.dirs == [ident(store.root)]
 
 
+def blob_ids(monkeypatch: pytest.MonkeyPatch, *ids: str) -> None:
+    """The store's next staged blobs get ``ids`` (to place two in one fan-out directory)."""
+    queue = iter(ids)
+    monkeypatch.setattr(local_module, "new_blob_id", lambda: next(queue))
+
+
+def test_publishing_into_a_fan_out_directory_removed_behind_the_stores_back(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch, fsyncs: FsyncSpy
+) -> None:
+    """§3.4: the store remembers the fan-out directories it made durable; one that an
+    operator removed since is made again (and durable again) by the next publish."""
+    first, second = "ab" + "0" * 30, "ab" + "1" * 30
+    blob_ids(monkeypatch, first, second)
+    assert put(store, b"first") == first
+    fanout = store.root / "ab"
+    (fanout / first).unlink()
+    fanout.rmdir()
+    fsyncs.dirs.clear()
+    assert put(store, b"second") == second
+    assert (fanout / second).read_bytes() == b"second"
+    assert files_under(store.root) == [fanout / second]
+    assert ident(store.root) in fsyncs.dirs  # the new directory's entry is durable
+    assert fsyncs.dirs[-1] == ident(fanout)  # and so is the rename into it
+
+
+def test_a_known_fan_out_directory_is_not_made_again(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch, fsyncs: FsyncSpy
+) -> None:
+    """A second blob in a fan-out directory the store made needs no mkdir and no fsync
+    of the root: only the rename is made durable."""
+    blob_ids(monkeypatch, "cd" + "0" * 30, "cd" + "1" * 30)
+    put(store, b"first")
+    fsyncs.dirs.clear()
+    made: list[Path] = []
+    real_mkdir = Path.mkdir
+
+    def spy_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", spy_mkdir)
+    put(store, b"second")
+    assert made == []
+    assert fsyncs.dirs == [ident(store.root / "cd")]
+
+
 # --- errors through a seam: a file that fails like a full disk or a broken one -----------
 
 
