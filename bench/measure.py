@@ -43,22 +43,13 @@ class MeasurementError(RuntimeError):
     """A measurement could not be taken (a tool failed, a process did not start)."""
 
 
-_DROP_CACHES = Path("/proc/sys/vm/drop_caches")
-
-
 def settle_disk(keep: Path | None = None) -> None:
     """Flushes every dirty page first, so one run's writeback does not slow the next.
 
-    Then, where the harness may (root), drops the page cache and reads ``keep`` (the
-    body about to be sent) back into it: every measurement starts from the same memory.
-    On a virtual machine whose host reclaims free guest memory, page cache grown into
-    reclaimed memory made writes up to 3 × slower, run after run (bench/README.md).
+    ``keep`` (the body about to be sent) is read once, so the client sends it from the
+    page cache whatever ran before.
     """
     os.sync()
-    try:
-        _DROP_CACHES.write_text("1\n")
-    except OSError:
-        return  # not permitted: measurements go on with the cache as it is
     if keep is not None:
         with keep.open("rb") as stream:
             while stream.read(8 * 1024 * 1024):
