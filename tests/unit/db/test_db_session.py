@@ -201,34 +201,19 @@ def test_write_lock_is_reentrant_within_a_thread(tmp_path: Path) -> None:
 def test_write_lock_excludes_other_threads(tmp_path: Path) -> None:
     """Writers of one process queue on the lock: the second enters after the first left."""
     lock = SqliteWriteLock(tmp_path / "db.sqlite3.write-lock")
-    holding = threading.Event()
-    released: list[float] = []
-    entered: list[float] = []
-
-    def first() -> None:
-        with lock:
-            holding.set()
-            time.sleep(HOLD_SECONDS / 2)
-            released.append(time.monotonic())
-
-    def second() -> None:
-        assert holding.wait(LOCK_TIMEOUT)
-        with lock:
-            entered.append(time.monotonic())
-
-    threads = [in_thread(first), in_thread(second)]
-    for thread in threads:
-        thread.join(LOCK_TIMEOUT)
-    assert released
-    assert entered
-    assert entered[0] >= released[0]
+    assert_second_enters_after_first_left(lock, lock)
 
 
 def test_two_write_locks_on_one_file_exclude_each_other_in_one_process(tmp_path: Path) -> None:
     """Two engines on one database file in one process (each has its own lock) still
     queue: the file lock belongs to each open file, not to the process."""
     path = tmp_path / "db.sqlite3.write-lock"
-    first_lock, second_lock = SqliteWriteLock(path), SqliteWriteLock(path)
+    assert_second_enters_after_first_left(SqliteWriteLock(path), SqliteWriteLock(path))
+
+
+def assert_second_enters_after_first_left(
+    first_lock: SqliteWriteLock, second_lock: SqliteWriteLock
+) -> None:
     holding = threading.Event()
     released: list[float] = []
     entered: list[float] = []
@@ -247,6 +232,7 @@ def test_two_write_locks_on_one_file_exclude_each_other_in_one_process(tmp_path:
     threads = [in_thread(first), in_thread(second)]
     for thread in threads:
         thread.join(LOCK_TIMEOUT)
+    assert released
     assert entered
     assert entered[0] >= released[0]
 
