@@ -12,6 +12,7 @@ import re
 import time
 import uuid
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecb_files.api.access_log import AccessLog, Entry
@@ -54,6 +55,9 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # Gone mid-body: there is nobody to answer, and nothing was stored (§3.4).
+            log.info("client went away before the answer, request id %s", request_id)
         except Exception as error:
             log.exception("unhandled error, request id %s", request_id)
             if status:

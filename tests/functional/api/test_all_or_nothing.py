@@ -6,6 +6,7 @@ import hashlib
 import json
 import socket
 import time
+import uuid
 
 from tests.functional.conftest import Api, assert_error, b64, file_entry, submission
 from tests.functional.server import ServerProcess
@@ -98,3 +99,36 @@ def test_client_disconnecting_mid_body_leaves_no_row_and_no_blob(
         time.sleep(0.5)  # let the server stream part of it into staging
     wait_until_storage_is(server, blobs_before)
     assert api.files(case=world.open_case) == rows_before
+
+
+def test_client_disconnecting_mid_body_is_no_error_in_the_log(
+    api: Api, world: World, server: ServerProcess
+) -> None:
+    """§9: a partner's dropped connection is logged with status 0, not as a server error."""
+    request_id = f"gone-{uuid.uuid4().hex}"
+    body = json.dumps(
+        submission(world, world.open_case, [file_entry("a.jpg", b"x" * 2_000_000)])
+    ).encode()
+    head = (
+        "POST /ecx/host/api/integration/v1/file/submitForCase HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {api.token}\r\n"
+        f"X-Request-Id: {request_id}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while request_id not in server.log_path.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the dropped request was never logged"
+        time.sleep(0.1)
+    time.sleep(0.3)  # the access log line follows the handler's
+    lines = [
+        line
+        for line in server.log_path.read_text(errors="replace").splitlines()
+        if request_id in line
+    ]
+    assert any('HTTP/1.1" 0 ' in line for line in lines), lines  # status 0: no answer
+    assert not any("unhandled error" in line for line in lines), lines
