@@ -22,9 +22,16 @@
         ├── PayloadTooLarge          413
         ├── UnsupportedMediaType     415
         ├── ServiceUnavailable       503   (+ Retry-After)
+        │   ├── DatabaseUnavailable        the database cannot be reached or used now
+        │   └── StorageUnavailable         the blob store cannot be reached or used now
         └── InsufficientStorage      507
+            └── StorageFull                the disk or bucket refused a write for space
 
     OAuthError                    the token endpoint's RFC 6749 §5.2 errors (not the envelope)
+
+The adapters raise the outage kinds where they meet their driver (``db`` for SQLAlchemy,
+``storage`` for the file system and boto3): nothing above them sees a driver's exception.
+``StorageError`` is the base of both storage kinds, for code that handles either.
 
 Each class carries its status and ``errorType``; the HTTP layer maps the whole tree to
 the ``{"success": false, …}`` envelope in one place. ``reason`` is a short slug for logs.
@@ -165,6 +172,36 @@ class ServiceUnavailable(GenericError):
 
 class InsufficientStorage(GenericError):
     status = 507
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached or used right now (refused, lost, locked too long).
+
+    The description is what a caller over HTTP is told; ``detail`` names the database
+    and the driver's reason, for the log and the operator's command line.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("the database is unavailable; retry later", reason="database_unavailable")
+        self.detail = detail
+
+
+class StorageError(GenericError):
+    """The blob store could not do what was asked: one of the two kinds below."""
+
+
+class StorageFull(InsufficientStorage, StorageError):
+    """The disk or bucket refused a write for lack of space (ENOSPC, EDQUOT, a quota)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, reason="storage_full")
+
+
+class StorageUnavailable(ServiceUnavailable, StorageError):
+    """The blob store is unreachable, or an I/O operation failed for a reason other than space."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, reason="storage_unavailable")
 
 
 class OAuthError(Exception):

@@ -17,12 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import ConfigError, Settings
-from ecb_files.db.migrate import DatabaseUnavailable, upgrade
+from ecb_files.db.migrate import upgrade
 from ecb_files.db.session import make_engine, make_session_factory
+from ecb_files.errors import DatabaseUnavailable, StorageError
 from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
 from ecb_files.services.fixtures import FixtureError
 from ecb_files.services.guids import parse_guid
-from ecb_files.storage import BlobStore, StorageError, open_store
+from ecb_files.storage import BlobStore, open_store
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -80,14 +81,37 @@ def runtime() -> Iterator[Runtime]:
             engine.dispose()
 
 
+# The one table of exit codes for expected failures, first match wins. Each becomes a
+# one-line message, without a stack trace.
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (FixtureError, EXIT_BAD_INPUT),
+    (NotFoundError, EXIT_FAILED),
+    (ConflictError, EXIT_FAILED),
+    (BlobIntegrityError, EXIT_FAILED),
+    (DatabaseUnavailable, EXIT_FAILED),
+    (StorageError, EXIT_FAILED),
+)
+
+
+class OperatorError(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @contextmanager
 def operator_errors() -> Iterator[None]:
-    """Map the services' refusals to click errors: no stack trace for an expected error."""
+    """Expected failures as their exit code and a one-line message (``EXIT_CODES``)."""
     try:
         yield
-    except (NotFoundError, ConflictError, BlobIntegrityError, DatabaseUnavailable) as error:
-        raise click.ClickException(str(error)) from None
-    except StorageError as error:
-        raise click.ClickException(f"file storage: {error}") from None
-    except FixtureError as error:
-        raise BadInput(str(error)) from None
+    except tuple(kind for kind, _ in EXIT_CODES) as error:
+        code = next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+        raise OperatorError(_message(error), code) from None
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, DatabaseUnavailable):
+        return error.detail
+    if isinstance(error, StorageError):
+        return f"file storage: {error.description}"
+    return str(error)

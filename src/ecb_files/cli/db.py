@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ecb_files.cli._common import runtime
+from ecb_files.db.errors import safe_url
 from ecb_files.db.migrate import current_revision
-from ecb_files.db.session import safe_url
 
 
 @click.group()

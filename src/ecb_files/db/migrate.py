@@ -19,17 +19,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ecb_files.db.session import make_engine, safe_url, sqlite_path
+from ecb_files.db.session import make_engine, sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any fixed 64-bit number shared by every ecb-files process; spells "ecbfiles".
 POSTGRES_LOCK_KEY = 0x6563_6266_696C_6573
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached or opened; the message says which one and why."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -55,7 +50,8 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine_or_url: Engine | str) -> None:
     """Apply every pending migration; a no-op on a current database.
 
-    Raises ``DatabaseUnavailable`` when the database cannot be reached or opened.
+    Raises ``DatabaseUnavailable`` (translated by the engine, ``db.errors``) when the
+    database cannot be reached or opened.
     """
     if isinstance(engine_or_url, str):
         engine = make_engine(engine_or_url)
@@ -68,17 +64,11 @@ def upgrade(engine_or_url: Engine | str) -> None:
 
 
 def _upgrade(engine: Engine) -> None:
-    try:
-        with _file_lock(sqlite_path(engine.url)), engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                _upgrade_holding_advisory_lock(connection)
-            else:
-                command.upgrade(alembic_config(connection), "head")
-    except (OperationalError, InterfaceError) as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise DatabaseUnavailable(
-            f"cannot use the database {safe_url(engine.url)}: {reason}"
-        ) from exc
+    with _file_lock(sqlite_path(engine.url)), engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            _upgrade_holding_advisory_lock(connection)
+        else:
+            command.upgrade(alembic_config(connection), "head")
 
 
 def _upgrade_holding_advisory_lock(connection: Connection) -> None:

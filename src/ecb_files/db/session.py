@@ -33,6 +33,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecb_files.db.errors import translate_outages
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_POOL_SIZE = 40
 SQLITE_MAX_OVERFLOW = 10
@@ -44,13 +46,16 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql://…``) set up as above."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return create_engine(
-        parsed,
-        pool_pre_ping=True,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=POSTGRES_MAX_OVERFLOW,
-    )
+        engine = _sqlite_engine(parsed)
+    else:
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_MAX_OVERFLOW,
+        )
+    translate_outages(engine)
+    return engine
 
 
 def normalize_url(url: str) -> URL:
@@ -59,12 +64,6 @@ def normalize_url(url: str) -> URL:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
-
-
-def safe_url(url: str | URL) -> str:
-    """``url`` for messages and logs, with any password masked."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    return parsed.render_as_string(hide_password=True)
 
 
 def sqlite_path(url: str | URL) -> Path | None:

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import Settings
-from ecb_files.db.errors import database_unavailable_as_503
-from ecb_files.db.migrate import upgrade
-from ecb_files.db.session import make_engine, make_session_factory
-from ecb_files.errors import ServiceUnavailable
+from ecb_files.db import Database
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.idempotency import IdempotencyStore
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
-from ecb_files.storage import BlobStore, StorageUnavailable, open_store
+from ecb_files.storage import BlobStore, open_store
 
 
 @dataclass
 class Services:
     settings: Settings
+    database: Database
     engine: Engine
     factory: sessionmaker[Session]
     store: BlobStore
@@ -36,10 +34,8 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
-        if migrate:
-            upgrade(engine)
-        factory = make_session_factory(engine)
+        database = Database.open(settings.database_url, migrate=migrate)
+        engine, factory = database.engine, database.sessions
         ensure_signing_key(factory)
         store = open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
         keys = KeyRing(factory, keep_seconds=settings.token_lifetime_seconds)
@@ -50,6 +46,7 @@ class Services:
         )
         return cls(
             settings=settings,
+            database=database,
             engine=engine,
             factory=factory,
             store=store,
@@ -62,18 +59,12 @@ class Services:
 
     def check_ready(self) -> dict[str, str]:
         """Probe the database and the storage; ``ServiceUnavailable`` names the first down."""
-        with database_unavailable_as_503(), self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        try:
-            self.store.check()
-        except StorageUnavailable as error:
-            raise ServiceUnavailable(
-                "the file storage is unavailable", reason="storage_unavailable"
-            ) from error
+        self.database.ping()
+        self.store.check()
         return {"database": "ok", "storage": "ok"}
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.close()
 
 
 def _trusted_issuers(settings: Settings) -> TrustedIssuers:

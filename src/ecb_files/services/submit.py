@@ -13,8 +13,8 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import Limits
 from ecb_files.db import intake
-from ecb_files.db.errors import database_unavailable_as_503
 from ecb_files.db.group_commit import GroupCommitter
 from ecb_files.db.session import read_connection
 from ecb_files.domain import filetypes
@@ -34,9 +33,7 @@ from ecb_files.errors import (
     ClaimNotFound,
     DamageNotificationMergedToClaim,
     DamageNotificationNotFound,
-    InsufficientStorage,
     InvalidSecurityToken,
-    ServiceUnavailable,
     Unauthorized,
     UnsupportedMediaType,
     UserNotFound,
@@ -44,7 +41,7 @@ from ecb_files.errors import (
 from ecb_files.ingest import ParsedFile, ParsedSubmission, SubmissionParser
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import IdempotencyScope, IdempotencyStore
-from ecb_files.storage import BlobStore, StagedBlob, StorageFull, StorageUnavailable
+from ecb_files.storage import BlobStore, StagedBlob
 
 Submission = ParsedSubmission[StagedBlob]
 
@@ -85,9 +82,9 @@ class SubmitService:
         self._idempotency = idempotency
         self._commits = GroupCommitter(factory, before_commit=intake.insert_queued)
 
-    def new_intake(self) -> Intake:
+    def new_intake(self) -> SubmissionParser[StagedBlob]:
         """Step 2 for one request: files stream into fresh staged blobs of this store."""
-        return Intake(SubmissionParser(self._limits, self._store.stage))
+        return SubmissionParser(self._limits, self._store.stage)
 
     def accept(
         self,
@@ -122,13 +119,11 @@ class SubmitService:
             return accepted
 
         try:
-            with database_unavailable_as_503():
-                with read_connection(self._factory) as connection:
-                    checked = self._check(connection, principal, endpoint, submission)
-                for blob in blobs:
-                    _publish(blob)
-                accepted = self._commits.run(write)
-            return accepted
+            with read_connection(self._factory) as connection:
+                checked = self._check(connection, principal, endpoint, submission)
+            for blob in blobs:
+                blob.publish()
+            return self._commits.run(write)
         except BaseException:
             _discard(blobs)
             raise
@@ -284,46 +279,6 @@ def _file_row(
         "blob_id": parsed.blob.blob_id,
         "created_at": submission["created_at"],
     }
-
-
-class Intake:
-    """The ingest parser of one request, with storage failures told as the contract's errors.
-
-    Blocking (it writes blobs): feed it from a worker thread.
-    """
-
-    def __init__(self, parser: SubmissionParser[StagedBlob]) -> None:
-        self._parser = parser
-
-    def feed(self, chunk: bytes) -> None:
-        with storage_errors_as_http():
-            self._parser.feed(chunk)
-
-    def finish(self) -> Submission:
-        with storage_errors_as_http():
-            return self._parser.finish()
-
-    def abort(self) -> None:
-        self._parser.abort()
-
-
-def _publish(blob: StagedBlob) -> None:
-    with storage_errors_as_http():
-        blob.publish()
-
-
-@contextmanager
-def storage_errors_as_http() -> Iterator[None]:
-    try:
-        yield
-    except StorageFull as error:
-        raise InsufficientStorage(
-            "the file storage is full; nothing of this request was stored", reason="storage_full"
-        ) from error
-    except StorageUnavailable as error:
-        raise ServiceUnavailable(
-            "the file storage is unavailable; retry later", reason="storage_unavailable"
-        ) from error
 
 
 def _discard(blobs: Sequence[StagedBlob]) -> None:

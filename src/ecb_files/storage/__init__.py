@@ -1,13 +1,11 @@
 """Blob storage: the ``BlobStore`` protocol, its backends, and ``open_store(url)``."""
 
+from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
     BlobStore,
     InvalidBlobId,
     StagedBlob,
-    StorageError,
-    StorageFull,
-    StorageUnavailable,
     is_valid_blob_id,
     new_blob_id,
     validate_blob_id,

@@ -15,8 +15,8 @@ Blobs that a crash left behind (published without a database row, or staged and 
 published) are found by ``iter_blobs`` / ``remove_stale_staging`` and removed by
 ``ecb-files gc``.
 
-Errors: every method turns the backend's failures into one of two exceptions, so the
-HTTP layer can answer 507 or 503 without knowing the backend::
+Errors: every method turns the backend's failures into one of the project's two storage
+errors (``ecb_files.errors``), so no caller needs to know the backend::
 
     StorageError
     ├── StorageFull          the disk or bucket refused a write for lack of space → 507
@@ -37,18 +37,6 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
-
-
-class StorageError(Exception):
-    """The blob store could not do what was asked."""
-
-
-class StorageFull(StorageError):
-    """The disk or bucket refused a write for lack of space (ENOSPC, EDQUOT)."""
-
-
-class StorageUnavailable(StorageError):
-    """The backend is unreachable, or an I/O operation failed for a reason other than space."""
 
 
 class InvalidBlobId(ValueError):

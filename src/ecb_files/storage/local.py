@@ -27,11 +27,9 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
+from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
-    StorageError,
-    StorageFull,
-    StorageUnavailable,
     is_valid_blob_id,
     new_blob_id,
     validate_blob_id,

@@ -50,11 +50,9 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from ecb_files.config import ConfigError
+from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
-    StorageError,
-    StorageFull,
-    StorageUnavailable,
     new_blob_id,
     validate_blob_id,
 )

@@ -14,13 +14,13 @@ from sqlalchemy import Engine, inspect
 
 from ecb_files.db.base import Base
 from ecb_files.db.migrate import (
-    DatabaseUnavailable,
     alembic_config,
     current_revision,
     head_revision,
     upgrade,
 )
 from ecb_files.db.session import make_engine
+from ecb_files.errors import DatabaseUnavailable
 
 
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
@@ -91,6 +91,7 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
 def test_unreachable_database_is_reported_without_its_password() -> None:
     with pytest.raises(DatabaseUnavailable) as caught:
         upgrade("postgresql://ecb:hunter2@127.0.0.1:1/ecb?connect_timeout=2")
-    message = str(caught.value)
+    message = caught.value.detail
     assert "127.0.0.1:1" in message
+    assert "127.0.0.1" not in caught.value.description
     assert "hunter2" not in message

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import LOCAL_WORKER_THREADS, REMOTE_WORKER_THREADS
 from ecb_files.db import models
+from ecb_files.db.errors import safe_url
 from ecb_files.db.migrate import upgrade
 from ecb_files.db.session import (
     SQLITE_POOL_SIZE,
@@ -28,7 +29,6 @@ from ecb_files.db.session import (
     make_session_factory,
     read_connection,
     read_transaction,
-    safe_url,
     sqlite_path,
     transaction,
 )

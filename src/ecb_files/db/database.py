@@ -1,0 +1,77 @@
+"""``Database``: the one handle the use cases hold on the database of a deployment.
+
+It owns the engine (set up by ``db.session``, outages translated by ``db.errors``) and
+opens the units of work the use cases run their queries in. The use cases decide where a
+unit begins and ends; the statements live in this package's query modules, which take
+the unit and flush, never commit. Nothing outside ``ecb_files.db`` imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecb_files.db.errors import unavailable_on_pool_timeout
+from ecb_files.db.migrate import upgrade
+from ecb_files.db.session import (
+    make_engine,
+    make_session_factory,
+    read_connection,
+    read_transaction,
+    transaction,
+)
+
+# What a unit of work is, for the use cases' type hints: they pass it to the query
+# functions of this package and never call it themselves.
+Transaction = Session
+ReadConnection = Connection
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Database:
+        """The database at ``url``, brought to the newest schema unless ``migrate`` is off."""
+        database = cls(url)
+        if migrate:
+            try:
+                database.upgrade()
+            except BaseException:
+                database.close()
+                raise
+        return database
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """A unit of work that commits if the block succeeds and rolls back if it raises."""
+        with unavailable_on_pool_timeout(self.engine), transaction(self.sessions) as unit:
+            yield unit
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A unit of work that only reads (on SQLite it never waits for the writers)."""
+        with unavailable_on_pool_timeout(self.engine), read_transaction(self.sessions) as unit:
+            yield unit
+
+    @contextmanager
+    def read_connection(self) -> Iterator[ReadConnection]:
+        """``read`` without an ORM session, for hot paths that run a few Core statements."""
+        with unavailable_on_pool_timeout(self.engine), read_connection(self.sessions) as unit:
+            yield unit
+
+    def ping(self) -> None:
+        """Return if the database answers, else raise ``DatabaseUnavailable``."""
+        with unavailable_on_pool_timeout(self.engine), self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
