@@ -53,7 +53,19 @@ def test_the_committed_module_is_what_the_sync_script_writes() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["photo.JPG", "a.b.pdf", ".bashrc", "name.", "noext", "x.exe", "archive.ZIP", "a.svgz"],
+    [
+        "photo.JPG",
+        "a.b.pdf",
+        ".bashrc",
+        "name.",
+        "noext",
+        "x.exe",
+        "archive.ZIP",
+        "a.svgz",
+        # Extensions with no type of their own: octet-stream, on both sides.
+        "big.dat",
+        "part.MSO",
+    ],
 )
 def test_extension_and_guess_agree_with_the_server(name: str) -> None:
     """§4, §9: extension rules (last dot, case-insensitive, dot-files have none)."""

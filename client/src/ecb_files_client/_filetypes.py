@@ -480,9 +480,14 @@ def is_accepted(extension: str, content_type: str) -> bool:
 
 
 def guess_content_type(file_name: str) -> str | None:
-    """The canonical content type for ``file_name``; None if its extension is not allowed."""
+    """The canonical content type for ``file_name``; None if its extension is not allowed.
+
+    An extension with no type of its own (``.dat``, ``.mso``) gets
+    ``application/octet-stream``, which the server accepts for every allowed extension.
+    """
     extension = extension_of(file_name)
     if extension is None:
         return None
-    types = CONTENT_TYPES.get(extension)
+    # The accepted list ends with octet-stream, so an entry with no types falls back to it.
+    types = accepted_content_types(extension)
     return None if types is None else types[0]
