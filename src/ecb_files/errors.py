@@ -39,6 +39,7 @@ the ``{"success": false, …}`` envelope in one place. ``reason`` is a short slu
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 
@@ -53,6 +54,15 @@ class EcbError(Exception):
 
     def headers(self) -> dict[str, str]:
         return {}
+
+    def envelope(self) -> bytes:
+        """The answer's body: ``{"success": false, "errorDescription", "errorType"}``."""
+        body = {
+            "success": False,
+            "errorDescription": self.description,
+            "errorType": self.error_type,
+        }
+        return json.dumps(body, ensure_ascii=False).encode()
 
 
 class Unauthorized(EcbError):
@@ -208,13 +218,34 @@ class OAuthError(Exception):
     """An RFC 6749 §5.2 token-endpoint error: ``{"error", "error_description"}``."""
 
     def __init__(
-        self, error: str, description: str, *, status: int = 400, basic_challenge: bool = False
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        basic_challenge: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
         self.status = status
         self.basic_challenge = basic_challenge
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_ecb_error(cls, error: EcbError) -> OAuthError:
+        """An error of the service met at the token endpoint, in RFC 6749's words: an
+        outage is ``temporarily_unavailable`` (503 with ``Retry-After``), the rest
+        ``server_error``."""
+        if isinstance(error, ServiceUnavailable):
+            return cls(
+                "temporarily_unavailable",
+                error.description,
+                status=error.status,
+                retry_after=error.retry_after,
+            )
+        return cls("server_error", error.description, status=error.status)
 
     @classmethod
     def invalid_client(cls, description: str, *, basic: bool = False) -> OAuthError:

@@ -19,17 +19,15 @@ from starlette.responses import Response
 
 from ecb_files import __version__
 from ecb_files.api.access_log import AccessLog
-from ecb_files.api.direct import DirectSubmitRoutes
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import meta, oauth, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
-from ecb_files.domain.endpoints import Endpoint
+from ecb_files.domain.endpoints import TOKEN_PATH, Endpoint
 from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
 from ecb_files.services.container import Services
-from ecb_files.services.idempotency import utcnow
 
 log = logging.getLogger("ecb_files.api")
 
@@ -50,7 +48,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or await in_thread(partial(Services.build, settings))
-        heartbeat = asyncio.create_task(_renew_leases(app.state.services))
         pool = worker_pool(settings.worker_threads)
         asyncio.get_running_loop().set_default_executor(pool)
         if access_log is not None:
@@ -58,9 +55,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             yield
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
             if access_log is not None:
                 access_log.close()
             pool.shutdown(wait=False)
@@ -86,8 +80,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    # The last added runs first: request ids and the access log, then the direct routes.
-    app.add_middleware(DirectSubmitRoutes)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -114,16 +106,6 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     return error_response(InvalidRequest(f"{where}: {first.get('msg', 'invalid')}"))
 
 
-async def _renew_leases(services: Services) -> None:
-    """Keep this process's in-flight idempotency keys alive (§3.4)."""
-    while True:
-        await asyncio.sleep(services.idempotency.heartbeat_seconds)
-        try:
-            await in_thread(partial(services.idempotency.renew_leases, utcnow()))
-        except Exception:
-            log.warning("could not renew idempotency leases; will retry", exc_info=True)
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -142,7 +124,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             "description": "Client credentials; private_key_jwt or a client secret.",
             "flows": {
                 "clientCredentials": {
-                    "tokenUrl": oauth.TOKEN_PATH,
+                    "tokenUrl": TOKEN_PATH,
                     "scopes": {REQUIRED_SCOPE: "submit files"},
                 }
             },

@@ -23,11 +23,6 @@ ServicesDep = Annotated[Services, Depends(services_of)]
 
 async def require_writer(request: Request, services: ServicesDep) -> Principal:
     """401/403 from the headers alone, before any of the body is read (§2)."""
-    return await writer_of(request, services)
-
-
-async def writer_of(request: Request, services: Services) -> Principal:
-    """``require_writer`` outside dependency injection (``api.direct``)."""
     authorization = request.headers.get("authorization")
     known = services.bearer.authenticate_known(authorization)
     if known is not None:

@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecb_files.api.access_log import AccessLog, Entry
-from ecb_files.api.responses import envelope_bytes
+from ecb_files.errors import GenericError
 
 log = logging.getLogger("ecb_files.api")
 
@@ -64,7 +64,7 @@ class RequestIdMiddleware:
                 raise
             status = 500
             description = f"internal error ({type(error).__name__}); quote request id {request_id}"
-            body = envelope_bytes(description, "GenericError")
+            body = GenericError(description).envelope()
             await send(
                 {
                     "type": "http.response.start",

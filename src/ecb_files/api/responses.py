@@ -8,14 +8,10 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ecb_files.errors import EcbError, OAuthError
+from ecb_files.domain.endpoints import TOKEN_PATH
+from ecb_files.errors import DatabaseUnavailable, EcbError, OAuthError
 
 log = logging.getLogger("ecb_files.api")
-
-
-def envelope_bytes(description: str, error_type: str) -> bytes:
-    body = {"success": False, "errorDescription": description, "errorType": error_type}
-    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -23,28 +19,32 @@ def json_response(status: int, body: bytes, headers: dict[str, str] | None = Non
 
 
 def error_response(error: EcbError) -> Response:
-    return json_response(
-        error.status, envelope_bytes(error.description, error.error_type), error.headers()
-    )
+    return json_response(error.status, error.envelope(), error.headers())
 
 
 def oauth_error_response(error: OAuthError) -> Response:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if error.basic_challenge:
         headers["WWW-Authenticate"] = 'Basic realm="ecb-files"'
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     body = json.dumps({"error": error.error, "error_description": error.description})
     return json_response(error.status, body.encode(), headers)
 
 
 async def handle_ecb_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, EcbError)
+    if request.url.path == TOKEN_PATH:
+        # OAuth clients read RFC 6749's error form there, whatever went wrong.
+        return await handle_oauth_error(request, OAuthError.from_ecb_error(error))
     log.info(
-        "refused %s %s: %s %s (%s)",
+        "refused %s %s: %s %s (%s)%s",
         request.method,
         request.url.path,
         error.status,
         error.error_type,
         error.reason,
+        f": {error.detail}" if isinstance(error, DatabaseUnavailable) else "",
     )
     return error_response(error)
 

@@ -81,22 +81,22 @@ def runtime() -> Iterator[Runtime]:
             engine.dispose()
 
 
-# The one table of exit codes for expected failures, first match wins. Each becomes a
-# one-line message, without a stack trace.
-EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
-    (FixtureError, EXIT_BAD_INPUT),
-    (NotFoundError, EXIT_FAILED),
-    (ConflictError, EXIT_FAILED),
-    (BlobIntegrityError, EXIT_FAILED),
-    (DatabaseUnavailable, EXIT_FAILED),
-    (StorageError, EXIT_FAILED),
+class Failed(click.ClickException):
+    """The operation failed (not found, conflict, a dependency down): exit code 1."""
+
+    exit_code = EXIT_FAILED
+
+
+# The one table of expected failures and their exit codes, first match wins. Each
+# becomes a one-line message, without a stack trace.
+EXIT_CODES: tuple[tuple[type[Exception], type[click.ClickException]], ...] = (
+    (FixtureError, BadInput),
+    (NotFoundError, Failed),
+    (ConflictError, Failed),
+    (BlobIntegrityError, Failed),
+    (DatabaseUnavailable, Failed),
+    (StorageError, Failed),
 )
-
-
-class OperatorError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @contextmanager
@@ -105,8 +105,8 @@ def operator_errors() -> Iterator[None]:
     try:
         yield
     except tuple(kind for kind, _ in EXIT_CODES) as error:
-        code = next(code for kind, code in EXIT_CODES if isinstance(error, kind))
-        raise OperatorError(_message(error), code) from None
+        outcome = next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+        raise outcome(_message(error)) from None
 
 
 def _message(error: Exception) -> str:

@@ -21,9 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from ecb_files.db.session import transaction
+from ecb_files.db.database import Database, Transaction
 
 T = TypeVar("T")
 
@@ -56,7 +54,7 @@ class _Signal:
 
 @dataclass(eq=False)
 class _Slot(Generic[T]):
-    unit: Callable[[Session], T]
+    unit: Callable[[Transaction], T]
     wake: _Signal = field(default_factory=_Signal)
     finished: bool = False
     lead: bool = False
@@ -78,24 +76,24 @@ class GroupCommitter:
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        database: Database,
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
-        before_commit: Callable[[Session], None] | None = None,
+        before_commit: Callable[[Transaction], None] | None = None,
     ) -> None:
         """``before_commit(session)`` runs once per transaction after its units: where
         units that queued their writes (instead of running one statement each) have
         them written together."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        self._factory = factory
+        self._database = database
         self._max_batch = max_batch
         self._before_commit = before_commit
         self._mutex = threading.Lock()
         self._pending: list[_Slot[Any]] = []
         self._leading = False
 
-    def run(self, unit: Callable[[Session], T]) -> T:
+    def run(self, unit: Callable[[Transaction], T]) -> T:
         """``unit(session)`` inside a committed transaction; blocks until it is durable."""
         slot: _Slot[T] = _Slot(unit)
         with self._mutex:
@@ -146,7 +144,7 @@ class GroupCommitter:
             return
         for slot in batch:
             try:
-                with transaction(self._factory) as session:
+                with self._database.write() as session:
                     result = slot.unit(session)
                     if self._before_commit is not None:
                         self._before_commit(session)
@@ -159,7 +157,7 @@ class GroupCommitter:
         """The batch in one transaction; ``False`` (nothing committed) if anything failed."""
         results = []
         try:
-            with transaction(self._factory) as session:
+            with self._database.write() as session:
                 for slot in batch:
                     results.append(slot.unit(session))
                 if self._before_commit is not None:

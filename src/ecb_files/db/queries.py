@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from ecb_files.db.intake import case_for_partner, dn_for_partner
 from ecb_files.db.models import (
     Case,
     DamageNotification,
@@ -32,6 +31,7 @@ from ecb_files.db.models import (
     UsedAssertion,
     email_key,
 )
+from ecb_files.db.submissions import case_for_partner, dn_for_partner
 
 # Well under every backend's bound-parameter limit (SQLite's was 999 before 3.32).
 BLOB_ID_BATCH = 500

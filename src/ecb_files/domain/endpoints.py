@@ -1,8 +1,11 @@
-"""The two submit endpoints and what differs between them (§3)."""
+"""The service's endpoints that rules refer to: the token endpoint (§2) and the two
+submit endpoints, with what differs between them (§3)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+TOKEN_PATH = "/connect/token"  # noqa: S105 — a path, not a secret
 
 
 class Endpoint(StrEnum):

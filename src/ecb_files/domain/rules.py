@@ -15,7 +15,8 @@ import unicodedata
 import uuid
 from datetime import date, time
 
-from ecb_files.errors import InvalidRequest
+from ecb_files.config import Limits
+from ecb_files.errors import InvalidRequest, PayloadTooLarge
 
 # 8-4-4-4-12 hex digits, any letter case, no braces, no URN prefix (§9).
 _GUID = re.compile(
@@ -166,3 +167,14 @@ def parse_sha256_hex(value: str, *, field: str) -> str:
             field, "must be a SHA-256 digest as 64 hexadecimal characters", "invalid_sha256"
         )
     return value.lower()
+
+
+def check_request_size(size: int, limits: Limits, *, declared: bool = False) -> None:
+    """``PayloadTooLarge`` when a body of ``size`` bytes (received so far, or declared by
+    ``Content-Length``) is over ``maxRequestBytes``: the one wording of that refusal."""
+    if size > limits.max_request_bytes:
+        what = f"Content-Length {size}" if declared else "the request body"
+        raise PayloadTooLarge(
+            f"{what} is larger than maxRequestBytes ({limits.max_request_bytes} bytes)",
+            reason="request_too_large",
+        )

@@ -29,7 +29,7 @@ from typing import Final, Generic, TypeVar
 
 from ecb_files.config import Limits
 from ecb_files.domain import rules
-from ecb_files.errors import InvalidRequest, PayloadTooLarge
+from ecb_files.errors import InvalidRequest
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import (
     JsonNumber,
@@ -409,7 +409,7 @@ class SubmissionParser(Generic[S]):
     """
 
     def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
-        self._max_request_bytes = limits.max_request_bytes
+        self._limits = limits
         self._assembler: _Assembler[S] = _Assembler(limits, open_sink)
         # Streamed strings are file contents: the base64 decoder validates every byte,
         # and §3.1 has it ignore line breaks, raw ones included.
@@ -428,17 +428,13 @@ class SubmissionParser(Generic[S]):
 
     def feed(self, chunk: bytes) -> None:
         self._require_open()
-        allowed = self._max_request_bytes - self._received
+        allowed = self._limits.max_request_bytes - self._received
         self._received += len(chunk)
         try:
             if len(chunk) > allowed:
                 # What fits is still parsed: a fault in it was met first.
                 self._tokenizer.feed(chunk[:allowed])
-                raise PayloadTooLarge(
-                    "the request body is larger than maxRequestBytes "
-                    f"{self._max_request_bytes} bytes",
-                    reason="body_too_large",
-                )
+                rules.check_request_size(self._received, self._limits)
             self._tokenizer.feed(chunk)
         except BaseException:
             self._state = "failed"

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import Settings
 from ecb_files.db import Database
+from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.bearer import BearerGate
-from ecb_files.services.idempotency import IdempotencyStore
+from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.tokens import TokenService
@@ -28,7 +29,7 @@ class Services:
     keys: KeyRing
     bearer: BearerGate
     tokens: TokenService
-    idempotency: IdempotencyStore
+    idempotency: Idempotency
     submit: SubmitService
 
     @classmethod
@@ -39,8 +40,8 @@ class Services:
         ensure_signing_key(factory)
         store = open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
         keys = KeyRing(factory, keep_seconds=settings.token_lifetime_seconds)
-        idempotency = IdempotencyStore(
-            factory,
+        idempotency = Idempotency(
+            database,
             ttl_seconds=settings.idempotency_ttl_seconds,
             lease_seconds=settings.idempotency_lease_seconds,
         )
@@ -54,7 +55,9 @@ class Services:
             bearer=BearerGate(keys, settings, _trusted_issuers(settings)),
             tokens=TokenService(factory, keys, settings),
             idempotency=idempotency,
-            submit=SubmitService(factory, store, settings.limits, idempotency),
+            submit=SubmitService(
+                store, settings.limits, idempotency, Acceptance(database, idempotency)
+            ),
         )
 
     def check_ready(self) -> dict[str, str]:
@@ -64,6 +67,7 @@ class Services:
         return {"database": "ok", "storage": "ok"}
 
     def close(self) -> None:
+        self.idempotency.close()
         self.database.close()
 
 

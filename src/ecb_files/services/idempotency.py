@@ -1,26 +1,37 @@
-"""Idempotent retries (§3.4): one record per (client, endpoint, key), shared by all processes.
+"""Idempotent retries (§3.4): which answers are remembered, and when a key is let go.
 
-A record is ``in_flight`` from the moment a request's headers arrive until its answer is
-known, then ``done`` with the answer for 24 h. An in-flight record holds a lease that
-its process renews every third of the lease (``ECB_FILES_IDEMPOTENCY_LEASE``, default
-45 s); a process that dies stops renewing, so its keys are free again within the lease.
+A request with an ``Idempotency-Key`` claims it once its headers have passed (answers
+decided from the headers alone are never remembered: they come out the same on a
+retry). Its answer is then remembered if it is a 200 or a 4xx other than 408 and 413,
+for 24 h; after anything else (5xx, 408, 413, a dropped connection) the key is let go
+and a retry is served as new. While a request runs, its key is in flight under a lease
+that a heartbeat thread of this process renews every third of the lease
+(``ECB_FILES_IDEMPOTENCY_LEASE``, default 45 s): a process that dies stops renewing, so
+its keys come free within the lease.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from ecb_files.db import Database, Transaction
+from ecb_files.db import idempotency as records
+from ecb_files.db.idempotency import RecordKey, StoredAnswer
+from ecb_files.errors import (
+    EcbError,
+    InvalidRequest,
+    PayloadTooLarge,
+    RequestInProgress,
+    RequestTimeout,
+)
 
-from ecb_files.db import models
-from ecb_files.db.session import transaction
-from ecb_files.errors import InvalidRequest, RequestInProgress
+log = logging.getLogger("ecb_files.idempotency")
 
-_CLAIM_ATTEMPTS = 3
+IdempotencyScope = RecordKey
+RememberedAnswer = StoredAnswer
 
 
 def parse_idempotency_key(raw: str | None, max_chars: int) -> str | None:
@@ -39,135 +50,85 @@ def parse_idempotency_key(raw: str | None, max_chars: int) -> str | None:
     return value
 
 
-@dataclass(frozen=True)
-class IdempotencyScope:
-    client_id: str
-    endpoint: str
-    key: str
+def is_remembered(error: EcbError) -> bool:
+    """A refusal whose answer a retry with the same key gets again."""
+    return 400 <= error.status < 500 and not isinstance(error, (PayloadTooLarge, RequestTimeout))
 
 
-@dataclass(frozen=True)
-class RememberedAnswer:
-    status: int
-    body: bytes
-    request_sha256: str
+class Idempotency:
+    """This process's side of the shared records: claims, answers, releases, leases."""
 
-
-class IdempotencyStore:
-    def __init__(
-        self, factory: sessionmaker[Session], *, ttl_seconds: int, lease_seconds: int
-    ) -> None:
-        self._factory = factory
+    def __init__(self, database: Database, *, ttl_seconds: int, lease_seconds: int) -> None:
+        self._database = database
         self._ttl = timedelta(seconds=ttl_seconds)
         self._lease = timedelta(seconds=lease_seconds)
         self.heartbeat_seconds = lease_seconds / 3
         self.owner = uuid.uuid4().hex
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_lock = threading.Lock()
+        self._stopped = threading.Event()
 
-    def claim(self, scope: IdempotencyScope, now: datetime) -> RememberedAnswer | None:
-        """Mark the key in flight for this process, or return the answer already given.
+    def claim(self, scope: IdempotencyScope) -> RememberedAnswer | None:
+        """Hold the key for this request, or return the answer already given for it.
 
         Raises ``RequestInProgress`` while another live request holds the key.
         """
-        for _ in range(_CLAIM_ATTEMPTS):
-            try:
-                with transaction(self._factory) as session:
-                    return self._claim(session, scope, now)
-            except IntegrityError:
-                continue  # a concurrent first request inserted it; look again
-        raise RequestInProgress(f"a request with Idempotency-Key '{scope.key}' is in progress")
-
-    def _claim(
-        self, session: Session, scope: IdempotencyScope, now: datetime
-    ) -> RememberedAnswer | None:
-        record = session.get(
-            models.IdempotencyRecord,
-            (scope.client_id, scope.endpoint, scope.key),
-            with_for_update=True,
-        )
-        if record is not None and record.expires_at > now:
-            if record.state == "done":
-                assert record.status_code is not None
-                assert record.response_body is not None
-                return RememberedAnswer(
-                    record.status_code,
-                    record.response_body.encode(),
-                    record.request_sha256 or "",
-                )
-            if record.lease_until > now:
-                raise RequestInProgress(
-                    f"a request with Idempotency-Key '{scope.key}' is still in progress"
-                )
-        if record is None:
-            record = models.IdempotencyRecord(
-                client_id=scope.client_id, endpoint=scope.endpoint, key=scope.key
+        self._start_heartbeat()
+        try:
+            return records.claim(
+                self._database,
+                scope,
+                owner=self.owner,
+                now=utcnow(),
+                lease=self._lease,
+                ttl=self._ttl,
             )
-            session.add(record)
-        record.state = "in_flight"
-        record.owner = self.owner
-        record.lease_until = now + self._lease
-        record.created_at = now
-        record.expires_at = now + self._ttl
-        record.request_sha256 = None
-        record.status_code = None
-        record.response_body = None
-        session.flush()
-        return None
+        except records.Held:
+            raise RequestInProgress(
+                f"a request with Idempotency-Key '{scope.key}' is still in progress"
+            ) from None
 
-    def record_answer(
-        self,
-        session: Session,
-        scope: IdempotencyScope,
-        *,
-        status: int,
-        body: bytes,
-        request_sha256: str,
-    ) -> None:
-        """Store the answer in the caller's transaction (the one that commits the files)."""
-        session.execute(
-            update(models.IdempotencyRecord)
-            .where(*self._ours(scope))
-            .values(
-                state="done",
-                status_code=status,
-                response_body=body.decode(),
-                request_sha256=request_sha256,
-            )
-        )
+    def remember_in(self, unit: Transaction, scope: IdempotencyScope, answer: StoredAnswer) -> None:
+        """Remember ``answer`` in the unit of work that commits what it reports."""
+        records.store_answer(unit, scope, self.owner, answer)
 
-    def remember(
-        self, scope: IdempotencyScope, *, status: int, body: bytes, request_sha256: str
-    ) -> None:
-        with transaction(self._factory) as session:
-            self.record_answer(
-                session, scope, status=status, body=body, request_sha256=request_sha256
-            )
+    def remember(self, scope: IdempotencyScope, answer: StoredAnswer) -> None:
+        with self._database.write() as unit:
+            records.store_answer(unit, scope, self.owner, answer)
 
     def release(self, scope: IdempotencyScope) -> None:
-        """Forget an in-flight key whose answer is not to be remembered (5xx, dropped)."""
-        with transaction(self._factory) as session:
-            session.execute(delete(models.IdempotencyRecord).where(*self._ours(scope)))
+        """Let the key go; if even that fails, its lease runs out instead."""
+        try:
+            with self._database.write() as unit:
+                records.let_go(unit, scope, self.owner)
+        except Exception:
+            log.warning("could not release Idempotency-Key %r; its lease will run out", scope.key)
 
-    def renew_leases(self, now: datetime) -> int:
-        with transaction(self._factory) as session:
-            result = session.execute(
-                update(models.IdempotencyRecord)
-                .where(
-                    models.IdempotencyRecord.owner == self.owner,
-                    models.IdempotencyRecord.state == "in_flight",
+    def renew_leases(self) -> int:
+        with self._database.write() as unit:
+            return records.renew_leases(unit, self.owner, utcnow() + self._lease)
+
+    def close(self) -> None:
+        self._stopped.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            return
+        with self._heartbeat_lock:
+            if self._heartbeat is None:
+                self._heartbeat = threading.Thread(
+                    target=self._renew_until_closed, name="ecb-files leases", daemon=True
                 )
-                .values(lease_until=now + self._lease)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+                self._heartbeat.start()
 
-    def _ours(self, scope: IdempotencyScope) -> tuple[ColumnElement[bool], ...]:
-        table = models.IdempotencyRecord
-        return (
-            table.client_id == scope.client_id,
-            table.endpoint == scope.endpoint,
-            table.key == scope.key,
-            table.owner == self.owner,
-            table.state == "in_flight",
-        )
+    def _renew_until_closed(self) -> None:
+        while not self._stopped.wait(self.heartbeat_seconds):
+            try:
+                self.renew_leases()
+            except Exception:
+                log.warning("could not renew idempotency leases; will retry", exc_info=True)
 
 
 def utcnow() -> datetime:

@@ -1,288 +1,192 @@
-"""The submit use case, step 3 and 4 of §3.2, in the contract's order.
+"""The submit use case (§3): one request to a submit endpoint, from its headers to its answer.
 
-The body has already been streamed through the ingest parser (step 2): every file's
-bytes are sealed in staging, durable but invisible. This module checks the security
-token, the employee, the target, its status and the file types — the first failure is
-the answer — then publishes the blobs, inserts the rows and commits. Blobs are durable
-before the commit; on any failure every blob of the request is discarded, so a refused
-request leaves nothing behind (a crash in between leaves orphans for ``gc``).
+The HTTP layer checks the headers of step 1, then asks for an attempt and drives it
+with the body as it arrives::
+
+    attempt = service.begin(principal, endpoint, idempotency_key_header)
+    attempt.claim()                # blocking; the Idempotency-Key, if any, is now held
+    attempt.feed(batch) ...        # blocking; step 2: parse, decode, hash, stage
+    answer = attempt.finish(last)  # blocking; steps 3 and 4, or a remembered answer
+    attempt.abandon()              # after any failure: blobs discarded, the key let go
+
+Every rule of idempotent retries is decided here: a retry's body is only hashed and
+compared; a refusal that is remembered (``idempotency.is_remembered``) found in the
+middle of the body is kept while the rest is read, so a retry of the same body can be
+recognised; everything else lets the key go.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
-import uuid
-from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import Limits
-from ecb_files.db import intake
-from ecb_files.db.group_commit import GroupCommitter
-from ecb_files.db.session import read_connection
-from ecb_files.domain import filetypes
 from ecb_files.domain.endpoints import Endpoint
-from ecb_files.errors import (
-    ClaimIsClosed,
-    ClaimNotFound,
-    DamageNotificationMergedToClaim,
-    DamageNotificationNotFound,
-    InvalidSecurityToken,
-    Unauthorized,
-    UnsupportedMediaType,
-    UserNotFound,
-)
-from ecb_files.ingest import ParsedFile, ParsedSubmission, SubmissionParser
+from ecb_files.errors import EcbError, IdempotencyKeyReused
+from ecb_files.ingest import SubmissionParser
+from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.bearer import Principal
-from ecb_files.services.idempotency import IdempotencyScope, IdempotencyStore
+from ecb_files.services.idempotency import (
+    Idempotency,
+    IdempotencyScope,
+    RememberedAnswer,
+    is_remembered,
+    parse_idempotency_key,
+)
 from ecb_files.storage import BlobStore, StagedBlob
 
-Submission = ParsedSubmission[StagedBlob]
-
-# The targets found open in a write transaction (a session's scratch space).
-_OPEN_TARGETS = "ecb_files.open_targets"
-
 
 @dataclass(frozen=True)
-class _Checked:
-    """What steps 3.1–3.5 found, by id: all step 4 needs."""
+class Answer:
+    """What to send: a status and a JSON body; ``replayed`` when it is a remembered one."""
 
-    client_pk: int
-    partner_id: uuid.UUID
-    employee_id: int
-    case_id: uuid.UUID | None
-    dn_id: uuid.UUID | None
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A committed submission: the 200 body, ready to send."""
-
-    submission_id: uuid.UUID
+    status: int
     body: bytes
+    replayed: bool = False
 
 
 class SubmitService:
     def __init__(
-        self,
-        factory: sessionmaker[Session],
-        store: BlobStore,
-        limits: Limits,
-        idempotency: IdempotencyStore,
+        self, store: BlobStore, limits: Limits, idempotency: Idempotency, acceptance: Acceptance
     ) -> None:
-        self._factory = factory
         self._store = store
         self._limits = limits
         self._idempotency = idempotency
-        self._commits = GroupCommitter(factory, before_commit=intake.insert_queued)
+        self._acceptance = acceptance
 
-    def new_intake(self) -> SubmissionParser[StagedBlob]:
-        """Step 2 for one request: files stream into fresh staged blobs of this store."""
-        return SubmissionParser(self._limits, self._store.stage)
+    def begin(
+        self, principal: Principal, endpoint: Endpoint, idempotency_key: str | None
+    ) -> SubmitAttempt:
+        """An attempt for a request whose headers passed step 1. Does no I/O; raises
+        ``InvalidRequest`` for a malformed ``Idempotency-Key`` header."""
+        key = parse_idempotency_key(idempotency_key, self._limits.max_idempotency_key_chars)
+        scope = None if key is None else IdempotencyScope(principal.client_id, endpoint.value, key)
+        parser = SubmissionParser(self._limits, self._store.stage)
+        return SubmitAttempt(
+            self._idempotency, self._acceptance, principal, endpoint, scope, parser
+        )
 
-    def accept(
+
+class SubmitAttempt:
+    """One request's way through the use case. Blocking: call it from a worker thread."""
+
+    def __init__(
         self,
+        idempotency: Idempotency,
+        acceptance: Acceptance,
         principal: Principal,
         endpoint: Endpoint,
-        submission: Submission,
-        *,
-        idempotency: IdempotencyScope | None = None,
-        request_sha256: str = "",
-    ) -> Accepted:
-        """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread.
-
-        The checks run in a read transaction, the blobs are published outside any, and
-        the rows are written in a short write transaction that checks the target again
-        (a case may close in between). That transaction is shared with the submissions
-        of other threads that are ready at the same moment (group commit): one commit,
-        one log flush for all of them.
-        """
-        blobs = [f.blob for f in submission.files]
-
-        def write(session: Session) -> Accepted:
-            self._recheck_target(session, endpoint, submission, checked.partner_id)
-            accepted = self._record(session, checked, endpoint, submission, idempotency)
-            if idempotency is not None:
-                self._idempotency.record_answer(
-                    session,
-                    idempotency,
-                    status=200,
-                    body=accepted.body,
-                    request_sha256=request_sha256,
-                )
-            return accepted
-
-        try:
-            with read_connection(self._factory) as connection:
-                checked = self._check(connection, principal, endpoint, submission)
-            for blob in blobs:
-                blob.publish()
-            return self._commits.run(write)
-        except BaseException:
-            _discard(blobs)
-            raise
-
-    def _check(
-        self, connection: Connection, principal: Principal, endpoint: Endpoint, body: Submission
-    ) -> _Checked:
-        caller = intake.find_caller(connection, principal.client_id, body.user_email)
-        if caller is None:
-            # The token is genuine but its client was removed since it was issued.
-            raise Unauthorized("the access token's client no longer exists")
-        # 3.1 — constant time, so the token cannot be guessed byte by byte.
-        if not hmac.compare_digest(body.security_token.bytes, caller.security_token.bytes):
-            raise InvalidSecurityToken(
-                "securityToken: does not match the service partner of this client",
-                reason="security_token_mismatch",
-            )
-        # 3.2
-        if caller.employee_id is None:
-            raise UserNotFound(
-                f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
-            )
-        # 3.3 and 3.4
-        case_id, dn_id = self._open_target(connection, endpoint, body, caller.partner_id)
-        # 3.5
-        _check_file_types(body.files)
-        return _Checked(
-            client_pk=caller.client_pk,
-            partner_id=caller.partner_id,
-            employee_id=caller.employee_id,
-            case_id=case_id,
-            dn_id=dn_id,
-        )
-
-    def _record(
-        self,
-        session: Session,
-        checked: _Checked,
-        endpoint: Endpoint,
-        body: Submission,
-        idempotency: IdempotencyScope | None,
-    ) -> Accepted:
-        """Step 4: the rows of a submission whose blobs are durable and published."""
-        now = datetime.now(UTC)
-        submission = intake.submission_row(
-            endpoint=endpoint.value,
-            client_pk=checked.client_pk,
-            partner_id=checked.partner_id,
-            employee_id=checked.employee_id,
-            case_id=checked.case_id,
-            dn_id=checked.dn_id,
-            timestamp=body.timestamp,
-            idempotency_key=idempotency.key if idempotency is not None else None,
-            created_at=now,
-        )
-        files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
-        intake.queue_submission(session, submission, files)
-        entries = [
-            {
-                "id": str(row["id"]),
-                "fileName": row["file_name"],
-                "size": row["size"],
-                "sha256": row["sha256"],
-            }
-            for row in files
-        ]
-        answer = {"success": True, "payload": {"files": entries}}
-        return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
-
-    def _recheck_target(
-        self, session: Session, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
+        scope: IdempotencyScope | None,
+        parser: SubmissionParser[StagedBlob],
     ) -> None:
-        """``_open_target`` once per target and transaction: the first check takes the row
-        lock (or SQLite's write lock is held), so the target stays open until the commit."""
-        key = (endpoint, body.target_id, body.insurance_company_alias, partner_id)
-        checked: set[tuple[Endpoint, uuid.UUID, str, uuid.UUID]]
-        checked = session.info.setdefault(_OPEN_TARGETS, set())
-        if key not in checked:
-            self._open_target(session.connection(), endpoint, body, partner_id)
-            checked.add(key)
+        self._idempotency = idempotency
+        self._acceptance = acceptance
+        self._principal = principal
+        self._endpoint = endpoint
+        self._scope = scope
+        self._parser: SubmissionParser[StagedBlob] | None = parser
+        # The body's SHA-256 only serves idempotent retries: without a key, skip it.
+        self._body_sha256 = hashlib.sha256() if scope is not None else None
+        self._remembered: RememberedAnswer | None = None
+        self._refusal: EcbError | None = None
+        # True once the key needs nothing more: its answer is stored, or it was let go.
+        self._settled = scope is None
 
-    def _open_target(
-        self, connection: Connection, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
-    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-        """The open target as ``(case_id, dn_id)``, one of them set; else the refusal."""
-        alias = body.insurance_company_alias
-        if endpoint is Endpoint.CASE:
-            case = intake.find_case_state(connection, body.target_id, alias, partner_id)
-            if case is None:
-                raise ClaimNotFound(
-                    f"payload.id: no case with id {body.target_id} for this service partner "
-                    f"at insurance company '{alias}'"
-                )
-            if not case.is_open:
-                raise ClaimIsClosed(
-                    f"payload.id with value '{body.target_id}' is not ok. "
-                    f"Reason: Case with id {body.target_id} is closed"
-                )
-            return case.id, None
-        dn = intake.find_dn_state(connection, body.target_id, alias, partner_id)
-        if dn is None:
-            raise DamageNotificationNotFound(
-                f"payload.id: no damage notification with id {body.target_id} created by this "
-                f"service partner at insurance company '{alias}'"
+    @property
+    def holds_a_key(self) -> bool:
+        """Whether ``claim`` has anything to do (it takes a database round trip)."""
+        return self._scope is not None
+
+    def claim(self) -> None:
+        """Hold the ``Idempotency-Key``, or learn the answer remembered for it.
+
+        Raises ``RequestInProgress`` while another live request holds it.
+        """
+        if self._scope is None:
+            return
+        self._remembered = self._idempotency.claim(self._scope)
+        if self._remembered is not None:
+            self._settled = True  # the key was never ours to let go
+            self._drop_parser()  # a retry's body is hashed and compared, never parsed
+
+    def feed(self, data: bytes) -> None:
+        """Step 2 for the next bytes of the body."""
+        if self._body_sha256 is not None:
+            self._body_sha256.update(data)  # first: a refused batch still counts
+        if self._parser is None:
+            return
+        try:
+            self._parser.feed(data)
+        except EcbError as error:
+            self._keep_or_raise(error)
+
+    def finish(self, last: bytes = b"") -> Answer:
+        """The last bytes of the body, then the answer (or the refusal, raised)."""
+        self.feed(last)
+        body_sha256 = self._body_sha256.hexdigest() if self._body_sha256 is not None else ""
+        if self._remembered is not None:
+            return self._replay(body_sha256)
+        parser, self._parser = self._parser, None
+        try:
+            if parser is None:
+                assert self._refusal is not None
+                raise self._refusal
+            submission = parser.finish()
+            accepted = self._acceptance.accept(
+                self._principal,
+                self._endpoint,
+                submission,
+                idempotency=self._scope,
+                request_sha256=body_sha256,
             )
-        if dn.merged_to_case_id is not None:
-            raise DamageNotificationMergedToClaim(
-                f"payload.id with value '{body.target_id}' is not ok. "
-                f"Reason: Damage notification with id {body.target_id} is already merged "
-                f"to claim with id {dn.merged_to_case_id}"
+        except EcbError as error:
+            if parser is not None:
+                parser.abort()
+            if self._scope is not None and is_remembered(error):
+                self._remember(error, body_sha256)
+            raise
+        self._settled = True  # the answer was committed with the files
+        return Answer(200, accepted.body)
+
+    def abandon(self) -> None:
+        """After any failure: nothing of the request stays, and the key is let go unless
+        its answer was remembered. Safe to call more than once."""
+        self._drop_parser()
+        if not self._settled and self._scope is not None:
+            self._settled = True
+            self._idempotency.release(self._scope)
+
+    def _keep_or_raise(self, error: EcbError) -> None:
+        """A fault met mid-body: answered at once, unless a retry must get it again —
+        then it waits until the whole body has been read and hashed."""
+        if self._scope is None or not is_remembered(error):
+            raise error
+        self._refusal = error
+        self._drop_parser()
+
+    def _replay(self, body_sha256: str) -> Answer:
+        remembered = self._remembered
+        assert remembered is not None
+        assert self._scope is not None
+        if not hmac.compare_digest(body_sha256, remembered.request_sha256):
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key '{self._scope.key}' was already used with a different "
+                "request body"
             )
-        return None, dn.id
+        return Answer(remembered.status, remembered.body, replayed=True)
 
-
-def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
-    for parsed in files:
-        where = f"payload.files[{parsed.index}] ('{parsed.file_name}')"
-        extension = filetypes.extension_of(parsed.file_name)
-        if extension is None or not filetypes.is_allowed_extension(extension):
-            shown = f"'.{extension}'" if extension else "no extension"
-            raise UnsupportedMediaType(
-                f"{where}: file extension {shown} is not allowed; "
-                "see GET /ecx/host/api/integration/v1/file/contentTypes",
-                reason="extension_not_allowed",
+    def _remember(self, error: EcbError, body_sha256: str) -> None:
+        assert self._scope is not None
+        try:
+            self._idempotency.remember(
+                self._scope, RememberedAnswer(error.status, error.envelope(), body_sha256)
             )
-        if not filetypes.is_accepted(extension, parsed.content_type):
-            accepted = ", ".join(filetypes.accepted_types(extension) or ())
-            raise UnsupportedMediaType(
-                f"{where}.contentType: '{parsed.content_type}' is not accepted for "
-                f"'.{extension}' files (accepted: {accepted})",
-                reason="content_type_not_accepted",
-            )
+        except Exception:
+            self._idempotency.release(self._scope)  # a retry is then served as new
+        self._settled = True
 
-
-def _file_row(
-    parsed: ParsedFile[StagedBlob], endpoint: Endpoint, submission: dict[str, Any]
-) -> dict[str, Any]:
-    """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
-    return {
-        "id": uuid.uuid4(),
-        "case_id": submission["case_id"],
-        "dn_id": submission["dn_id"],
-        "submission_id": submission["id"],
-        "employee_id": submission["employee_id"],
-        "client_pk": submission["client_pk"],
-        "file_name": parsed.file_name,
-        "content_type": parsed.content_type,
-        "size": parsed.size,
-        "sha256": parsed.sha256,
-        "description": parsed.description,
-        "is_restricted": parsed.is_restricted and endpoint.honours_is_restricted,
-        "is_damage_image": parsed.is_damage_image and endpoint.honours_is_damage_image,
-        "blob_id": parsed.blob.blob_id,
-        "created_at": submission["created_at"],
-    }
-
-
-def _discard(blobs: Sequence[StagedBlob]) -> None:
-    for blob in blobs:
-        # Best effort: gc removes whatever stays behind.
-        with suppress(Exception):
-            blob.abort()
+    def _drop_parser(self) -> None:
+        if self._parser is not None:
+            self._parser.abort()
+            self._parser = None

@@ -17,12 +17,12 @@ from ecb_files.api.schemas import ErrorEnvelope, TokenError, TokenSuccess
 from ecb_files.api.threads import in_thread
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.auth.tokens import jwks
+from ecb_files.domain.endpoints import TOKEN_PATH
 from ecb_files.errors import OAuthError
 from ecb_files.services.tokens import AUTH_METHODS, TokenRequest
 
 router = APIRouter(tags=["authorization server"])
 
-TOKEN_PATH = "/connect/token"  # noqa: S105 — a path, not a secret
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/openid-configuration/jwks"
 MAX_FORM_BYTES = 64 * 1024

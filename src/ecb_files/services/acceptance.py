@@ -1,0 +1,271 @@
+"""Steps 3 and 4 of §3.2, in the contract's order: a parsed submission checked and stored.
+
+The body has already been streamed through the ingest parser (step 2): every file's
+bytes are sealed in staging, durable but invisible. This module checks the security
+token, the employee, the target, its status and the file types — the first failure is
+the answer — then publishes the blobs, inserts the rows and commits. Blobs are durable
+before the commit; on any failure every blob of the request is discarded, so a refused
+request leaves nothing behind (a crash in between leaves orphans for ``gc``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import uuid
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ecb_files.db import Database, ReadConnection, Transaction
+from ecb_files.db import submissions as intake
+from ecb_files.db.group_commit import GroupCommitter
+from ecb_files.domain import filetypes
+from ecb_files.domain.endpoints import Endpoint
+from ecb_files.errors import (
+    ClaimIsClosed,
+    ClaimNotFound,
+    DamageNotificationMergedToClaim,
+    DamageNotificationNotFound,
+    InvalidSecurityToken,
+    Unauthorized,
+    UnsupportedMediaType,
+    UserNotFound,
+)
+from ecb_files.ingest import ParsedFile, ParsedSubmission
+from ecb_files.services.bearer import Principal
+from ecb_files.services.idempotency import Idempotency, IdempotencyScope, RememberedAnswer
+from ecb_files.storage import StagedBlob
+
+Submission = ParsedSubmission[StagedBlob]
+
+# The targets found open in a write transaction (a session's scratch space).
+_OPEN_TARGETS = "ecb_files.open_targets"
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What steps 3.1–3.5 found, by id: all step 4 needs."""
+
+    client_pk: int
+    partner_id: uuid.UUID
+    employee_id: int
+    case_id: uuid.UUID | None
+    dn_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A committed submission: the 200 body, ready to send."""
+
+    submission_id: uuid.UUID
+    body: bytes
+
+
+class Acceptance:
+    def __init__(self, database: Database, idempotency: Idempotency) -> None:
+        self._database = database
+        self._idempotency = idempotency
+        self._commits = GroupCommitter(database, before_commit=intake.insert_queued)
+
+    def accept(
+        self,
+        principal: Principal,
+        endpoint: Endpoint,
+        submission: Submission,
+        *,
+        idempotency: IdempotencyScope | None = None,
+        request_sha256: str = "",
+    ) -> Accepted:
+        """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread.
+
+        The checks run in a read transaction, the blobs are published outside any, and
+        the rows are written in a short write transaction that checks the target again
+        (a case may close in between). That transaction is shared with the submissions
+        of other threads that are ready at the same moment (group commit): one commit,
+        one log flush for all of them.
+        """
+        blobs = [f.blob for f in submission.files]
+
+        def write(unit: Transaction) -> Accepted:
+            self._recheck_target(unit, endpoint, submission, checked.partner_id)
+            accepted = self._record(unit, checked, endpoint, submission, idempotency)
+            if idempotency is not None:
+                answer = RememberedAnswer(200, accepted.body, request_sha256)
+                self._idempotency.remember_in(unit, idempotency, answer)
+            return accepted
+
+        try:
+            with self._database.read_connection() as connection:
+                checked = self._check(connection, principal, endpoint, submission)
+            for blob in blobs:
+                blob.publish()
+            return self._commits.run(write)
+        except BaseException:
+            _discard(blobs)
+            raise
+
+    def _check(
+        self, connection: ReadConnection, principal: Principal, endpoint: Endpoint, body: Submission
+    ) -> _Checked:
+        caller = intake.find_caller(connection, principal.client_id, body.user_email)
+        if caller is None:
+            # The token is genuine but its client was removed since it was issued.
+            raise Unauthorized("the access token's client no longer exists")
+        # 3.1 — constant time, so the token cannot be guessed byte by byte.
+        if not hmac.compare_digest(body.security_token.bytes, caller.security_token.bytes):
+            raise InvalidSecurityToken(
+                "securityToken: does not match the service partner of this client",
+                reason="security_token_mismatch",
+            )
+        # 3.2
+        if caller.employee_id is None:
+            raise UserNotFound(
+                f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
+            )
+        # 3.3 and 3.4
+        case_id, dn_id = self._open_target(connection, endpoint, body, caller.partner_id)
+        # 3.5
+        _check_file_types(body.files)
+        return _Checked(
+            client_pk=caller.client_pk,
+            partner_id=caller.partner_id,
+            employee_id=caller.employee_id,
+            case_id=case_id,
+            dn_id=dn_id,
+        )
+
+    def _record(
+        self,
+        session: Transaction,
+        checked: _Checked,
+        endpoint: Endpoint,
+        body: Submission,
+        idempotency: IdempotencyScope | None,
+    ) -> Accepted:
+        """Step 4: the rows of a submission whose blobs are durable and published."""
+        now = datetime.now(UTC)
+        submission = intake.submission_row(
+            endpoint=endpoint.value,
+            client_pk=checked.client_pk,
+            partner_id=checked.partner_id,
+            employee_id=checked.employee_id,
+            case_id=checked.case_id,
+            dn_id=checked.dn_id,
+            timestamp=body.timestamp,
+            idempotency_key=idempotency.key if idempotency is not None else None,
+            created_at=now,
+        )
+        files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
+        intake.queue_submission(session, submission, files)
+        entries = [
+            {
+                "id": str(row["id"]),
+                "fileName": row["file_name"],
+                "size": row["size"],
+                "sha256": row["sha256"],
+            }
+            for row in files
+        ]
+        answer = {"success": True, "payload": {"files": entries}}
+        return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
+
+    def _recheck_target(
+        self, session: Transaction, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
+    ) -> None:
+        """``_open_target`` once per target and transaction: the first check takes the row
+        lock (or SQLite's write lock is held), so the target stays open until the commit."""
+        key = (endpoint, body.target_id, body.insurance_company_alias, partner_id)
+        checked: set[tuple[Endpoint, uuid.UUID, str, uuid.UUID]]
+        checked = session.info.setdefault(_OPEN_TARGETS, set())
+        if key not in checked:
+            self._open_target(session.connection(), endpoint, body, partner_id)
+            checked.add(key)
+
+    def _open_target(
+        self,
+        connection: ReadConnection,
+        endpoint: Endpoint,
+        body: Submission,
+        partner_id: uuid.UUID,
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        """The open target as ``(case_id, dn_id)``, one of them set; else the refusal."""
+        alias = body.insurance_company_alias
+        if endpoint is Endpoint.CASE:
+            case = intake.find_case_state(connection, body.target_id, alias, partner_id)
+            if case is None:
+                raise ClaimNotFound(
+                    f"payload.id: no case with id {body.target_id} for this service partner "
+                    f"at insurance company '{alias}'"
+                )
+            if not case.is_open:
+                raise ClaimIsClosed(
+                    f"payload.id with value '{body.target_id}' is not ok. "
+                    f"Reason: Case with id {body.target_id} is closed"
+                )
+            return case.id, None
+        dn = intake.find_dn_state(connection, body.target_id, alias, partner_id)
+        if dn is None:
+            raise DamageNotificationNotFound(
+                f"payload.id: no damage notification with id {body.target_id} created by this "
+                f"service partner at insurance company '{alias}'"
+            )
+        if dn.merged_to_case_id is not None:
+            raise DamageNotificationMergedToClaim(
+                f"payload.id with value '{body.target_id}' is not ok. "
+                f"Reason: Damage notification with id {body.target_id} is already merged "
+                f"to claim with id {dn.merged_to_case_id}"
+            )
+        return None, dn.id
+
+
+def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
+    for parsed in files:
+        where = f"payload.files[{parsed.index}] ('{parsed.file_name}')"
+        extension = filetypes.extension_of(parsed.file_name)
+        if extension is None or not filetypes.is_allowed_extension(extension):
+            shown = f"'.{extension}'" if extension else "no extension"
+            raise UnsupportedMediaType(
+                f"{where}: file extension {shown} is not allowed; "
+                "see GET /ecx/host/api/integration/v1/file/contentTypes",
+                reason="extension_not_allowed",
+            )
+        if not filetypes.is_accepted(extension, parsed.content_type):
+            accepted = ", ".join(filetypes.accepted_types(extension) or ())
+            raise UnsupportedMediaType(
+                f"{where}.contentType: '{parsed.content_type}' is not accepted for "
+                f"'.{extension}' files (accepted: {accepted})",
+                reason="content_type_not_accepted",
+            )
+
+
+def _file_row(
+    parsed: ParsedFile[StagedBlob], endpoint: Endpoint, submission: dict[str, Any]
+) -> dict[str, Any]:
+    """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
+    return {
+        "id": uuid.uuid4(),
+        "case_id": submission["case_id"],
+        "dn_id": submission["dn_id"],
+        "submission_id": submission["id"],
+        "employee_id": submission["employee_id"],
+        "client_pk": submission["client_pk"],
+        "file_name": parsed.file_name,
+        "content_type": parsed.content_type,
+        "size": parsed.size,
+        "sha256": parsed.sha256,
+        "description": parsed.description,
+        "is_restricted": parsed.is_restricted and endpoint.honours_is_restricted,
+        "is_damage_image": parsed.is_damage_image and endpoint.honours_is_damage_image,
+        "blob_id": parsed.blob.blob_id,
+        "created_at": submission["created_at"],
+    }
+
+
+def _discard(blobs: Sequence[StagedBlob]) -> None:
+    for blob in blobs:
+        # Best effort: gc removes whatever stays behind.
+        with suppress(Exception):
+            blob.abort()
