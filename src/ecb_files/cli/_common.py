@@ -91,6 +91,7 @@ class Failed(click.ClickException):
 # becomes a one-line message, without a stack trace.
 EXIT_CODES: tuple[tuple[type[Exception], type[click.ClickException]], ...] = (
     (FixtureError, BadInput),
+    (ConfigError, BadInput),
     (NotFoundError, Failed),
     (ConflictError, Failed),
     (BlobIntegrityError, Failed),

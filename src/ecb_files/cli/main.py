@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ecb_files.cli._common import operator_errors
 from ecb_files.cli.case import case
 from ecb_files.cli.db import db
 from ecb_files.cli.demo import demo
@@ -15,7 +16,16 @@ from ecb_files.cli.load import load
 from ecb_files.cli.serve import serve
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group whose every command's expected failures end as their exit code
+    (``_common.EXIT_CODES``): one place for the whole command line."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with operator_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Operate the ECB file submission service.
 

@@ -1,0 +1,191 @@
+"""Every endpoint with the database down and with the storage down (§3.2, §3.4, §8).
+
+A dependency that is down is answered 503 with ``Retry-After`` wherever it is needed,
+and never 500; endpoints that do not need it keep answering. Each request below is one
+a client would send; the table must name every path the OpenAPI description lists, so
+a new endpoint cannot be left out.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.functional.conftest import (
+    assert_error,
+    file_entry,
+    secret_token,
+    submission,
+)
+from tests.functional.proxy import TcpProxy
+from tests.functional.server import ServerProcess
+from tests.functional.stack import S3Server
+from tests.functional.world import World
+
+API = "/ecx/host/api/integration/v1"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    send: Callable[[httpx.Client, World, str], httpx.Response]
+
+
+def _submit(endpoint: str, *, key: bool) -> Callable[[httpx.Client, World, str], httpx.Response]:
+    def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
+        target = world.open_case if endpoint == "submitForCase" else world.open_dn
+        body = json.dumps(submission(world, target, [file_entry("outage.jpg")]))
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if key:
+            headers["Idempotency-Key"] = f"outage-{uuid.uuid4()}"
+        return client.post(f"{API}/file/{endpoint}", content=body, headers=headers)
+
+    return send
+
+
+def _token(client: httpx.Client, world: World, _token: str) -> httpx.Response:
+    return client.post(
+        "/connect/token",
+        data={"grant_type": "client_credentials"},
+        auth=("secret-client", world.secret),
+    )
+
+
+Send = Callable[[httpx.Client, World, str], httpx.Response]
+
+
+def _get(path: str, *, bearer: bool = False) -> Send:
+    def send(client: httpx.Client, _world: World, token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if bearer else {}
+        return client.get(path, headers=headers)
+
+    return send
+
+
+CALLS = [
+    Call("POST", "/connect/token", _token),
+    Call("POST", f"{API}/file/submitForCase", _submit("submitForCase", key=False)),
+    Call("POST", f"{API}/file/submitForCase", _submit("submitForCase", key=True)),
+    Call(
+        "POST",
+        f"{API}/file/submitForDamageNotification",
+        _submit("submitForDamageNotification", key=False),
+    ),
+    Call(
+        "POST",
+        f"{API}/file/submitForDamageNotification",
+        _submit("submitForDamageNotification", key=True),
+    ),
+    Call("GET", "/.well-known/openid-configuration", _get("/.well-known/openid-configuration")),
+    Call(
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        _get("/.well-known/oauth-authorization-server"),
+    ),
+    Call(
+        "GET",
+        "/.well-known/openid-configuration/jwks",
+        _get("/.well-known/openid-configuration/jwks"),
+    ),
+    Call("GET", f"{API}/file/contentTypes", _get(f"{API}/file/contentTypes")),
+    Call("GET", f"{API}/file/limits", _get(f"{API}/file/limits")),
+    Call("GET", f"{API}/whoami", _get(f"{API}/whoami", bearer=True)),
+    Call("GET", "/healthz", _get("/healthz")),
+    Call("GET", "/readyz", _get("/readyz")),
+]
+
+# What needs which dependency: these must answer 503 while it is down.
+NEEDS_DATABASE = {
+    "/connect/token",
+    f"{API}/file/submitForCase",
+    f"{API}/file/submitForDamageNotification",
+    "/readyz",
+}
+NEEDS_STORAGE = {f"{API}/file/submitForCase", f"{API}/file/submitForDamageNotification", "/readyz"}
+
+
+def _label(call: Call) -> str:
+    return f"{call.method} {call.path}"
+
+
+def test_the_table_names_every_documented_endpoint(server: ServerProcess) -> None:
+    """§8: every path of /openapi.json is in the outage table."""
+    documented = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    listed = {(call.method, call.path) for call in CALLS}
+    expected = {
+        (method.upper(), path)
+        for path, operations in documented.items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    assert expected <= listed, expected - listed
+
+
+def _check(response: httpx.Response, call: Call, needed: bool) -> None:
+    where = f"{_label(call)} → {response.status_code} {response.text[:200]}"
+    assert response.status_code != 500, where
+    if not needed:
+        assert response.status_code < 500, where
+        return
+    assert response.status_code == 503, where
+    assert int(response.headers["retry-after"]) > 0, where
+    if call.path == "/connect/token":
+        assert response.json()["error"] == "temporarily_unavailable", where
+        assert response.headers["cache-control"] == "no-store", where
+    elif call.path.startswith(API):
+        assert_error(response, 503, "GenericError")
+
+
+def test_database_down_every_endpoint_answers_503_or_keeps_working(
+    database_behind_proxy: tuple[ServerProcess, TcpProxy], world: World
+) -> None:
+    """§3.2: PostgreSQL refusing connections → 503 + Retry-After where it is needed
+    (the token endpoint in RFC 6749's form, submissions with and without an
+    Idempotency-Key), never 500; the rest keeps answering."""
+    server, proxy = database_behind_proxy
+    token = secret_token(server, "secret-client", world.secret)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.get(f"{API}/whoami", headers={"Authorization": f"Bearer {token}"})
+        proxy.cut()
+        for call in CALLS:
+            _check(call.send(client, world, token), call, call.path in NEEDS_DATABASE)
+    assert server.blob_files() == []
+
+
+def test_storage_down_every_endpoint_answers_503_or_keeps_working(
+    storage_on_own_s3: tuple[ServerProcess, S3Server], world: World
+) -> None:
+    """§3.4/§8: the S3 API stopped → 503 + Retry-After for submissions (with and without
+    an Idempotency-Key) and /readyz, never 500; tokens and the rest keep working."""
+    server, s3 = storage_on_own_s3
+    token = secret_token(server, "secret-client", world.secret)
+    s3.stop()
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for call in CALLS:
+            _check(call.send(client, world, token), call, call.path in NEEDS_STORAGE)
+
+
+@pytest.mark.parametrize("key", [False, True], ids=["without key", "with Idempotency-Key"])
+def test_a_retry_after_the_database_returns_is_served_as_new(
+    database_behind_proxy: tuple[ServerProcess, TcpProxy], world: World, key: bool
+) -> None:
+    """§3.4: a 503 is not remembered: the same request succeeds once the database is back."""
+    server, proxy = database_behind_proxy
+    token = secret_token(server, "secret-client", world.secret)
+    body = json.dumps(submission(world, world.open_case, [file_entry("again.jpg")]))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = "retry-after-outage"
+    url = f"{server.url}{API}/file/submitForCase"
+    proxy.cut()
+    assert httpx.post(url, content=body, headers=headers, timeout=30).status_code == 503
+    proxy.start()
+    retried = httpx.post(url, content=body, headers=headers, timeout=30)
+    assert retried.status_code == 200, retried.text
+    assert "idempotent-replayed" not in retried.headers
