@@ -1,5 +1,6 @@
 """Pydantic models that document the API in OpenAPI. Bodies are never parsed with them:
-the submit endpoints stream (see ``api/body.py``)."""
+the submit endpoints stream (see ``api/body.py``). Bounds are the default ``Limits``; a
+deployment's own are served at ``GET …/file/limits``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecb_files.config import Limits
+
+_DEFAULTS = Limits()
+
 
 class FileIn(BaseModel):
     model_config = ConfigDict(title="SubmittedFile")
 
     fileName: str = Field(
         min_length=1,
-        max_length=500,
+        max_length=_DEFAULTS.max_file_name_chars,
         description="File name with an allowed extension; no '/', '\\' or control characters.",
         examples=["filename.txt"],
     )
@@ -25,7 +30,7 @@ class FileIn(BaseModel):
         description="Standard base64 (RFC 4648 §4) with padding; 1 byte to maxFileBytes decoded.",
         examples=["aGVsbG8="],
     )
-    description: str | None = Field(default=None, max_length=4000)
+    description: str | None = Field(default=None, max_length=_DEFAULTS.max_description_chars)
     isRestricted: bool = Field(default=False, description="Honoured on submitForCase only.")
     isDamageImage: bool = Field(
         default=False, description="Honoured on submitForDamageNotification only."
@@ -41,7 +46,7 @@ class SubmitPayload(BaseModel):
     id: str = Field(description="GUID of the case or damage notification.")
     insuranceCompanyAlias: str = Field(min_length=1, examples=["company"])
     userEmail: str = Field(examples=["company_ds@example.com"])
-    files: list[FileIn] = Field(min_length=1, max_length=100)
+    files: list[FileIn] = Field(min_length=1, max_length=_DEFAULTS.max_files_per_request)
 
 
 class SubmitRequest(BaseModel):

@@ -29,11 +29,11 @@ async def in_thread(function: Callable[[], T]) -> T:
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        await outlast(future)
+        await wait_through_cancels(future)
         raise
 
 
-async def outlast(future: asyncio.Future[Any]) -> None:
+async def wait_through_cancels(future: asyncio.Future[Any]) -> None:
     """Wait for ``future`` (a thread's work) to end, through any number of cancellations;
     if one came meanwhile, raise ``CancelledError`` once it has ended. Its outcome is
     retrieved and dropped: the caller is unwinding already."""

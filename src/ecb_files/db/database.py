@@ -31,14 +31,15 @@ ReadConnection = Connection
 
 
 class Database:
-    def __init__(self, url: str) -> None:
-        self.engine: Engine = make_engine(url)
-        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+    def __init__(self, engine: Engine) -> None:
+        """On an engine made by ``db.session.make_engine``; ``open`` makes one from a URL."""
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = make_session_factory(engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
         """The database at ``url``, brought to the newest schema unless ``migrate`` is off."""
-        database = cls(url)
+        database = cls(make_engine(url))
         if migrate:
             try:
                 database.upgrade()

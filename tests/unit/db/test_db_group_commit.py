@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from ecb_files.db import models
+from ecb_files.db import Database, models
 from ecb_files.db.group_commit import GroupCommitter
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
@@ -58,6 +58,11 @@ class Commits:
 
 
 @pytest.fixture
+def database(engine: Engine) -> Database:
+    return Database(engine)
+
+
+@pytest.fixture
 def commits(engine: Engine) -> Iterator[Commits]:
     counter = Commits(engine)
     yield counter
@@ -69,8 +74,8 @@ def write(session: Session, jti: str) -> None:
     session.flush()
 
 
-def stored_jtis(factory: sessionmaker[Session]) -> set[str]:
-    with factory() as session:
+def stored_jtis(database: Database) -> set[str]:
+    with database.sessions() as session:
         return set(session.scalars(select(models.UsedAssertion.jti)))
 
 
@@ -124,30 +129,30 @@ def writer(jti: str, commits: Commits | None = None) -> Unit:
     return unit
 
 
-def test_one_unit_returns_its_result_and_is_committed(factory: sessionmaker[Session]) -> None:
-    committer = GroupCommitter(factory)
+def test_one_unit_returns_its_result_and_is_committed(database: Database) -> None:
+    committer = GroupCommitter(database)
     assert committer.run(writer("alone")) == "result of alone"
-    assert stored_jtis(factory) == {"alone"}
+    assert stored_jtis(database) == {"alone"}
 
 
 def test_concurrent_units_share_commits_and_each_caller_gets_its_own_result(
-    factory: sessionmaker[Session], commits: Commits
+    database: Database, commits: Commits
 ) -> None:
     """§3.4 durable before 200: every unit's row is committed when its caller returns."""
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(database)
     jtis = [f"unit-{i}" for i in range(31)]
     futures = run_behind_a_leader(committer, [writer(jti) for jti in jtis])
     assert [f.result() for f in futures] == [f"result of {jti}" for jti in jtis]
-    assert stored_jtis(factory) == {"leader", *jtis}
+    assert stored_jtis(database) == {"leader", *jtis}
     # The leader's batch (itself), then everyone who queued meanwhile: 32 units, 2 commits.
     assert commits.count == 2
 
 
 def test_a_refused_unit_fails_alone_and_leaves_no_writes(
-    factory: sessionmaker[Session],
+    database: Database,
 ) -> None:
     """§3.4 all or nothing: a refusal takes neither its own rows nor its batch's."""
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(database)
     raised: list[Refused] = []
 
     def refused(session: Session) -> str:
@@ -164,26 +169,26 @@ def test_a_refused_unit_fails_alone_and_leaves_no_writes(
     assert [f.result() for i, f in enumerate(futures) if i != 3] == [
         f"result of {jti}" for jti in good
     ]
-    assert stored_jtis(factory) == {"leader", *good}
+    assert stored_jtis(database) == {"leader", *good}
 
 
-def test_a_constraint_violation_fails_only_its_unit(factory: sessionmaker[Session]) -> None:
+def test_a_constraint_violation_fails_only_its_unit(database: Database) -> None:
     """A unit whose write breaks a constraint poisons the shared transaction (PostgreSQL
     aborts it); the others are committed all the same."""
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(database)
     committer.run(writer("taken"))
     futures = run_behind_a_leader(committer, [writer("a"), writer("taken"), writer("b")])
     assert isinstance(futures[1].exception(), IntegrityError)
     assert (futures[0].result(), futures[2].result()) == ("result of a", "result of b")
-    assert stored_jtis(factory) == {"leader", "taken", "a", "b"}
+    assert stored_jtis(database) == {"leader", "taken", "a", "b"}
 
 
 def test_units_of_a_failed_batch_are_rerun_alone_with_their_own_new_results(
-    factory: sessionmaker[Session],
+    database: Database,
 ) -> None:
     """A unit may run twice; its caller gets what the run that was committed returned,
     and only that run's writes remain."""
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(database)
     runs: list[str] = []
 
     def fresh_each_run(session: Session) -> str:
@@ -199,35 +204,35 @@ def test_units_of_a_failed_batch_are_rerun_alone_with_their_own_new_results(
     assert isinstance(futures[1].exception(), Refused)
     assert len(runs) == 2  # once in the batch, once alone
     assert futures[0].result() == runs[-1]
-    assert stored_jtis(factory) == {"leader", runs[-1]}
+    assert stored_jtis(database) == {"leader", runs[-1]}
 
 
 def test_no_transaction_holds_more_than_max_batch_units(
-    factory: sessionmaker[Session], commits: Commits
+    database: Database, commits: Commits
 ) -> None:
-    committer = GroupCommitter(factory, max_batch=2)
+    committer = GroupCommitter(database, max_batch=2)
     jtis = [f"unit-{i}" for i in range(9)]
     futures = run_behind_a_leader(committer, [writer(jti, commits) for jti in jtis], commits)
     assert [f.result() for f in futures] == [f"result of {jti}" for jti in jtis]
-    assert stored_jtis(factory) == {"leader", *jtis}
+    assert stored_jtis(database) == {"leader", *jtis}
     assert sum(commits.units_per_commit) == 10
     assert max(commits.units_per_commit) == 2  # batched, but never past the bound
 
 
 @pytest.mark.parametrize("max_batch", [0, -1])
-def test_max_batch_below_one_is_refused(factory: sessionmaker[Session], max_batch: int) -> None:
+def test_max_batch_below_one_is_refused(database: Database, max_batch: int) -> None:
     with pytest.raises(ValueError, match="max_batch"):
-        GroupCommitter(factory, max_batch=max_batch)
+        GroupCommitter(database, max_batch=max_batch)
 
 
-def test_the_committer_is_idle_again_after_a_burst(factory: sessionmaker[Session]) -> None:
+def test_the_committer_is_idle_again_after_a_burst(database: Database) -> None:
     """The lead is handed back: a unit after the burst runs (and does not hang)."""
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(database)
     run_behind_a_leader(committer, [writer(f"unit-{i}") for i in range(4)])
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(committer.run, writer("later"))
         assert later.result(timeout=QUEUE_TIMEOUT) == "result of later"
-    assert "later" in stored_jtis(factory)
+    assert "later" in stored_jtis(database)
 
 
 # --- before_commit: writes queued by the units, written once per transaction ------------
@@ -264,36 +269,36 @@ class QueuedWrites:
 
 
 def test_before_commit_runs_once_per_transaction_after_its_units(
-    factory: sessionmaker[Session], commits: Commits
+    database: Database, commits: Commits
 ) -> None:
     """§3.4 durable before 200: the rows the units queued are written in their own
     transaction, by one before_commit call per batch."""
     queued = QueuedWrites()
-    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer = GroupCommitter(database, before_commit=queued.before_commit)
     jtis = [f"unit-{i}" for i in range(8)]
     futures = run_behind_a_leader(committer, [queued.unit(jti) for jti in jtis])
     assert [f.result() for f in futures] == [f"queued {jti}" for jti in jtis]
-    assert stored_jtis(factory) == {"leader", *jtis}
+    assert stored_jtis(database) == {"leader", *jtis}
     # The leader's transaction (its unit writes directly), then one for the whole batch.
     assert queued.calls == [[], jtis]
     assert commits.count == len(queued.calls)
 
 
-def test_before_commit_runs_for_a_unit_alone(factory: sessionmaker[Session]) -> None:
+def test_before_commit_runs_for_a_unit_alone(database: Database) -> None:
     queued = QueuedWrites()
-    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer = GroupCommitter(database, before_commit=queued.before_commit)
     assert committer.run(queued.unit("alone")) == "queued alone"
     assert queued.calls == [["alone"]]
-    assert stored_jtis(factory) == {"alone"}
+    assert stored_jtis(database) == {"alone"}
 
 
 def test_before_commit_runs_again_for_each_unit_rerun_alone(
-    factory: sessionmaker[Session],
+    database: Database,
 ) -> None:
     """A batch whose unit refused is rerun unit by unit: each rerun that succeeds has its
     queued row written by a before_commit of its own transaction."""
     queued = QueuedWrites()
-    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer = GroupCommitter(database, before_commit=queued.before_commit)
 
     def refused(session: Session) -> str:
         queued.unit("refused")(session)
@@ -303,19 +308,19 @@ def test_before_commit_runs_again_for_each_unit_rerun_alone(
     futures = run_behind_a_leader(committer, units)
     assert isinstance(futures[1].exception(), Refused)
     assert (futures[0].result(), futures[2].result()) == ("queued a", "queued b")
-    assert stored_jtis(factory) == {"leader", "a", "b"}
+    assert stored_jtis(database) == {"leader", "a", "b"}
     # The leader's, then none for the failed batch (a unit raised first), then one per
     # unit rerun alone that got as far as its commit.
     assert queued.calls == [[], ["a"], ["b"]]
 
 
 def test_a_before_commit_failure_reruns_every_unit_alone_with_its_own_outcome(
-    factory: sessionmaker[Session],
+    database: Database,
 ) -> None:
     """A batch whose before_commit raises is rolled back whole; each unit is run again
     alone, so only the unit whose queued write is refused fails."""
     queued = QueuedWrites(refuse="bad")
-    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer = GroupCommitter(database, before_commit=queued.before_commit)
     names = ["good-0", "bad", "good-1", "good-2"]
     futures = run_behind_a_leader(committer, [queued.unit(name) for name in names])
     outcome = futures[1].exception()
@@ -326,22 +331,22 @@ def test_a_before_commit_failure_reruns_every_unit_alone_with_its_own_outcome(
         "queued good-1",
         "queued good-2",
     ]
-    assert stored_jtis(factory) == {"leader", "good-0", "good-1", "good-2"}
+    assert stored_jtis(database) == {"leader", "good-0", "good-1", "good-2"}
     assert queued.calls == [[], names, ["good-0"], ["bad"], ["good-1"], ["good-2"]]
     assert sorted(queued.unit_runs) == sorted(names * 2)  # in the batch, then alone
 
 
 def test_a_constraint_violated_at_before_commit_fails_only_its_unit(
-    factory: sessionmaker[Session],
+    database: Database,
 ) -> None:
     """The realistic refusal at commit time: a queued row breaks a unique constraint
     (PostgreSQL aborts the whole transaction); the other units are committed."""
     queued = QueuedWrites()
-    committer = GroupCommitter(factory, before_commit=queued.before_commit)
+    committer = GroupCommitter(database, before_commit=queued.before_commit)
     committer.run(queued.unit("taken"))
     futures = run_behind_a_leader(
         committer, [queued.unit("a"), queued.unit("taken"), queued.unit("b")]
     )
     assert isinstance(futures[1].exception(), IntegrityError)
     assert (futures[0].result(), futures[2].result()) == ("queued a", "queued b")
-    assert stored_jtis(factory) == {"leader", "taken", "a", "b"}
+    assert stored_jtis(database) == {"leader", "taken", "a", "b"}

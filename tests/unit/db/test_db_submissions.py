@@ -32,7 +32,8 @@ from tests.db_support import (
     seed_world,
 )
 
-from ecb_files.db import intake, models, queries
+from ecb_files.db import models, queries
+from ecb_files.db import submissions as intake
 from ecb_files.db.session import read_connection, transaction
 
 MERGED_DN = uuid.UUID("00000000-0000-4000-8000-0000000000d2")
