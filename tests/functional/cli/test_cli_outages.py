@@ -30,7 +30,7 @@ STORAGE_DOWN = {
 FILE_ID = "00000000-0000-4000-8000-000000000001"
 
 
-def _commands(tmp: Path) -> list[list[str]]:
+def command_lines(tmp: Path) -> list[list[str]]:
     return [
         ["db", "upgrade"],
         ["load", str(DEMO_FIXTURE)],
@@ -50,7 +50,7 @@ def _commands(tmp: Path) -> list[list[str]]:
 
 def test_the_list_names_every_command(cli: Cli, tmp_path: Path) -> None:
     """§5: the outage list below covers every command group of ``ecb-files``."""
-    listed = {args[0] for args in _commands(tmp_path)}
+    listed = {args[0] for args in command_lines(tmp_path)}
     help_text = cli.ok("--help").stdout
     lines = help_text.split("Commands:", 1)[1].splitlines()
     groups = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
@@ -58,12 +58,12 @@ def test_the_list_names_every_command(cli: Cli, tmp_path: Path) -> None:
     assert groups <= listed
 
 
-@pytest.mark.parametrize("index", range(13), ids=lambda i: " ".join(_commands(Path("x"))[i][:2]))
+@pytest.mark.parametrize("index", range(len(command_lines(Path("x")))))
 def test_database_down_exits_1_naming_the_database(
     cli: Cli, tmp_path: Path, index: int
 ) -> None:
     """§8: PostgreSQL refusing connections → exit 1, one line naming the database."""
-    args = _commands(tmp_path)[index]
+    args = command_lines(tmp_path)[index]
     result = cli(*args, env=DATABASE_DOWN)
     assert_clean_failure(result, 1, "database", "127.0.0.1:1")
     assert not (tmp_path / "out.bin").exists()
