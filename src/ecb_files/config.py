@@ -67,6 +67,9 @@ class Settings:
     # Threads for blocking work (parsing, hashing, writes, the database); 0: chosen by
     # storage, see worker_threads_for.
     worker_threads: int = 0
+    # Files up to this size are stored with their database row, committed with it
+    # (storage/small_blobs.py); 0 sends every file to the blob store.
+    small_file_bytes: int = 64 * 1024
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -117,6 +120,9 @@ class Settings:
             trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
             access_log=_bool(env, "ECB_FILES_ACCESS_LOG", cls.access_log),
             worker_threads=_int(env, "ECB_FILES_WORKER_THREADS", 0),  # 0: by storage
+            small_file_bytes=_int(
+                env, "ECB_FILES_SMALL_FILE_BYTES", cls.small_file_bytes, minimum=0
+            ),
             limits=limits,
         )
 
@@ -133,7 +139,7 @@ def worker_threads_for(storage_url: str) -> int:
     return LOCAL_WORKER_THREADS if local else REMOTE_WORKER_THREADS
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -141,8 +147,9 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value}")
+    if value < minimum:
+        shown = "positive" if minimum == 1 else f"at least {minimum}"
+        raise ConfigError(f"{name} must be {shown}, got {value}")
     return value
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -192,6 +193,18 @@ class StoredFile(Base):
     blob_id: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     employee: Mapped[Employee] = relationship()
+
+
+class SmallFileContent(Base):
+    """The bytes of a small file, kept with its row instead of in the blob store
+    (``storage/small_blobs.py``); ``blob_id`` is the file's."""
+
+    __tablename__ = "small_file_contents"
+
+    blob_id: Mapped[str] = mapped_column(
+        ForeignKey("files.blob_id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class IdempotencyRecord(Base):

@@ -30,6 +30,7 @@ from ecb_files.db.models import (
     InsuranceCompany,
     OAuthClient,
     ServicePartner,
+    SmallFileContent,
     StoredFile,
     Submission,
     case_partners,
@@ -139,6 +140,7 @@ _DN_STATE = dn_for_partner(
 )
 _INSERT_SUBMISSION = insert(Submission)
 _INSERT_FILE = insert(StoredFile)
+_INSERT_CONTENT = insert(SmallFileContent)
 
 
 def find_case_state(
@@ -157,39 +159,43 @@ def find_dn_state(
     return None if row is None else DamageNotificationState(id=row[0], merged_to_case_id=row[1])
 
 
-def insert_submission(
-    connection: Connection, submission: dict[str, Any], files: Sequence[dict[str, Any]]
-) -> None:
-    """One submission row and its file rows (keys: the models' attribute names)."""
-    connection.execute(_INSERT_SUBMISSION, [submission])
-    if files:
-        connection.execute(_INSERT_FILE, list(files))
-
-
 # Group commit (db.group_commit): the submissions of one transaction are queued in its
-# session and inserted together before the commit, two statements for all of them.
+# session and inserted together before the commit, a statement per table for all of them.
 _QUEUED = "ecb_files.queued_submissions"
 
 
+@dataclass(frozen=True)
+class _Queued:
+    submission: dict[str, Any]
+    files: Sequence[dict[str, Any]]
+    contents: Sequence[dict[str, Any]]
+
+
 def queue_submission(
-    session: Session, submission: dict[str, Any], files: Sequence[dict[str, Any]]
+    session: Session,
+    submission: dict[str, Any],
+    files: Sequence[dict[str, Any]],
+    contents: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """``insert_submission`` at ``insert_queued`` time, in the same transaction."""
-    queued: list[tuple[dict[str, Any], Sequence[dict[str, Any]]]]
-    queued = session.info.setdefault(_QUEUED, [])
-    queued.append((submission, files))
+    """One submission row, its file rows and the contents of its small files (keys: the
+    models' attribute names), inserted at ``insert_queued`` time in the same transaction."""
+    queued: list[_Queued] = session.info.setdefault(_QUEUED, [])
+    queued.append(_Queued(submission, files, contents))
 
 
 def insert_queued(session: Session) -> None:
     """Insert every submission queued in ``session`` (the committer's ``before_commit``)."""
-    queued = session.info.pop(_QUEUED, [])
+    queued: list[_Queued] = session.info.pop(_QUEUED, [])
     if not queued:
         return
     connection = session.connection()
-    connection.execute(_INSERT_SUBMISSION, [submission for submission, _ in queued])
-    files = [row for _, rows in queued for row in rows]
+    connection.execute(_INSERT_SUBMISSION, [one.submission for one in queued])
+    files = [row for one in queued for row in one.files]
     if files:
         connection.execute(_INSERT_FILE, files)
+    contents = [row for one in queued for row in one.contents]
+    if contents:
+        connection.execute(_INSERT_CONTENT, contents)
 
 
 def submission_row(

@@ -37,9 +37,9 @@ from ecb_files.errors import (
 from ecb_files.ingest import ParsedFile, ParsedSubmission
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import Idempotency, IdempotencyScope, RememberedAnswer
-from ecb_files.storage import StagedBlob
+from ecb_files.storage.small_blobs import SmallOrSpilledBlob
 
-Submission = ParsedSubmission[StagedBlob]
+Submission = ParsedSubmission[SmallOrSpilledBlob]
 
 # The targets found open in a write transaction (a session's scratch space).
 _OPEN_TARGETS = "ecb_files.open_targets"
@@ -159,7 +159,12 @@ class Acceptance:
             created_at=now,
         )
         files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
-        intake.queue_submission(session, submission, files)
+        contents = [
+            {"blob_id": parsed.blob.blob_id, "content": content}
+            for parsed in body.files
+            if (content := parsed.blob.inline_content) is not None
+        ]
+        intake.queue_submission(session, submission, files, contents)
         entries = [
             {
                 "id": str(row["id"]),
@@ -221,7 +226,7 @@ class Acceptance:
         return None, dn.id
 
 
-def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
+def _check_file_types(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> None:
     for parsed in files:
         where = f"payload.files[{parsed.index}] ('{parsed.file_name}')"
         extension = filetypes.extension_of(parsed.file_name)
@@ -242,7 +247,7 @@ def _check_file_types(files: Sequence[ParsedFile[StagedBlob]]) -> None:
 
 
 def _file_row(
-    parsed: ParsedFile[StagedBlob], endpoint: Endpoint, submission: dict[str, Any]
+    parsed: ParsedFile[SmallOrSpilledBlob], endpoint: Endpoint, submission: dict[str, Any]
 ) -> dict[str, Any]:
     """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
     return {
@@ -264,7 +269,7 @@ def _file_row(
     }
 
 
-def _discard(blobs: Sequence[StagedBlob]) -> None:
+def _discard(blobs: Sequence[SmallOrSpilledBlob]) -> None:
     for blob in blobs:
         # Best effort: gc removes whatever stays behind.
         with suppress(Exception):

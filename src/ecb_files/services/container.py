@@ -56,7 +56,11 @@ class Services:
             tokens=TokenService(factory, keys, settings),
             idempotency=idempotency,
             submit=SubmitService(
-                store, settings.limits, idempotency, Acceptance(database, idempotency)
+                store,
+                settings.limits,
+                idempotency,
+                Acceptance(database, idempotency),
+                small_file_bytes=settings.small_file_bytes,
             ),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import os
 import tempfile
 import uuid
@@ -14,7 +15,7 @@ from typing import IO, Any, BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecb_files.db import queries
+from ecb_files.db import queries, small_files
 from ecb_files.db.models import Case, DamageNotification, StoredFile
 from ecb_files.db.session import transaction
 from ecb_files.services.errors import BlobIntegrityError, NotFoundError
@@ -84,8 +85,9 @@ def export_file(
         row = queries.get_file(session, file_id)
         if row is None:
             raise NotFoundError(f"no file with id {file_id}")
+        kept = small_files.content_of(session, row.blob_id)
     try:
-        source = store.open(row.blob_id)
+        source = io.BytesIO(kept) if kept is not None else store.open(row.blob_id)
     except FileNotFoundError:
         raise NotFoundError(
             f"file {file_id}: its stored blob {row.blob_id} is missing from the storage"

@@ -34,7 +34,11 @@ from ecb_files.services.idempotency import (
     is_remembered,
     parse_idempotency_key,
 )
-from ecb_files.storage import BlobStore, StagedBlob
+from ecb_files.storage import BlobStore
+from ecb_files.storage.small_blobs import SmallBlobs, SmallOrSpilledBlob
+
+# Small files held in memory by one request at most, before they spill to the store.
+SMALL_FILES_REQUEST_BUDGET = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,16 @@ class Answer:
 
 class SubmitService:
     def __init__(
-        self, store: BlobStore, limits: Limits, idempotency: Idempotency, acceptance: Acceptance
+        self,
+        store: BlobStore,
+        limits: Limits,
+        idempotency: Idempotency,
+        acceptance: Acceptance,
+        *,
+        small_file_bytes: int,
     ) -> None:
         self._store = store
+        self._small_file_bytes = small_file_bytes
         self._limits = limits
         self._idempotency = idempotency
         self._acceptance = acceptance
@@ -62,7 +73,12 @@ class SubmitService:
         ``InvalidRequest`` for a malformed ``Idempotency-Key`` header."""
         key = parse_idempotency_key(idempotency_key, self._limits.max_idempotency_key_chars)
         scope = None if key is None else IdempotencyScope(principal.client_id, endpoint.value, key)
-        parser = SubmissionParser(self._limits, self._store.stage)
+        blobs = SmallBlobs(
+            self._store,
+            max_inline_bytes=self._small_file_bytes,
+            request_budget=min(SMALL_FILES_REQUEST_BUDGET, 16 * self._small_file_bytes),
+        )
+        parser = SubmissionParser(self._limits, blobs.stage)
         return SubmitAttempt(
             self._idempotency, self._acceptance, principal, endpoint, scope, parser
         )
@@ -78,14 +94,14 @@ class SubmitAttempt:
         principal: Principal,
         endpoint: Endpoint,
         scope: IdempotencyScope | None,
-        parser: SubmissionParser[StagedBlob],
+        parser: SubmissionParser[SmallOrSpilledBlob],
     ) -> None:
         self._idempotency = idempotency
         self._acceptance = acceptance
         self._principal = principal
         self._endpoint = endpoint
         self._scope = scope
-        self._parser: SubmissionParser[StagedBlob] | None = parser
+        self._parser: SubmissionParser[SmallOrSpilledBlob] | None = parser
         # The body's SHA-256 only serves idempotent retries: without a key, skip it.
         self._body_sha256 = hashlib.sha256() if scope is not None else None
         self._remembered: RememberedAnswer | None = None

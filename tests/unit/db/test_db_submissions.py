@@ -228,7 +228,7 @@ def test_target_lookups_work_inside_a_write_transaction(
     assert dn == intake.DamageNotificationState(OPEN_DN, merged_to_case_id=None)
 
 
-# --- submission_row / insert_submission: the rows of step 4 ------------------------------
+# --- submission_row / queue_submission: the rows of step 4 ------------------------------
 
 NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -286,7 +286,8 @@ def test_insert_submission_writes_the_submission_and_its_files(
     submission = submission_for(world)
     files = [file_for(submission, "photo.jpg", b"one"), file_for(submission, "secret.jpg", b"2")]
     with transaction(factory) as session:
-        intake.insert_submission(session.connection(), submission, files)
+        intake.queue_submission(session, submission, files)
+        intake.insert_queued(session)
     with transaction(factory) as session:
         stored = session.get(models.Submission, submission["id"])
         assert stored is not None
@@ -312,7 +313,8 @@ def test_insert_submission_for_a_dn_without_optional_values(
     )
     files = [file_for(submission, "damage.jpg", b"dent")]
     with transaction(factory) as session:
-        intake.insert_submission(session.connection(), submission, files)
+        intake.queue_submission(session, submission, files)
+        intake.insert_queued(session)
     with transaction(factory) as session:
         stored = session.get(models.Submission, submission["id"])
         assert stored is not None
@@ -325,7 +327,8 @@ def test_insert_submission_without_files_writes_only_the_submission(
 ) -> None:
     submission = submission_for(world)
     with transaction(factory) as session:
-        intake.insert_submission(session.connection(), submission, [])
+        intake.queue_submission(session, submission, [])
+        intake.insert_queued(session)
     with transaction(factory) as session:
         assert session.get(models.Submission, submission["id"]) is not None
         assert session.scalars(select(models.StoredFile)).all() == []
@@ -340,7 +343,8 @@ def test_inserted_rows_go_with_a_rolled_back_transaction(
 
     def insert_then_fail() -> None:
         with transaction(factory) as session:
-            intake.insert_submission(session.connection(), submission, files)
+            intake.queue_submission(session, submission, files)
+            intake.insert_queued(session)
             raise RuntimeError("refused after writing")
 
     with pytest.raises(RuntimeError):
