@@ -9,8 +9,10 @@ server's memory.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +39,8 @@ from upload import UploadResult, upload
 
 BENCH_DIR = Path(__file__).resolve().parent
 LOADGEN = BENCH_DIR / "loadgen.py"
+WRK_SCRIPT = BENCH_DIR / "wrk_post.lua"
+LOADGEN_NAME = "loadgen.py"
 
 
 class MeasurementError(RuntimeError):
@@ -269,6 +273,100 @@ def closed_loop(
         stats["cpu_pct"] = _cpu_shares(used, raw["cpu_seconds"], machine, stats["seconds"])
     stats["concurrency"] = spec.concurrency
     stats["event_loop"] = raw.get("event_loop")
+    stats["generator"] = LOADGEN_NAME
+    return stats
+
+
+# -- wrk -------------------------------------------------------------------------------
+
+
+def wrk_installed() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _wrk_once(spec: LoadSpec, seconds: int) -> tuple[dict[str, Any], float]:
+    """One ``wrk -t1 -cN`` run of ``spec``; its JSON (from ``wrk_post.lua``) and CPU."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise MeasurementError("wrk is not installed")
+    env = {
+        **os.environ,
+        "WRK_METHOD": spec.method,
+        "WRK_BODY_FILE": str(spec.body_file) if spec.body_file is not None else "",
+        "WRK_HEADERS": "\n".join(spec.headers),
+    }
+    command = [
+        wrk,
+        "-t1",
+        f"-c{spec.concurrency}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://{HOST}:{spec.port}{spec.path}",
+    ]
+    # wrk is this process's only child reaped in between: its CPU is the difference.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    completed = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=seconds + 90
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    found = re.search(r"^WRK_JSON (.*)$", completed.stdout, re.MULTILINE)
+    if completed.returncode != 0 or found is None:
+        raise MeasurementError(f"wrk failed: {completed.stdout}{completed.stderr}")
+    document: dict[str, Any] = json.loads(found.group(1))
+    return document, cpu
+
+
+def wrk_load(spec: LoadSpec, server_pid: int | None = None) -> dict[str, Any]:
+    """``spec`` driven by wrk: a warm-up run, then the measured run (whole seconds each).
+
+    The same figures as ``closed_loop``: rate over the measured run, wrk's latency
+    percentiles, anything but 200 as an error, socket errors and timeouts as connection
+    errors, wrk's own CPU and the server's over the measured run.
+    """
+    settle_disk()
+    _wrk_once(spec, max(1, math.ceil(spec.warmup)))
+    before: CpuTimes | None = None
+    machine_before = MachineTimes(0.0, 0.0)
+    if server_pid is not None:
+        before = cpu_times(server_pid)
+        machine_before = machine_times()
+    window = max(1, math.ceil(spec.seconds))
+    raw, client_cpu = _wrk_once(spec, window)
+    seconds = raw["duration_us"] / 1e6
+    statuses: dict[str, int] = raw["statuses"]
+    errors = {status: count for status, count in statuses.items() if status != "200"}
+    if raw["errors"]["status"] and not errors:
+        errors["non-2xx/3xx (wrk)"] = raw["errors"]["status"]
+    latency = raw["latency_us"]
+    stats: dict[str, Any] = {
+        "requests": raw["requests"],
+        "seconds": seconds,
+        "rate": raw["requests"] / seconds,
+        "errors": errors,
+        "connection_errors": sum(
+            raw["errors"][kind] for kind in ("connect", "read", "write", "timeout")
+        ),
+        "stuck_connections": 0,
+        "statuses": statuses,
+        "wrk_errors": raw["errors"],
+        "client_cpu_pct": 100 * client_cpu / seconds,
+        "concurrency": spec.concurrency,
+        "generator": f"wrk -t1 -c{spec.concurrency}",
+    }
+    if raw["requests"]:
+        stats["p50_ms"] = latency["p50"] / 1000
+        stats["p90_ms"] = latency["p90"] / 1000
+        stats["p99_ms"] = latency["p99"] / 1000
+        stats["p99.9_ms"] = latency["p99.9"] / 1000
+        stats["max_ms"] = latency["max"] / 1000
+    if server_pid is not None and before is not None:
+        used = cpu_times(server_pid).minus(before)
+        machine = machine_times().minus(machine_before)
+        stats["cpu_pct"] = _cpu_shares(used, client_cpu, machine, seconds)
     return stats
 
 
@@ -423,9 +521,17 @@ def fsync_limit(directory: Path, threads: int, seconds: float, size: int) -> dic
 
 
 def generator_ceiling(
-    concurrencies: tuple[int, ...], warmup: float, seconds: float, work_dir: Path
+    concurrencies: tuple[int, ...],
+    warmup: float,
+    seconds: float,
+    work_dir: Path,
+    small_file: Path | None = None,
 ) -> dict[str, Any]:
-    """The load generator against a canned-answer server: the most it can drive here."""
+    """A load generator against a canned-answer server: the most it can drive here.
+
+    Without ``small_file``: ``loadgen.py`` sending GETs. With it: wrk sending the small
+    submission (the same script, body and headers as the measured runs).
+    """
     port = free_port()
     stub = subprocess.Popen(
         [sys.executable, str(BENCH_DIR / "stub_server.py"), "--port", str(port)]
@@ -437,7 +543,17 @@ def generator_ceiling(
             spec = LoadSpec(
                 port=port, path="/", concurrency=concurrency, warmup=warmup, seconds=seconds
             )
-            runs[f"c{concurrency}"] = closed_loop(spec, work_dir, f"stub-c{concurrency}")
+            if small_file is None:
+                runs[f"c{concurrency}"] = closed_loop(spec, work_dir, f"stub-c{concurrency}")
+            else:
+                spec = replace(
+                    spec,
+                    method="POST",
+                    path=SUBMIT_PATH,
+                    headers=("Authorization: Bearer canned", "Content-Type: application/json"),
+                    body_file=small_file,
+                )
+                runs[f"c{concurrency}"] = wrk_load(spec)
         return runs
     finally:
         stub.terminate()

@@ -4,8 +4,10 @@
                                   [--profile] [--keep] [--out PATH]
 
 Starts the real ``ecb-files serve`` (embedded default, fresh data dir, fixtures loaded,
-token by client_secret_basic) and the naive baseline, measures, prints one table with
-the issue's targets judged PASS/FAIL, and writes the results JSON to bench/results/.
+token by client_secret_basic) and the two naive baselines (without and with fsync),
+measures, prints one table with the issue's targets judged PASS/FAIL, and writes the
+results JSON to bench/results/. Small submissions are driven by wrk when it is installed
+(``loadgen.py`` otherwise); each row says which generator measured it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from measure import (
     submit_spec,
     summarise_large,
     trivial_spec,
+    wrk_installed,
+    wrk_load,
     wrk_rate,
 )
 from procfs import machine_times
@@ -49,6 +53,7 @@ from servers import (
     REPO_DIR,
     SUBMIT_PATH,
     WHOAMI_PATH,
+    NaiveFsyncServer,
     NaiveServer,
     ProductServer,
     _Server,
@@ -151,12 +156,18 @@ class Bench:
             self.small(server, "naive", 1)
         with self.running(NaiveServer(self.root / "naive-w2", 2)) as server:
             self.small(server, "naive", 2)
+        with self.running(NaiveFsyncServer(self.root / "naive-fsync-w1", 1)) as server:
+            self.results["meta"]["naive_fsync_sqlite"] = server.init_output
+            self.large(server, "naive-fsync", interleave_raw=False)
+            self.small(server, "naive-fsync", 1)
+        with self.running(NaiveFsyncServer(self.root / "naive-fsync-w2", 2)) as server:
+            self.small(server, "naive-fsync", 2)
 
     def large(self, server: _Server, who: str, interleave_raw: bool) -> None:
         for size, body in self.bodies.items():
             runs: list[dict[str, Any]] = []
             raws: list[dict[str, Any]] = []
-            reps = self.plan.naive_large_reps if who == "naive" else self.plan.large_reps
+            reps = self.plan.naive_large_reps if who.startswith("naive") else self.plan.large_reps
             for rep in range(reps):
                 if interleave_raw:
                     raws.append(raw_run(body, self.root / "raw"))
@@ -210,8 +221,11 @@ class Bench:
                 self.plan.warmup,
                 self.plan.small_seconds,
             )
-            name = f"{who}-{config}".replace(" ", "-")
-            stats = closed_loop(spec, self.root, name, server.pid)
+            if wrk_installed():
+                stats = wrk_load(spec, server.pid)
+            else:
+                name = f"{who}-{config}".replace(" ", "-")
+                stats = closed_loop(spec, self.root, name, server.pid)
             self._count_errors(f"{who} small {config}", stats)
             self.results["small"].setdefault(who, {})[config] = stats
 
@@ -253,24 +267,41 @@ class Bench:
         }
 
     def generator(self) -> None:
-        self.log("load generator against a canned-answer server")
+        """Each load generator's ceiling against a canned-answer server, beside the
+        highest rate it measured and its CPU in the small runs it drove.
+
+        loadgen.py's ceiling is taken with GETs and set against every rate it measured
+        (framework limits included); wrk's with the small submission and set against the
+        small rates it measured (its one ``GET /limits`` cross-check is left out).
+        """
+        small = [node for who in self.results["small"].values() for node in who.values()]
+        trivial = list(self.results["trivial"].values())
+
+        def summary(generator: str, stub: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
+            mine = [node for node in rows if _generator(node).startswith(generator)]
+            cpu = [node["client_cpu_pct"] for node in mine if node in small]
+            return {
+                "stub": stub,
+                "ceiling_rate": max(node["rate"] for node in stub.values()),
+                "highest_measured_rate": max(node["rate"] for node in mine) if mine else None,
+                "max_client_cpu_pct_in_small": max(cpu) if cpu else None,
+            }
+
+        self.log("loadgen.py against a canned-answer server")
         stub = generator_ceiling(
             CONCURRENCIES, self.plan.warmup, self.plan.generator_seconds, self.root
         )
-        small_rates = [
-            node["rate"] for who in self.results["small"].values() for node in who.values()
-        ]
-        small_cpu = [
-            node["client_cpu_pct"]
-            for who in self.results["small"].values()
-            for node in who.values()
-        ]
-        self.results["generator"] = {
-            "stub": stub,
-            "ceiling_rate": max(node["rate"] for node in stub.values()),
-            "highest_measured_rate": max(small_rates) if small_rates else None,
-            "max_client_cpu_pct_in_small": max(small_cpu) if small_cpu else None,
-        }
+        self.results["generator"] = summary("loadgen", stub, small + trivial)
+        if wrk_installed():
+            self.log("wrk (the small submission) against a canned-answer server")
+            stub = generator_ceiling(
+                CONCURRENCIES,
+                self.plan.warmup,
+                self.plan.generator_seconds,
+                self.root,
+                small_file=self.small_file,
+            )
+            self.results["generator"]["wrk"] = summary("wrk", stub, small)
 
     def profiles(self, server: _Server) -> None:
         executable = profiling.py_spy()
@@ -351,6 +382,11 @@ class Bench:
                 self.failures.append(f"{part.__name__} failed: {error}")
 
 
+def _generator(node: dict[str, Any]) -> str:
+    """Which load generator measured a row (rows without the field predate wrk)."""
+    return str(node.get("generator") or node.get("tool") or "loadgen.py")
+
+
 def _meta(plan: Plan, args: argparse.Namespace, sections: frozenset[str]) -> dict[str, Any]:
     def git(*command: str) -> str:
         done = subprocess.run(
@@ -377,6 +413,7 @@ def _meta(plan: Plan, args: argparse.Namespace, sections: frozenset[str]) -> dic
         "kernel": platform.release(),
         "python": platform.python_version(),
         "wrk": shutil.which("wrk") or "not installed",
+        "small_generator": "wrk -t1 (wrk_post.lua)" if shutil.which("wrk") else "loadgen.py",
         "units": "MB/s = 10^6 decoded file bytes per second; MiB = 2^20 bytes",
     }
 

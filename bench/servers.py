@@ -2,7 +2,8 @@
 
 ``ProductServer`` is ``ecb-files serve`` on the embedded default (SQLite + local disk) in a
 fresh data directory, loaded with ``FIXTURE`` and asked for a token the way a partner
-would. ``NaiveServer`` is ``baselines/naive_app.py`` under uvicorn. Both answer the same
+would. ``NaiveServer`` is ``baselines/naive_app.py`` under uvicorn; ``NaiveFsyncServer``
+is ``baselines/naive_fsync_app.py`` (durable: every blob fsync'd). All answer the same
 URL paths, so every measurement drives them identically.
 """
 
@@ -248,6 +249,59 @@ class NaiveServer(_Server):
     def _after_start(self) -> None:
         # The baseline only checks that a Bearer header is present.
         self.token = "naive-baseline-accepts-any-bearer"
+
+
+class NaiveFsyncServer(_Server):
+    """The durable naive baseline of ``baselines/naive_fsync_app.py``.
+
+    uvicorn with uvloop and httptools named explicitly (what ecb-files gets from uvicorn's
+    ``auto``), no access log (ecb-files writes its own in batches off the event loop).
+    """
+
+    kind = "naive-fsync"
+    TOKEN = "naive-fsync-static-token"
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "NAIVE_DATA_DIR": str(self.data_dir), "NAIVE_TOKEN": self.TOKEN}
+
+    def _prepare(self) -> None:
+        initialised = subprocess.run(
+            [sys.executable, str(BENCH_DIR / "baselines" / "naive_fsync_app.py"), "--init"],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if initialised.returncode != 0:
+            raise ServerError(f"naive-fsync --init failed: {initialised.stderr.strip()}")
+        self.init_output = initialised.stdout.strip()
+
+    def _command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "naive_fsync_app:app",
+            "--app-dir",
+            str(BENCH_DIR / "baselines"),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-server-header",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+
+    def _after_start(self) -> None:
+        self.token = self.TOKEN
 
 
 def answers(url: str, token: str) -> bool:
