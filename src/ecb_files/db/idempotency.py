@@ -98,9 +98,10 @@ def _claim(
     return None
 
 
-def store_answer(unit: Transaction, scope: RecordKey, owner: str, answer: StoredAnswer) -> None:
-    """The answer for ``owner``'s in-flight key, in the caller's unit of work."""
-    unit.execute(
+def store_answer(unit: Transaction, scope: RecordKey, owner: str, answer: StoredAnswer) -> bool:
+    """The answer for ``owner``'s in-flight key, in the caller's unit of work; ``False``
+    when ``owner`` no longer holds the key (its lease ran out and another took it)."""
+    result = unit.execute(
         update(IdempotencyRecord)
         .where(*_held_by(scope, owner))
         .values(
@@ -110,6 +111,8 @@ def store_answer(unit: Transaction, scope: RecordKey, owner: str, answer: Stored
             request_sha256=answer.request_sha256,
         )
     )
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount) == 1
 
 
 def let_go(unit: Transaction, scope: RecordKey, owner: str) -> None:

@@ -89,8 +89,16 @@ class Idempotency:
             ) from None
 
     def remember_in(self, unit: Transaction, scope: IdempotencyScope, answer: StoredAnswer) -> None:
-        """Remember ``answer`` in the unit of work that commits what it reports."""
-        records.store_answer(unit, scope, self.owner, answer)
+        """Remember ``answer`` in the unit of work that commits what it reports.
+
+        Raises ``RequestInProgress`` (rolling the unit back) when this process no longer
+        holds the key: its lease ran out and another request took the key over, and
+        committing both would store the files twice.
+        """
+        if not records.store_answer(unit, scope, self.owner, answer):
+            raise RequestInProgress(
+                f"a request with Idempotency-Key '{scope.key}' took over this one's key"
+            )
 
     def remember(self, scope: IdempotencyScope, answer: StoredAnswer) -> None:
         with self._database.write() as unit:

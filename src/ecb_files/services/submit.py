@@ -121,7 +121,11 @@ class SubmitAttempt:
         """
         if self._scope is None:
             return
-        self._remembered = self._idempotency.claim(self._scope)
+        try:
+            self._remembered = self._idempotency.claim(self._scope)
+        except BaseException:
+            self._settled = True  # the key is not this request's: never let it go
+            raise
         if self._remembered is not None:
             self._settled = True  # the key was never ours to let go
             self._drop_parser()  # a retry's body is hashed and compared, never parsed

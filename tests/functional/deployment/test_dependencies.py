@@ -162,7 +162,8 @@ def test_storage_down_gives_503_and_readyz_503(
     s3.stop()
     ready = httpx.get(f"{server.url}/readyz", timeout=30)
     assert ready.status_code == 503
-    response = api.case(submission(world, world.open_case, [file_entry("lost.jpg")]))
+    big = file_entry("lost.jpg", b"l" * 100_000)  # past the small-file size: a blob
+    response = api.case(submission(world, world.open_case, [big]))
     assert_error(response, 503, "GenericError", "storage")
     assert int(response.headers["retry-after"]) > 0
     names = [f["fileName"] for f in api.files(case=world.open_case)]

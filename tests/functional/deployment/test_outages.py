@@ -28,6 +28,7 @@ from tests.functional.stack import S3Server
 from tests.functional.world import World
 
 API = "/ecx/host/api/integration/v1"
+BIG = b"b" * 100_000
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class Call:
 def _submit(endpoint: str, *, key: bool) -> Callable[[httpx.Client, World, str], httpx.Response]:
     def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
         target = world.open_case if endpoint == "submitForCase" else world.open_dn
-        body = json.dumps(submission(world, target, [file_entry("outage.jpg")]))
+        # Larger than ECB_FILES_SMALL_FILE_BYTES: it needs the blob store.
+        body = json.dumps(submission(world, target, [file_entry("outage.jpg", BIG)]))
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         if key:
             headers["Idempotency-Key"] = f"outage-{uuid.uuid4()}"
@@ -189,3 +191,23 @@ def test_a_retry_after_the_database_returns_is_served_as_new(
     retried = httpx.post(url, content=body, headers=headers, timeout=30)
     assert retried.status_code == 200, retried.text
     assert "idempotent-replayed" not in retried.headers
+
+
+def test_storage_down_small_files_are_still_taken(
+    storage_on_own_s3: tuple[ServerProcess, S3Server], world: World
+) -> None:
+    """§3.4: small files are kept with their rows, so they need no blob store: with the
+    S3 API stopped, a submission of small files still lands, and can be read back."""
+    server, s3 = storage_on_own_s3
+    token = secret_token(server, "secret-client", world.secret)
+    s3.stop()
+    body = json.dumps(submission(world, world.open_case, [file_entry("small.jpg", b"s" * 1000)]))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    response = httpx.post(
+        f"{server.url}{API}/file/submitForCase", content=body, headers=headers, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    stored = response.json()["payload"]["files"][0]
+    copy = server.data_dir / "small-copy.jpg"
+    server.cli("files", "get", stored["id"], "-o", str(copy))
+    assert copy.read_bytes() == b"s" * 1000

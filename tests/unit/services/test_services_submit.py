@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,11 @@ from ecb_files.services.submit import Answer, SubmitAttempt
 
 PRINCIPAL = Principal(CLIENT_ID, frozenset({"platform-service-provider:write"}), time.time() + 3600)
 SMALL_FILES = Limits(max_file_bytes=1000)
+# Every file goes to the blob store, even a small one that could be kept with its row
+# (where the service can do that), so the store's contents show what a request left.
+EVERY_FILE_TO_THE_STORE: dict[str, Any] = (
+    {"small_file_bytes": 0} if "small_file_bytes" in {f.name for f in fields(Settings)} else {}
+)
 
 
 # --- the world ----------------------------------------------------------------------------
@@ -65,7 +70,10 @@ def make_services(database_url: str, tmp_path: Path) -> Iterator[Callable[..., S
 
     def make(limits: Limits | None = None) -> Services:
         settings = Settings(
-            data_dir=tmp_path / "data", database_url=database_url, limits=limits or Limits()
+            data_dir=tmp_path / "data",
+            database_url=database_url,
+            limits=limits or Limits(),
+            **EVERY_FILE_TO_THE_STORE,
         )
         services = Services.build(settings)
         if not built:
