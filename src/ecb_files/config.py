@@ -9,6 +9,14 @@ from pathlib import Path
 
 MIB = 1024 * 1024
 
+# Where ``ecb-files serve`` listens unless told otherwise.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+PUBLIC_URL_VARIABLE = "ECB_FILES_PUBLIC_URL"
+# A host meaning "every address" is no address a client can use: a client on the same
+# machine reaches such a server on the loopback address of the family.
+LOOPBACK_FOR_ANY_ADDRESS: Mapping[str, str] = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+
 
 class ConfigError(ValueError):
     """A configuration variable has a value the service cannot use."""
@@ -47,13 +55,35 @@ class Limits:
         }
 
 
+def listen_url(host: str, port: int) -> str:
+    """The URL at which a client on this machine reaches a server listening on host:port.
+
+    An any-address host (``0.0.0.0``, ``::``, empty) becomes the loopback address of its
+    family (``LOOPBACK_FOR_ANY_ADDRESS``); IPv6 literals go in brackets.
+    """
+    host = LOOPBACK_FOR_ANY_ADDRESS.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def public_url_for(env: Mapping[str, str], host: str, port: int) -> str:
+    """The public URL of a server listening on host:port: ``ECB_FILES_PUBLIC_URL`` when it
+    is set (it always wins), else where the server listens (:func:`listen_url`)."""
+    configured = env.get(PUBLIC_URL_VARIABLE, "").strip()
+    return (configured or listen_url(host, port)).rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""
     storage_url: str = ""
     s3_endpoint_url: str | None = None
-    public_url: str = "http://127.0.0.1:8080"
+    # The issuer and the base of the token endpoint. ``ecb-files serve`` sets it to where
+    # it listens when ECB_FILES_PUBLIC_URL is not set (public_url_for); other commands
+    # assume serve's default address.
+    public_url: str = listen_url(DEFAULT_HOST, DEFAULT_PORT)
     token_audience: str = "ecb-files"  # noqa: S105 — an audience name, not a secret
     token_lifetime_seconds: int = 3600
     clock_skew_seconds: int = 60
@@ -106,7 +136,7 @@ class Settings:
             database_url=env.get("ECB_FILES_DATABASE_URL", ""),
             storage_url=env.get("ECB_FILES_STORAGE_URL", ""),
             s3_endpoint_url=env.get("ECB_FILES_S3_ENDPOINT_URL") or None,
-            public_url=env.get("ECB_FILES_PUBLIC_URL") or cls.public_url,
+            public_url=env.get(PUBLIC_URL_VARIABLE, "").strip() or cls.public_url,
             token_audience=env.get("ECB_FILES_TOKEN_AUDIENCE") or cls.token_audience,
             token_lifetime_seconds=_int(
                 env, "ECB_FILES_TOKEN_LIFETIME", cls.token_lifetime_seconds

@@ -30,8 +30,13 @@ class ServerProcess:
         extra_env: Mapping[str, str] | None = None,
         *,
         deployment: Deployment | None = None,
+        public_url: bool = True,
     ) -> None:
-        """A server of ``deployment`` (the stores it shares), or of a new one of its own."""
+        """A server of ``deployment`` (the stores it shares), or of a new one of its own.
+
+        ``public_url=False`` leaves ``ECB_FILES_PUBLIC_URL`` unset, so the server takes
+        its public URL from where it listens.
+        """
         self.data_dir = data_dir
         self.deployment = deployment or STACK.deployment(data_dir)
         self.port = free_port()
@@ -43,6 +48,8 @@ class ServerProcess:
             **self.deployment.env,
             **(extra_env or {}),
         }
+        if not public_url:
+            self.env.pop("ECB_FILES_PUBLIC_URL")
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
 

@@ -1,11 +1,19 @@
-"""``Settings.from_env``: ``ECB_FILES_ACCESS_LOG`` (on by default) and
-``ECB_FILES_WORKER_THREADS`` (chosen by storage); §8 every default works."""
+"""``Settings.from_env``: ``ECB_FILES_ACCESS_LOG`` (on by default),
+``ECB_FILES_WORKER_THREADS`` (chosen by storage) and ``ECB_FILES_PUBLIC_URL`` (where
+``serve`` listens); §8 every default works."""
 
 from __future__ import annotations
 
 import pytest
 
-from ecb_files.config import ConfigError, Settings
+from ecb_files.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ConfigError,
+    Settings,
+    listen_url,
+    public_url_for,
+)
 
 VARIABLE = "ECB_FILES_ACCESS_LOG"
 
@@ -83,3 +91,52 @@ def test_a_bad_worker_threads_value_names_the_variable(raw: str) -> None:
 def test_worker_threads_default_follows_the_scheme_in_any_case() -> None:
     """A storage URL the store takes as local disk gets the local default."""
     assert Settings(storage_url="FILE:///srv/blobs").worker_threads == 8
+
+
+# --- ECB_FILES_PUBLIC_URL: by default, where `ecb-files serve` listens ------------------
+
+PUBLIC_URL = "ECB_FILES_PUBLIC_URL"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 18080, "http://127.0.0.1:18080"),
+        ("10.1.2.3", 80, "http://10.1.2.3:80"),
+        ("localhost", 9000, "http://localhost:9000"),
+        ("files.internal", 8443, "http://files.internal:8443"),
+        # Every IPv4 address: a client on this machine reaches it on the loopback one.
+        ("0.0.0.0", 18080, "http://127.0.0.1:18080"),
+        ("", 18080, "http://127.0.0.1:18080"),
+        # IPv6 literals go in brackets; every IPv6 address is reached on ::1.
+        ("::", 18080, "http://[::1]:18080"),
+        ("::1", 18080, "http://[::1]:18080"),
+        ("fd00::5", 8080, "http://[fd00::5]:8080"),
+    ],
+)
+def test_listen_url(host: str, port: int, url: str) -> None:
+    assert listen_url(host, port) == url
+
+
+def test_the_settings_default_is_where_serve_listens_by_default() -> None:
+    """Commands other than serve (demo, the CLI) keep the default serve address."""
+    default = listen_url(DEFAULT_HOST, DEFAULT_PORT)
+    assert default == "http://127.0.0.1:8080"
+    assert Settings().public_url == default
+    assert Settings.from_env({}).public_url == default
+    assert Settings.from_env({PUBLIC_URL: " "}).public_url == default
+
+
+def test_without_a_configured_public_url_it_is_where_serve_listens() -> None:
+    assert public_url_for({}, "127.0.0.1", 18080) == "http://127.0.0.1:18080"
+    assert public_url_for({}, "0.0.0.0", 18080) == "http://127.0.0.1:18080"
+    assert public_url_for({PUBLIC_URL: ""}, "127.0.0.1", 18080) == "http://127.0.0.1:18080"
+    assert public_url_for({PUBLIC_URL: " \n"}, "127.0.0.1", 18080) == "http://127.0.0.1:18080"
+
+
+def test_a_configured_public_url_wins_over_host_and_port() -> None:
+    env = {PUBLIC_URL: " https://files.example.com/ecb/ "}
+    assert public_url_for(env, "0.0.0.0", 18080) == "https://files.example.com/ecb"
+    # The same value Settings makes of it: issuer and token endpoint agree with serve's.
+    assert Settings.from_env(env).public_url == "https://files.example.com/ecb"
+    assert Settings.from_env(env).token_endpoint == "https://files.example.com/ecb/connect/token"

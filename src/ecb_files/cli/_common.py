@@ -8,15 +8,16 @@ usage errors, a malformed GUID, an invalid fixture or configuration value).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecb_files.config import ConfigError, Settings
+from ecb_files.config import DEFAULT_HOST, DEFAULT_PORT, PUBLIC_URL_VARIABLE, ConfigError, Settings
 from ecb_files.db.migrate import upgrade
 from ecb_files.db.session import make_engine, make_session_factory
 from ecb_files.errors import DatabaseUnavailable, StorageError
@@ -27,6 +28,7 @@ from ecb_files.storage import BlobStore, open_store
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+MAX_PORT = 65535
 
 
 class BadInput(click.ClickException):
@@ -45,6 +47,44 @@ def to_guid(_ctx: click.Context, param: click.Parameter, value: str | None) -> u
         raise click.BadParameter(
             f"{value!r} is not a GUID (expected 8-4-4-4-12 hex digits)", param=param
         ) from None
+
+
+def _fixed_port(_ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """Click callback: a port to listen on, 1-65535; 0 (an ephemeral port) is refused with
+    the reason, since the public URL must name the port before the server starts."""
+    if value == 0:
+        raise click.BadParameter(
+            "--port 0 (any free port) is not supported: the public URL, which is the issuer "
+            f"and names the token endpoint ({PUBLIC_URL_VARIABLE}, by default where serve "
+            "listens), must name the port before the server starts. Choose a port, "
+            "e.g. --port 18080.",
+            param=param,
+        )
+    if not 0 < value <= MAX_PORT:
+        raise click.BadParameter(f"{value} is not a port (1-{MAX_PORT})", param=param)
+    return value
+
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def listen_options(host_help: str, port_help: str) -> Callable[[_F], _F]:
+    """``--host`` and ``--port`` with ``serve``'s defaults; ``--port 0`` is refused."""
+
+    def decorate(command: _F) -> _F:
+        command = click.option(
+            "--port",
+            default=DEFAULT_PORT,
+            show_default=True,
+            type=int,
+            callback=_fixed_port,
+            help=port_help,
+        )(command)
+        return click.option("--host", default=DEFAULT_HOST, show_default=True, help=host_help)(
+            command
+        )
+
+    return decorate
 
 
 @dataclass

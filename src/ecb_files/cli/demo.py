@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from importlib import resources
 from typing import Any
 
 import click
 
-from ecb_files.cli._common import runtime
+from ecb_files.cli._common import listen_options, runtime
+from ecb_files.config import public_url_for
 from ecb_files.services.fixtures import load_fixtures
 
 DEMO_FILE = "demo-fixtures.json"
@@ -22,15 +24,27 @@ def demo_document() -> dict[str, Any]:
 
 
 @click.command()
-def demo() -> None:
+@listen_options(
+    host_help="The --host serve will listen on; the printed URLs name it (127.0.0.1 for 0.0.0.0).",
+    port_help="The --port serve will listen on; the printed URLs name it.",
+)
+def demo(host: str, port: int) -> None:
     """Load the demo tenant, partner, client and cases, and print a curl that submits a file.
 
-    Safe to run again. Example: ecb-files demo && ecb-files serve
+    The printed URLs are the server's public URL: ECB_FILES_PUBLIC_URL when set, else
+    where `ecb-files serve --host HOST --port PORT` listens. Safe to run again.
+    `ecb-files serve --demo` does both in one go.
+
+    Example: ecb-files demo --port 18080 && ecb-files serve --port 18080
     """
+    load_demo(public_url_for(os.environ, host, port))
+
+
+def load_demo(base: str) -> None:
+    """Load the demo data and print the commands that submit a file to the server at ``base``."""
     document = demo_document()
     with runtime() as rt:
         load_fixtures(rt.factory, document)
-        base = rt.settings.public_url
     click.echo(commands_for(document, base))
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
+import pytest
+from tests.functional.cli.conftest import Cli
 from tests.functional.server import ServerProcess
 
 
@@ -36,3 +39,35 @@ def test_printed_curl_commands_submit_a_file(tmp_path: Path) -> None:
         assert answer["payload"]["files"][0]["fileName"] == "hello.txt"
     finally:
         server.stop()
+
+
+def _urls(printed: str) -> set[str]:
+    """The base URLs the printed commands name."""
+    return set(re.findall(r"https?://[^/\s]+", printed))
+
+
+@pytest.mark.parametrize(
+    ("args", "base"),
+    [
+        ((), "http://127.0.0.1:8080"),
+        (("--port", "18080"), "http://127.0.0.1:18080"),
+        (("--host", "0.0.0.0", "--port", "18081"), "http://127.0.0.1:18081"),
+        (("--host", "files.internal", "--port", "9000"), "http://files.internal:9000"),
+        (("--host", "::1", "--port", "18082"), "http://[::1]:18082"),
+    ],
+)
+def test_printed_commands_name_where_serve_will_listen(
+    cli: Cli, args: tuple[str, ...], base: str
+) -> None:
+    """`ecb-files demo --host H --port P` prints URLs of `ecb-files serve --host H --port P`."""
+    printed = cli.ok("demo", *args).stdout
+    assert f"{base}/connect/token" in printed
+    assert _urls(printed) == {base}
+
+
+def test_a_configured_public_url_wins_over_the_port(cli: Cli) -> None:
+    printed = cli(
+        "demo", "--port", "18080", env={"ECB_FILES_PUBLIC_URL": "https://files.example.test/"}
+    ).stdout
+    assert "https://files.example.test/connect/token" in printed
+    assert _urls(printed) == {"https://files.example.test"}

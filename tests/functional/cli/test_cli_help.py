@@ -7,6 +7,8 @@ from tests.functional.cli.conftest import Cli
 
 COMMANDS = [
     [],
+    ["serve"],
+    ["demo"],
     ["db"],
     ["db", "upgrade"],
     ["load"],
