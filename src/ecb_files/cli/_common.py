@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecb_files.config import ConfigError, Settings
 from ecb_files.db.migrate import upgrade
 from ecb_files.db.session import make_engine, make_session_factory
+from ecb_files.domain.rules import is_guid
 from ecb_files.errors import DatabaseUnavailable, StorageError
 from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
 from ecb_files.services.fixtures import FixtureError
-from ecb_files.services.guids import parse_guid
 from ecb_files.storage import BlobStore, open_store
 
 EXIT_FAILED = 1
@@ -39,12 +39,11 @@ def to_guid(_ctx: click.Context, param: click.Parameter, value: str | None) -> u
     """Click callback: a GUID argument or option (``8-4-4-4-12`` hex digits, any case)."""
     if value is None:
         return None
-    try:
-        return parse_guid(value)
-    except ValueError:
+    if not is_guid(value):
         raise click.BadParameter(
             f"{value!r} is not a GUID (expected 8-4-4-4-12 hex digits)", param=param
-        ) from None
+        )
+    return uuid.UUID(value)
 
 
 @dataclass
@@ -96,7 +95,8 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
 class OperatorError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code on the class; each instance carries its own here.
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 @contextmanager
