@@ -13,17 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import ConfigError, Settings
-from ecb_files.db.migrate import upgrade
-from ecb_files.db.session import make_engine, make_session_factory
+from ecb_files.db import Database
 from ecb_files.domain.rules import is_guid
 from ecb_files.errors import DatabaseUnavailable, StorageError
+from ecb_files.services.container import OperatorServices, Services
 from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
 from ecb_files.services.fixtures import FixtureError
-from ecb_files.storage import BlobStore, open_store
+from ecb_files.storage import BlobStore
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -48,15 +46,21 @@ def to_guid(_ctx: click.Context, param: click.Parameter, value: str | None) -> u
 
 @dataclass
 class Runtime:
-    settings: Settings
-    engine: Engine
-    factory: sessionmaker[Session]
+    """The operator's services (``Services.for_operator``), as a command uses them."""
+
+    services: OperatorServices
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def database(self) -> Database:
+        return self.services.database
 
     def store(self) -> BlobStore:
         try:
-            return open_store(
-                self.settings.storage_url, s3_endpoint_url=self.settings.s3_endpoint_url
-            )
+            return self.services.store()
         except ValueError as error:
             raise BadInput(str(error)) from None
 
@@ -72,12 +76,11 @@ def runtime() -> Iterator[Runtime]:
             settings = Settings.from_env()
         except ConfigError as error:
             raise BadInput(str(error)) from None
-        engine = make_engine(settings.database_url)
+        services = Services.for_operator(settings)
         try:
-            upgrade(engine)
-            yield Runtime(settings, engine, make_session_factory(engine))
+            yield Runtime(services)
         finally:
-            engine.dispose()
+            services.close()
 
 
 # The one table of exit codes for expected failures, first match wins. Each becomes a

@@ -29,7 +29,7 @@ def demo() -> None:
     """
     document = demo_document()
     with runtime() as rt:
-        load_fixtures(rt.factory, document)
+        load_fixtures(rt.database, document)
         base = rt.settings.public_url
     click.echo(commands_for(document, base))
 

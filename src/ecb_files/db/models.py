@@ -13,7 +13,7 @@ file's ``case_id`` and keeps its ``dn_id``, so the file's origin stays visible.
 
 Relationships load lazily (the submit path reads one row per lookup), except the two
 that are read after the session closes: ``OAuthClient.keys`` and, when loaded through
-``queries.list_files``/``get_file``, ``StoredFile.employee``.
+``files.list_files``/``get_file``, ``StoredFile.employee``.
 """
 
 from __future__ import annotations
