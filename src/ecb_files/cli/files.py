@@ -35,7 +35,7 @@ def list_files(case_id: uuid.UUID | None, dn_id: uuid.UUID | None, as_json: bool
 
     A record has id, fileName, contentType, size, sha256, description, isRestricted,
     isDamageImage, uploadedBy (the employee's e-mail) and createdAt (ISO 8601 UTC).
-    Files merged from a DN into a case are listed under both.
+    Files merged from a DN into a case are listed under the case only (they moved).
 
     Example: ecb-files files list --case 5d3c2b1a-0000-4000-8000-000000000001 --json
     """

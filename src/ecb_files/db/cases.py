@@ -49,13 +49,17 @@ def set_case_status(unit: Transaction, case: Case, status: str) -> bool:
 
 
 def move_to_case(unit: Transaction, dn: DamageNotification, case: Case) -> int:
-    """Mark ``dn`` merged into ``case`` and move the DN's files to the case, all made
-    public; returns how many files the DN has. A moved file keeps its ``dn_id``."""
+    """Mark ``dn`` merged into ``case`` and move the files still on the DN to the case,
+    all made public; returns how many moved.
+
+    A moved file's parent is the case alone (its ``dn_id`` is cleared), so the DN lists
+    nothing after a merge. The DN a file came in with stays on its submission row.
+    """
     dn.merged_to_case_id = case.id
     result = unit.execute(
         update(StoredFile)
         .where(StoredFile.dn_id == dn.id)
-        .values(case_id=case.id, is_restricted=False)
+        .values(case_id=case.id, dn_id=None, is_restricted=False)
         .execution_options(synchronize_session="fetch")
     )
     unit.flush()

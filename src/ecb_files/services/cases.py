@@ -1,8 +1,8 @@
 """The insurer's changes to claims: close or reopen a case, merge a DN into a case (§1, §5).
 
-Merging moves the DN's files to the case and makes them all public. A moved file keeps
-its ``dn_id`` beside the new ``case_id``, so the DN it came in with stays visible:
-``files list --dn`` still shows it, ``files list --case`` shows it too.
+Merging moves the DN's files to the case and makes them all public. A moved file
+belongs to the case alone: ``files list --case`` shows it and ``files list --dn`` no
+longer does (the DN it came in with stays recorded on its submission).
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ def merge_damage_notification(
 def merge_into_case(unit: Transaction, dn: DamageNotification, case: Case) -> int:
     """Mark ``dn`` merged into ``case`` and move its files there, all made public.
 
-    Returns the number of the DN's files, now all in the case (a repeated merge moves
-    nothing new but still reports them).
-
+    Returns the number of files moved (none when the DN was merged into the case before).
     Shared with the fixture loader so both apply the same rules.
     """
     if dn.merged_to_case_id is not None and dn.merged_to_case_id != case.id:

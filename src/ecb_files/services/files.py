@@ -30,7 +30,8 @@ def list_file_records(
     Each record: ``id``, ``fileName``, ``contentType``, ``size``, ``sha256``,
     ``description``, ``isRestricted``, ``isDamageImage``, ``uploadedBy`` (the employee's
     e-mail) and ``createdAt`` (ISO 8601 UTC, ``Z``). Files merged from a DN into a case
-    are listed under both. Raises ``NotFoundError`` when the case or DN does not exist.
+    are listed under the case only (§1: the merge moved them). Raises ``NotFoundError``
+    when the case or DN does not exist.
     """
     if (case_id is None) == (dn_id is None):
         raise ValueError("give exactly one of case_id and dn_id")

@@ -81,7 +81,8 @@ def test_move_to_case_moves_the_dns_files_made_public(
         for stored in moved:
             row = unit.get(models.StoredFile, stored.id)
             assert row is not None
-            assert (row.case_id, row.is_restricted) == (OPEN_CASE, False)
+            # The case is its one parent: the DN lists nothing after the merge.
+            assert (row.case_id, row.dn_id, row.is_restricted) == (OPEN_CASE, None, False)
         untouched = unit.get(models.StoredFile, other.id)
         assert untouched is not None
         assert (untouched.case_id, untouched.is_restricted) == (UNASSIGNED_CASE, True)

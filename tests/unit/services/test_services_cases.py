@@ -79,18 +79,24 @@ def test_merge_moves_files_to_the_case_and_makes_them_public(
         for stored in files:
             row = session.get(models.StoredFile, stored.id)
             assert row is not None
-            # The case is the file's parent now; the DN it came in with stays recorded.
-            assert (row.case_id, row.dn_id, row.is_restricted) == (OPEN_CASE, OPEN_DN, False)
+            # The case is the file's one parent now; its submission still names the DN.
+            assert (row.case_id, row.dn_id, row.is_restricted) == (OPEN_CASE, None, False)
+            submission = session.get(models.Submission, row.submission_id)
+            assert submission is not None
+            assert submission.dn_id == OPEN_DN
         other = session.get(models.StoredFile, untouched.id)
         assert other is not None
         assert other.is_restricted is True
 
 
 def test_merging_again_into_the_same_case_is_a_no_op(
-    database: Database, world: World
+    database: Database, world: World, store: LocalBlobStore
 ) -> None:
-    merge_damage_notification(database, OPEN_DN, OPEN_CASE)
-    assert merge_damage_notification(database, OPEN_DN, OPEN_CASE).already_merged is True
+    """§5 ``dn merge``: merging again changes nothing and moves nothing."""
+    add_file(database, store, world, dn_id=OPEN_DN)
+    assert merge_damage_notification(database, OPEN_DN, OPEN_CASE).files == 1
+    again = merge_damage_notification(database, OPEN_DN, OPEN_CASE)
+    assert (again.already_merged, again.files) == (True, 0)
 
 
 def test_merging_into_another_case_is_a_conflict(

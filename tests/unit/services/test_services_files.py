@@ -72,15 +72,16 @@ def test_records_are_listed_oldest_first(
     assert [r["fileName"] for r in list_file_records(database, case_id=OPEN_CASE)] == names
 
 
-def test_merged_files_are_listed_under_the_case_and_the_dn(
+def test_merged_files_are_listed_under_the_case_and_no_longer_under_the_dn(
     database: Database, world: World, store: LocalBlobStore
 ) -> None:
+    """§1, §5 ``files list``: merging moves the DN's files, so after ``dn merge`` the DN
+    lists nothing and the case lists them, made public."""
     stored = add_file(database, store, world, dn_id=OPEN_DN, restricted=True)
     merge_damage_notification(database, OPEN_DN, OPEN_CASE)
     by_case = list_file_records(database, case_id=OPEN_CASE)
-    by_dn = list_file_records(database, dn_id=OPEN_DN)
-    assert [r["id"] for r in by_case] == [r["id"] for r in by_dn] == [str(stored.id)]
-    assert by_case[0]["isRestricted"] is False
+    assert [(r["id"], r["isRestricted"]) for r in by_case] == [(str(stored.id), False)]
+    assert list_file_records(database, dn_id=OPEN_DN) == []
 
 
 def test_listing_an_unknown_parent_is_not_found(
