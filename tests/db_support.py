@@ -22,9 +22,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecb_files.db import models
-from ecb_files.db.migrate import upgrade
-from ecb_files.db.session import make_engine, make_session_factory, normalize_url, transaction
+from ecb_files.db import Database, models
+from ecb_files.db.session import normalize_url
 from ecb_files.storage import BlobStore
 
 POSTGRES_ENV = "ECB_FILES_TEST_POSTGRES_URL"
@@ -69,17 +68,23 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to the newest schema."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def database(database_url: str) -> Iterator[Database]:
+    """The ``Database`` the use cases hold, migrated to the newest schema."""
+    database = Database.open(database_url)
+    yield database
+    database.close()
 
 
 @pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
+def engine(database: Database) -> Engine:
+    """The engine of ``database``, for the tests of the engine set-up and the migrations."""
+    return database.engine
+
+
+@pytest.fixture
+def factory(database: Database) -> sessionmaker[Session]:
+    """The session factory of ``database``, for the modules that still take one."""
+    return database.sessions
 
 
 # Fixed ids, so a failing test names objects one can recognise.
@@ -112,7 +117,7 @@ class World:
     partner_id: uuid.UUID = PARTNER
 
 
-def seed_world(factory: sessionmaker[Session]) -> World:
+def seed_world(database: Database) -> World:
     """Two tenants; PARTNER serves ``company`` only, OTHER_PARTNER serves both.
 
     OPEN_CASE and CLOSED_CASE are assigned to PARTNER, UNASSIGNED_CASE only to
@@ -120,7 +125,7 @@ def seed_world(factory: sessionmaker[Session]) -> World:
     ``company``; OTHER_PARTNER_DN is OTHER_PARTNER's in ``company``; OTHER_TENANT_DN is
     OTHER_PARTNER's in ``other``.
     """
-    with transaction(factory) as session:
+    with database.write() as session:
         company = models.InsuranceCompany(alias=COMPANY_ALIAS, name="Company Insurance")
         other = models.InsuranceCompany(alias=OTHER_ALIAS, name="Other Insurance")
         partner = models.ServicePartner(
@@ -179,7 +184,7 @@ def seed_world(factory: sessionmaker[Session]) -> World:
 
 
 def add_file(
-    factory: sessionmaker[Session],
+    database: Database,
     store: BlobStore,
     world: World,
     *,
@@ -196,7 +201,7 @@ def add_file(
     staged.seal()
     staged.publish()
     moment = created_at or datetime.now(UTC)
-    with transaction(factory) as session:
+    with database.write() as session:
         submission = models.Submission(
             id=uuid.uuid4(),
             endpoint="submitForCase" if case_id else "submitForDamageNotification",

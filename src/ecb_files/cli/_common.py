@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.config import DEFAULT_HOST, DEFAULT_PORT, PUBLIC_URL_VARIABLE, ConfigError, Settings
-from ecb_files.db.migrate import upgrade
-from ecb_files.db.session import make_engine, make_session_factory
+from ecb_files.db import Database
+from ecb_files.domain.rules import is_guid
 from ecb_files.errors import DatabaseUnavailable, StorageError
+from ecb_files.services.container import OperatorServices, Services
 from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
 from ecb_files.services.fixtures import FixtureError
-from ecb_files.services.guids import parse_guid
-from ecb_files.storage import BlobStore, open_store
+from ecb_files.storage import BlobStore
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -41,12 +39,11 @@ def to_guid(_ctx: click.Context, param: click.Parameter, value: str | None) -> u
     """Click callback: a GUID argument or option (``8-4-4-4-12`` hex digits, any case)."""
     if value is None:
         return None
-    try:
-        return parse_guid(value)
-    except ValueError:
+    if not is_guid(value):
         raise click.BadParameter(
             f"{value!r} is not a GUID (expected 8-4-4-4-12 hex digits)", param=param
-        ) from None
+        )
+    return uuid.UUID(value)
 
 
 def _fixed_port(_ctx: click.Context, param: click.Parameter, value: int) -> int:
@@ -89,15 +86,21 @@ def listen_options(host_help: str, port_help: str) -> Callable[[_F], _F]:
 
 @dataclass
 class Runtime:
-    settings: Settings
-    engine: Engine
-    factory: sessionmaker[Session]
+    """The operator's services (``Services.for_operator``), as a command uses them."""
+
+    services: OperatorServices
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def database(self) -> Database:
+        return self.services.database
 
     def store(self) -> BlobStore:
         try:
-            return open_store(
-                self.settings.storage_url, s3_endpoint_url=self.settings.s3_endpoint_url
-            )
+            return self.services.store()
         except ValueError as error:
             raise BadInput(str(error)) from None
 
@@ -113,12 +116,11 @@ def runtime() -> Iterator[Runtime]:
             settings = Settings.from_env()
         except ConfigError as error:
             raise BadInput(str(error)) from None
-        engine = make_engine(settings.database_url)
+        services = Services.for_operator(settings)
         try:
-            upgrade(engine)
-            yield Runtime(settings, engine, make_session_factory(engine))
+            yield Runtime(services)
         finally:
-            engine.dispose()
+            services.close()
 
 
 class Failed(click.ClickException):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from ecb_files.cli._common import runtime
-from ecb_files.db.errors import safe_url
-from ecb_files.db.migrate import current_revision
 
 
 @click.group()
@@ -22,5 +20,5 @@ def upgrade() -> None:
     """
     # runtime() migrates before it yields; all that is left is to report.
     with runtime() as rt:
-        revision = current_revision(rt.engine)
-        click.echo(f"database {safe_url(rt.engine.url)} is at revision {revision}")
+        revision = rt.database.revision()
+        click.echo(f"database {rt.database.display_url} is at revision {revision}")

@@ -44,7 +44,7 @@ def load_demo(base: str) -> None:
     """Load the demo data and print the commands that submit a file to the server at ``base``."""
     document = demo_document()
     with runtime() as rt:
-        load_fixtures(rt.factory, document)
+        load_fixtures(rt.database, document)
     click.echo(commands_for(document, base))
 
 

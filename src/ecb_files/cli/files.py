@@ -35,14 +35,14 @@ def list_files(case_id: uuid.UUID | None, dn_id: uuid.UUID | None, as_json: bool
 
     A record has id, fileName, contentType, size, sha256, description, isRestricted,
     isDamageImage, uploadedBy (the employee's e-mail) and createdAt (ISO 8601 UTC).
-    Files merged from a DN into a case are listed under both.
+    Files merged from a DN into a case are listed under the case only (they moved).
 
     Example: ecb-files files list --case 5d3c2b1a-0000-4000-8000-000000000001 --json
     """
     if (case_id is None) == (dn_id is None):
         raise click.UsageError("give exactly one of --case ID and --dn ID")
     with runtime() as rt:
-        records = list_file_records(rt.factory, case_id=case_id, dn_id=dn_id)
+        records = list_file_records(rt.database, case_id=case_id, dn_id=dn_id)
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     else:
@@ -73,7 +73,7 @@ def get_file(file_id: uuid.UUID, output: Path) -> None:
     with runtime() as rt:
         store = rt.store()
         try:
-            row = export_file(rt.factory, store, file_id, output)
+            row = export_file(rt.database, store, file_id, output)
         except OSError as error:
             reason = error.strerror or str(error)
             raise click.ClickException(

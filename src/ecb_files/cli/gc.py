@@ -31,6 +31,6 @@ def gc(min_age: float) -> None:
     """
     with runtime() as rt:
         report = collect_garbage(
-            rt.factory, rt.store(), min_age_seconds=min_age, now=datetime.now(UTC)
+            rt.database, rt.store(), min_age_seconds=min_age, now=datetime.now(UTC)
         )
     click.echo(report.summary())

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ecb_files.config import Settings
-from ecb_files.services.container import Services
-from ecb_files.services.keys import rotate_signing_key
+from ecb_files.cli._common import runtime
+from ecb_files.services.keys import published_keys, rotate_signing_key
 
 
 @click.group()
@@ -20,14 +19,10 @@ def rotate() -> None:
 
     Example: ecb-files keys rotate
     """
-    settings = Settings.from_env()
-    services = Services.build(settings)
-    try:
+    with runtime() as rt:
         kid, dropped = rotate_signing_key(
-            services.factory, keep_seconds=settings.token_lifetime_seconds
+            rt.database, keep_seconds=rt.settings.token_lifetime_seconds
         )
-    finally:
-        services.close()
     click.echo(f"new signing key {kid}")
     for old in dropped:
         click.echo(f"dropped expired key {old}")
@@ -39,11 +34,8 @@ def list_keys() -> None:
 
     Example: ecb-files keys list
     """
-    services = Services.build(Settings.from_env())
-    try:
-        snapshot = services.keys.snapshot()
-    finally:
-        services.close()
+    with runtime() as rt:
+        snapshot = published_keys(rt.database, keep_seconds=rt.settings.token_lifetime_seconds)
     click.echo(f"{snapshot.current.kid}\tcurrent")
     for key in snapshot.published:
         if key.kid != snapshot.current.kid:

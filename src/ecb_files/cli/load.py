@@ -26,5 +26,5 @@ def load(fixture_file: Path) -> None:
     Example: ecb-files load examples/demo-fixtures.json
     """
     with runtime() as rt:
-        report = load_fixtures(rt.factory, read_fixture_file(fixture_file))
+        report = load_fixtures(rt.database, read_fixture_file(fixture_file))
     click.echo(report.summary())

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecb_files.db.errors import unavailable_on_pool_timeout
-from ecb_files.db.migrate import upgrade
+from ecb_files.db.errors import safe_url, unavailable_on_pool_timeout
+from ecb_files.db.migrate import current_revision, upgrade
 from ecb_files.db.session import (
     make_engine,
     make_session_factory,
@@ -48,8 +48,18 @@ class Database:
                 raise
         return database
 
+    @property
+    def display_url(self) -> str:
+        """The database's URL for messages and logs, any password masked."""
+        return safe_url(self.engine.url)
+
     def upgrade(self) -> None:
         upgrade(self.engine)
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None`` before the first migration)."""
+        with unavailable_on_pool_timeout(self.engine):
+            return current_revision(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:

@@ -6,14 +6,15 @@ Relations, in short::
           │                 │           ├─< Employee
           │                 │           └─< OAuthClient ─< ClientKey
           └─< DamageNotification ─(merged_to_case)─> Case
-    Submission ─< StoredFile (parent: case_id and/or dn_id)
+    Submission ─< StoredFile (parent: case_id or dn_id)
 
-A stored file's parent is its case, its DN, or both: merging a DN into a case sets the
-file's ``case_id`` and keeps its ``dn_id``, so the file's origin stays visible.
+A stored file has one parent, the case or the DN it was submitted to. Merging a DN into
+a case moves its files: ``case_id`` is set and ``dn_id`` cleared (``cases.move_to_case``);
+the DN a file came in with stays on its ``Submission``.
 
 Relationships load lazily (the submit path reads one row per lookup), except the two
 that are read after the session closes: ``OAuthClient.keys`` and, when loaded through
-``queries.list_files``/``get_file``, ``StoredFile.employee``.
+``files.list_files``/``get_file``, ``StoredFile.employee``.
 """
 
 from __future__ import annotations

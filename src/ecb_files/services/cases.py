@@ -1,21 +1,17 @@
 """The insurer's changes to claims: close or reopen a case, merge a DN into a case (§1, §5).
 
-Merging moves the DN's files to the case and makes them all public. A moved file keeps
-its ``dn_id`` beside the new ``case_id``, so the DN it came in with stays visible:
-``files list --dn`` still shows it, ``files list --case`` shows it too.
+Merging moves the DN's files to the case and makes them all public. A moved file
+belongs to the case alone: ``files list --case`` shows it and ``files list --dn`` no
+longer does (the DN it came in with stays recorded on its submission).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session, sessionmaker
-
-from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, Case, DamageNotification, StoredFile
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, Transaction, cases
+from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, Case, DamageNotification
 from ecb_files.services.errors import ConflictError, NotFoundError
 
 
@@ -34,43 +30,41 @@ class MergeResult:
     already_merged: bool
 
 
-def close_case(factory: sessionmaker[Session], case_id: uuid.UUID) -> StatusChange:
+def close_case(database: Database, case_id: uuid.UUID) -> StatusChange:
     """Close the case: submitForCase then answers ClaimIsClosed. Closing twice is a no-op."""
-    return _set_status(factory, case_id, CASE_CLOSED)
+    return _set_status(database, case_id, CASE_CLOSED)
 
 
-def reopen_case(factory: sessionmaker[Session], case_id: uuid.UUID) -> StatusChange:
+def reopen_case(database: Database, case_id: uuid.UUID) -> StatusChange:
     """Open the case again for submissions. Reopening an open case is a no-op."""
-    return _set_status(factory, case_id, CASE_OPEN)
+    return _set_status(database, case_id, CASE_OPEN)
 
 
 def merge_damage_notification(
-    factory: sessionmaker[Session], dn_id: uuid.UUID, case_id: uuid.UUID
+    database: Database, dn_id: uuid.UUID, case_id: uuid.UUID
 ) -> MergeResult:
     """Merge the DN into the case (§1). Merging again into the same case is a no-op.
 
     Raises ``NotFoundError`` for an unknown DN or case, ``ConflictError`` when the DN is
     already merged into another case or the case belongs to another insurance company.
     """
-    with transaction(factory) as session:
-        dn = _locked(session, DamageNotification, dn_id)
+    with database.write() as unit:
+        dn = cases.lock_damage_notification(unit, dn_id)
         if dn is None:
             raise NotFoundError(f"no damage notification with id {dn_id}")
-        case = _locked(session, Case, case_id)
+        case = cases.lock_case(unit, case_id)
         if case is None:
             raise NotFoundError(f"no case with id {case_id}")
         already = dn.merged_to_case_id == case.id
-        moved = merge_into_case(session, dn, case)
+        moved = merge_into_case(unit, dn, case)
         return MergeResult(dn.id, case.id, moved, already)
 
 
-def merge_into_case(session: Session, dn: DamageNotification, case: Case) -> int:
+def merge_into_case(unit: Transaction, dn: DamageNotification, case: Case) -> int:
     """Mark ``dn`` merged into ``case`` and move its files there, all made public.
 
-    Returns the number of the DN's files, now all in the case (a repeated merge moves
-    nothing new but still reports them).
-
-    Shared with the fixture loader so both apply the same rules; flushes, never commits.
+    Returns the number of files moved (none when the DN was merged into the case before).
+    Shared with the fixture loader so both apply the same rules.
     """
     if dn.merged_to_case_id is not None and dn.merged_to_case_id != case.id:
         raise ConflictError(
@@ -81,32 +75,13 @@ def merge_into_case(session: Session, dn: DamageNotification, case: Case) -> int
             f"damage notification {dn.id} belongs to insurance company "
             f"{dn.company.alias!r} but case {case.id} belongs to {case.company.alias!r}"
         )
-    dn.merged_to_case_id = case.id
-    result = session.execute(
-        update(StoredFile)
-        .where(StoredFile.dn_id == dn.id)
-        .values(case_id=case.id, is_restricted=False)
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
+    return cases.move_to_case(unit, dn, case)
 
 
-def _set_status(factory: sessionmaker[Session], case_id: uuid.UUID, status: str) -> StatusChange:
-    with transaction(factory) as session:
-        case = _locked(session, Case, case_id)
+def _set_status(database: Database, case_id: uuid.UUID, status: str) -> StatusChange:
+    with database.write() as unit:
+        case = cases.lock_case(unit, case_id)
         if case is None:
             raise NotFoundError(f"no case with id {case_id}")
-        changed = case.status != status
-        case.status = status
-        session.flush()
+        changed = cases.set_case_status(unit, case, status)
         return StatusChange(case.id, status, changed)
-
-
-_Row = TypeVar("_Row", Case, DamageNotification)
-
-
-def _locked(session: Session, model: type[_Row], object_id: uuid.UUID) -> _Row | None:
-    # FOR UPDATE pairs with the FOR SHARE of the submit lookups (see db.queries).
-    return session.scalar(select(model).where(model.id == object_id).with_for_update(of=model))

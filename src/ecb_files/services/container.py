@@ -1,11 +1,16 @@
-"""Wiring: one ``Services`` value per process, built from ``Settings`` — no globals."""
+"""Wiring, built from ``Settings`` — no globals. The one place the server and the
+operator's command line get their use cases' dependencies from.
+
+- ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
+  database, the storage, the signing keys, token and bearer checks, idempotency, submit.
+- ``Services.for_operator``: what the operator's commands need and no more — the
+  database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
+  command that changes a case neither makes signing keys nor reaches the storage.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from dataclasses import dataclass, field
 
 from ecb_files.config import Settings
 from ecb_files.db import Database
@@ -20,11 +25,25 @@ from ecb_files.storage import BlobStore, open_store
 
 
 @dataclass
+class OperatorServices:
+    settings: Settings
+    database: Database
+    _store: BlobStore | None = field(default=None, repr=False)
+
+    def store(self) -> BlobStore:
+        """The blob storage, opened on first use (``ValueError`` for a bad storage URL)."""
+        if self._store is None:
+            self._store = _open_store(self.settings)
+        return self._store
+
+    def close(self) -> None:
+        self.database.close()
+
+
+@dataclass
 class Services:
     settings: Settings
     database: Database
-    engine: Engine
-    factory: sessionmaker[Session]
     store: BlobStore
     keys: KeyRing
     bearer: BearerGate
@@ -34,12 +53,23 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        database = Database.open(settings.database_url, migrate=migrate)
-        engine, factory = database.engine, database.sessions
-        ensure_signing_key(factory)
-        store = open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
-        keys = KeyRing(factory, keep_seconds=settings.token_lifetime_seconds)
+        database = _open_database(settings, migrate=migrate)
+        try:
+            return cls._on(database, settings)
+        except BaseException:
+            database.close()
+            raise
+
+    @staticmethod
+    def for_operator(settings: Settings) -> OperatorServices:
+        """The operator's commands' services: the database brought to the newest schema."""
+        return OperatorServices(settings, Database.open(settings.database_url))
+
+    @classmethod
+    def _on(cls, database: Database, settings: Settings) -> Services:
+        ensure_signing_key(database)
+        store = _open_store(settings)
+        keys = KeyRing(database, keep_seconds=settings.token_lifetime_seconds)
         idempotency = Idempotency(
             database,
             ttl_seconds=settings.idempotency_ttl_seconds,
@@ -48,12 +78,10 @@ class Services:
         return cls(
             settings=settings,
             database=database,
-            engine=engine,
-            factory=factory,
             store=store,
             keys=keys,
             bearer=BearerGate(keys, settings, _trusted_issuers(settings)),
-            tokens=TokenService(factory, keys, settings),
+            tokens=TokenService(database, keys, settings),
             idempotency=idempotency,
             submit=SubmitService(
                 store,
@@ -73,6 +101,15 @@ class Services:
     def close(self) -> None:
         self.idempotency.close()
         self.database.close()
+
+
+def _open_database(settings: Settings, *, migrate: bool) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database.open(settings.database_url, migrate=migrate)
+
+
+def _open_store(settings: Settings) -> BlobStore:
+    return open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url)
 
 
 def _trusted_issuers(settings: Settings) -> TrustedIssuers:

@@ -13,11 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from ecb_files.db import queries, small_files
-from ecb_files.db.models import Case, DamageNotification, StoredFile
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, cases, files
+from ecb_files.db.models import StoredFile
 from ecb_files.services.errors import BlobIntegrityError, NotFoundError
 from ecb_files.storage import BlobStore
 
@@ -25,7 +22,7 @@ COPY_CHUNK_BYTES = 1024 * 1024
 
 
 def list_file_records(
-    factory: sessionmaker[Session],
+    database: Database,
     case_id: uuid.UUID | None = None,
     dn_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
@@ -34,19 +31,21 @@ def list_file_records(
     Each record: ``id``, ``fileName``, ``contentType``, ``size``, ``sha256``,
     ``description``, ``isRestricted``, ``isDamageImage``, ``uploadedBy`` (the employee's
     e-mail) and ``createdAt`` (ISO 8601 UTC, ``Z``). Files merged from a DN into a case
-    are listed under both. Raises ``NotFoundError`` when the case or DN does not exist.
+    are listed under the case only (§1: the merge moved them). Raises ``NotFoundError``
+    when the case or DN does not exist.
     """
     if (case_id is None) == (dn_id is None):
         raise ValueError("give exactly one of case_id and dn_id")
-    with transaction(factory) as session:
+    with database.read() as unit:
         if case_id is not None:
-            if session.get(Case, case_id) is None:
+            if not cases.case_exists(unit, case_id):
                 raise NotFoundError(f"no case with id {case_id}")
-            rows = queries.list_files(session, case_id=case_id)
+            rows = files.list_files(unit, case_id=case_id)
         else:
-            if session.get(DamageNotification, dn_id) is None:
+            assert dn_id is not None
+            if not cases.damage_notification_exists(unit, dn_id):
                 raise NotFoundError(f"no damage notification with id {dn_id}")
-            rows = queries.list_files(session, dn_id=dn_id)
+            rows = files.list_files(unit, dn_id=dn_id)
         return [file_record(row) for row in rows]
 
 
@@ -71,9 +70,7 @@ def iso_utc(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def export_file(
-    factory: sessionmaker[Session], store: BlobStore, file_id: uuid.UUID, dest: Path
-) -> StoredFile:
+def export_file(database: Database, store: BlobStore, file_id: uuid.UUID, dest: Path) -> StoredFile:
     """Write the stored bytes of file ``file_id`` to ``dest``; returns the file's row.
 
     The bytes go to a temporary file beside ``dest``, are checked against the recorded
@@ -81,11 +78,11 @@ def export_file(
     the complete, verified file or untouched. Raises ``NotFoundError`` for an unknown
     file or a missing blob, ``BlobIntegrityError`` when the blob differs from its row.
     """
-    with transaction(factory) as session:
-        row = queries.get_file(session, file_id)
+    with database.read() as unit:
+        row = files.get_file(unit, file_id)
         if row is None:
             raise NotFoundError(f"no file with id {file_id}")
-        kept = small_files.content_of(session, row.blob_id)
+        kept = files.small_file_content(unit, row.blob_id)
     try:
         source = io.BytesIO(kept) if kept is not None else store.open(row.blob_id)
     except FileNotFoundError:

@@ -27,11 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
 from ecb_files.auth.secrets import hash_client_secret, secret_needs_rehash, verify_client_secret
-from ecb_files.db import queries
+from ecb_files.db import Database, Transaction, clients
+from ecb_files.db import fixtures as stored
 from ecb_files.db.models import (
     CASE_OPEN,
     Case,
@@ -41,9 +39,7 @@ from ecb_files.db.models import (
     InsuranceCompany,
     OAuthClient,
     ServicePartner,
-    email_key,
 )
-from ecb_files.db.session import transaction
 from ecb_files.services.cases import merge_into_case
 from ecb_files.services.errors import ConflictError
 from ecb_files.services.fixture_document import (
@@ -95,15 +91,15 @@ class LoadReport:
         return "loaded " + (", ".join(parts) if parts else "nothing")
 
 
-def load_fixtures(factory: sessionmaker[Session], data: Mapping[str, Any]) -> LoadReport:
+def load_fixtures(database: Database, data: Mapping[str, Any]) -> LoadReport:
     """Check ``data`` (the parsed JSON document) and upsert it in one transaction.
 
     Raises ``FixtureError`` naming the JSON path of the first fault; nothing is written then.
     """
     document = parse_fixture(data)
     report = LoadReport()
-    with transaction(factory) as session:
-        loader = _Loader(session, report)
+    with database.write() as unit:
+        loader = _Loader(unit, report)
         for company in document.companies:
             loader.company(company)
         for partner in document.partners:
@@ -116,8 +112,8 @@ def load_fixtures(factory: sessionmaker[Session], data: Mapping[str, Any]) -> Lo
 
 
 class _Loader:
-    def __init__(self, session: Session, report: LoadReport) -> None:
-        self.session = session
+    def __init__(self, unit: Transaction, report: LoadReport) -> None:
+        self.unit = unit
         self.report = report
 
     def _count(self, kind: str, *, created: bool) -> None:
@@ -128,53 +124,45 @@ class _Loader:
         created = row is None
         if row is None:
             row = InsuranceCompany(alias=spec.alias, name=spec.name)
-            self.session.add(row)
         row.name = spec.name
         self._count("insurance_company", created=created)
-        self.session.flush()
+        stored.save(self.unit, row)
 
     def partner(self, spec: PartnerSpec) -> None:
-        row = self.session.get(ServicePartner, spec.id)
+        row = stored.partner_by_id(self.unit, spec.id)
         created = row is None
         if row is None:
             row = ServicePartner(id=spec.id, name=spec.name, security_token=spec.security_token)
             row.companies = []
-            self.session.add(row)
         row.name = spec.name
         row.security_token = spec.security_token
         if isinstance(spec.companies, tuple):
             row.companies = [self._company(ref) for ref in spec.companies]
         self._count("service_partner", created=created)
-        self.session.flush()
+        stored.save(self.unit, row)
         for employee in spec.employees:
             self._employee(row, employee)
         for client in spec.clients:
             self._client(row, client)
 
     def _employee(self, partner: ServicePartner, spec: EmployeeSpec) -> None:
-        row = self.session.scalar(
-            select(Employee).where(
-                Employee.partner_id == partner.id, Employee.email_key == email_key(spec.email)
-            )
-        )
+        row = stored.employee_by_email(self.unit, partner.id, spec.email)
         created = row is None
         if row is None:
             row = Employee(partner_id=partner.id, email=spec.email, active=True)
-            self.session.add(row)
         row.email = spec.email
         if isinstance(spec.active, bool):
             row.active = spec.active
         self._count("employee", created=created)
-        self.session.flush()
+        stored.save(self.unit, row)
 
     def _client(self, partner: ServicePartner, spec: ClientSpec) -> None:
-        row = queries.get_client(self.session, spec.client_id)
+        row = clients.find_client(self.unit, spec.client_id)
         created = row is None
         if row is None:
             row = OAuthClient(
                 client_id=spec.client_id, partner_id=partner.id, scopes="", secret_hash=None
             )
-            self.session.add(row)
         elif row.partner_id != partner.id:
             raise FixtureError(
                 f"{spec.path}.clientId: client {spec.client_id!r} belongs to another service "
@@ -186,7 +174,7 @@ class _Loader:
         elif isinstance(spec.secret, str) and not _hash_still_valid(spec.secret, row.secret_hash):
             row.secret_hash = hash_client_secret(spec.secret)
         self._count("client", created=created)
-        self.session.flush()
+        stored.save(self.unit, row)
         for key in spec.keys:
             self._client_key(row, key)
 
@@ -210,16 +198,15 @@ class _Loader:
             )
         else:
             self._count("client_key", created=False)
-        self.session.flush()
+        stored.save(self.unit, client)
 
     def case(self, spec: CaseSpec) -> None:
         company = self._company(spec.company)
-        row = self.session.get(Case, spec.id)
+        row = stored.case_by_id(self.unit, spec.id)
         created = row is None
         if row is None:
             row = Case(id=spec.id, company_id=company.id, number=spec.number, status=CASE_OPEN)
             row.partners = []
-            self.session.add(row)
         elif row.company_id != company.id:
             raise FixtureError(
                 f"{spec.company.path}: case {spec.id} belongs to insurance company "
@@ -231,19 +218,18 @@ class _Loader:
         if isinstance(spec.partners, tuple):
             row.partners = [self._partner(ref) for ref in spec.partners]
         self._count("case", created=created)
-        self.session.flush()
+        stored.save(self.unit, row)
 
     def damage_notification(self, spec: DamageNotificationSpec) -> None:
         company = self._company(spec.company)
         partner = self._partner(spec.partner)
-        row = self.session.get(DamageNotification, spec.id)
+        row = stored.damage_notification_by_id(self.unit, spec.id)
         created = row is None
         if row is None:
             row = DamageNotification(
                 id=spec.id, company_id=company.id, partner_id=partner.id, merged_to_case_id=None
             )
-            self.session.add(row)
-            self.session.flush()
+            stored.save(self.unit, row)
         elif row.company_id != company.id:
             raise FixtureError(
                 f"{spec.company.path}: damage notification {spec.id} belongs to insurance "
@@ -259,12 +245,12 @@ class _Loader:
             self._merge(row, spec.merged_to_case)
 
     def _merge(self, dn: DamageNotification, target: Ref[uuid.UUID]) -> None:
-        case = self.session.get(Case, target.value)
+        case = stored.case_by_id(self.unit, target.value)
         if case is None:
             raise FixtureError(f"{target.path}: unknown case {target.value}")
         was_merged = dn.merged_to_case_id is not None
         try:
-            merge_into_case(self.session, dn, case)
+            merge_into_case(self.unit, dn, case)
         except ConflictError as error:
             raise FixtureError(f"{target.path}: {error}") from None
         if not was_merged:
@@ -277,10 +263,10 @@ class _Loader:
         return row
 
     def _company_by_alias(self, alias: str) -> InsuranceCompany | None:
-        return self.session.scalar(select(InsuranceCompany).where(InsuranceCompany.alias == alias))
+        return stored.company_by_alias(self.unit, alias)
 
     def _partner(self, ref: Ref[uuid.UUID]) -> ServicePartner:
-        row = self.session.get(ServicePartner, ref.value)
+        row = stored.partner_by_id(self.unit, ref.value)
         if row is None:
             raise FixtureError(f"{ref.path}: unknown service partner {ref.value}")
         return row

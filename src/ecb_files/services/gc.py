@@ -15,10 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from ecb_files.db import queries
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, maintenance
 from ecb_files.storage import BlobStore
 
 DEFAULT_MIN_AGE_SECONDS = 3600.0
@@ -42,7 +39,7 @@ class GcReport:
 
 
 def collect_garbage(
-    factory: sessionmaker[Session],
+    database: Database,
     store: BlobStore,
     *,
     min_age_seconds: float,
@@ -61,22 +58,21 @@ def collect_garbage(
             continue
         batch.append(info.blob_id)
         if len(batch) >= BATCH_SIZE:
-            blobs_removed += _remove_unreferenced(factory, store, batch)
+            blobs_removed += _remove_unreferenced(database, store, batch)
             batch = []
     if batch:
-        blobs_removed += _remove_unreferenced(factory, store, batch)
+        blobs_removed += _remove_unreferenced(database, store, batch)
     staging_removed = store.remove_stale_staging(min_age_seconds)
-    with transaction(factory) as session:
-        idempotency_removed = queries.delete_expired_idempotency_records(session, now)
-        assertions_removed = queries.delete_expired_assertions(session, now)
+    with database.write() as unit:
+        idempotency_removed = maintenance.delete_expired_idempotency_records(unit, now)
+        assertions_removed = maintenance.delete_expired_assertions(unit, now)
     return GcReport(blobs_removed, staging_removed, idempotency_removed, assertions_removed)
 
 
-def _remove_unreferenced(
-    factory: sessionmaker[Session], store: BlobStore, candidates: list[str]
-) -> int:
-    with transaction(factory) as session:
-        referenced = queries.referenced_blob_ids(session, candidates)
+def _remove_unreferenced(database: Database, store: BlobStore, candidates: list[str]) -> int:
+    # A write unit: on SQLite it waits for a commit under way, whose rows it then sees.
+    with database.write() as unit:
+        referenced = maintenance.referenced_blob_ids(unit, candidates)
     orphans = [blob_id for blob_id in candidates if blob_id not in referenced]
     for blob_id in orphans:
         store.delete(blob_id)

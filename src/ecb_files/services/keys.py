@@ -14,13 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-
 from ecb_files.auth.tokens import SigningKey, generate_signing_key
-from ecb_files.db import models
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, keys, models
 
 
 @dataclass(frozen=True)
@@ -35,48 +30,47 @@ def _to_domain(row: models.SigningKey) -> SigningKey:
     )
 
 
-def ensure_signing_key(factory: sessionmaker[Session], now: float | None = None) -> None:
+def ensure_signing_key(database: Database, now: float | None = None) -> None:
     """Create the first signing key unless one exists (two processes may race: one wins)."""
-    with transaction(factory) as session:
-        if session.scalar(select(models.SigningKey.kid).limit(1)) is not None:
+    with database.read() as unit:
+        if keys.has_signing_key(unit):
             return
-    try:
-        with transaction(factory) as session:
-            session.add(_new_row(now if now is not None else time.time()))
-    except IntegrityError:
-        pass
+    # Made outside the unit: generating an RSA key takes a while.
+    key = generate_signing_key(now if now is not None else time.time())
+    with database.write() as unit:
+        keys.add_first_signing_key(unit, key.kid, key.private_pem, _utc(key.created_at))
+
+
+def published_keys(database: Database, *, keep_seconds: int) -> KeySnapshot:
+    """The current signing key and every published one (made first if there is none)."""
+    ensure_signing_key(database)
+    return KeyRing(database, keep_seconds=keep_seconds).snapshot()
 
 
 def rotate_signing_key(
-    factory: sessionmaker[Session], *, keep_seconds: int, now: float | None = None
+    database: Database, *, keep_seconds: int, now: float | None = None
 ) -> tuple[str, list[str]]:
     """Make a new current key; older keys stay published for ``keep_seconds`` (token lifetime).
 
     Returns the new kid and the kids of keys dropped because their tokens have all expired.
     """
     moment = now if now is not None else time.time()
-    at = datetime.fromtimestamp(moment, UTC)
+    at = _utc(moment)
+    new = generate_signing_key(moment)
     dropped: list[str] = []
-    with transaction(factory) as session:
-        for row in session.scalars(select(models.SigningKey)):
+    with database.write() as unit:
+        for row in keys.signing_keys(unit):
             if row.retired_at is None:
-                row.retired_at = at
+                keys.retire_signing_key(unit, row, at)
             elif row.retired_at + timedelta(seconds=keep_seconds) < at:
                 dropped.append(row.kid)
-                session.delete(row)
-        new = _new_row(moment)
-        session.add(new)
+                keys.drop_signing_key(unit, row)
+        keys.add_signing_key(unit, new.kid, new.private_pem, at)
         return new.kid, dropped
 
 
-def _new_row(now: float) -> models.SigningKey:
-    key = generate_signing_key(now)
-    return models.SigningKey(
-        kid=key.kid,
-        private_pem=key.private_pem,
-        created_at=datetime.fromtimestamp(now, UTC),
-        retired_at=None,
-    )
+def _utc(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
 
 
 class KeyRing:
@@ -84,13 +78,13 @@ class KeyRing:
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        database: Database,
         *,
         keep_seconds: int,
         refresh_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._factory = factory
+        self._database = database
         self._keep_seconds = keep_seconds
         self._refresh_seconds = refresh_seconds
         self._clock = clock
@@ -132,10 +126,8 @@ class KeyRing:
             return self._snapshot
 
     def _load(self) -> KeySnapshot:
-        with self._factory() as session:
-            rows = list(
-                session.scalars(select(models.SigningKey).order_by(models.SigningKey.created_at))
-            )
+        with self._database.read() as unit:
+            rows = keys.signing_keys(unit)
         if not rows:
             raise RuntimeError("no signing key in the database; run 'ecb-files db upgrade'")
         now = datetime.now(UTC)

@@ -18,16 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-
 from ecb_files.auth.assertions import peek_assertion_issuer, verify_client_assertion
 from ecb_files.auth.client_keys import ClientPublicKey
 from ecb_files.auth.secrets import verify_client_secret
 from ecb_files.auth.tokens import AccessTokenIssuer
 from ecb_files.config import Settings
-from ecb_files.db import models, queries
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, Transaction, clients, models
 from ecb_files.errors import OAuthError
 from ecb_files.services.keys import KeyRing
 
@@ -59,8 +55,8 @@ class TokenResponse:
 
 
 class TokenService:
-    def __init__(self, factory: sessionmaker[Session], keys: KeyRing, settings: Settings) -> None:
-        self._factory = factory
+    def __init__(self, database: Database, keys: KeyRing, settings: Settings) -> None:
+        self._database = database
         self._keys = keys
         self._settings = settings
         self._cached_issuer: tuple[str, AccessTokenIssuer] | None = None
@@ -73,8 +69,8 @@ class TokenService:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type != CLIENT_CREDENTIALS:
             raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
-        with transaction(self._factory) as session:
-            client = self._authenticate(session, request, moment)
+        with self._database.write() as unit:
+            client = self._authenticate(unit, request, moment)
             scopes = self._grant_scopes(client, form.get("scope"))
         issued = self._issuer().issue(client.client_id, scopes, moment)
         return TokenResponse(issued.access_token, issued.expires_in, issued.scope)
@@ -93,7 +89,7 @@ class TokenService:
         return self._cached_issuer[1]
 
     def _authenticate(
-        self, session: Session, request: TokenRequest, now: float
+        self, unit: Transaction, request: TokenRequest, now: float
     ) -> models.OAuthClient:
         form = request.form
         has_assertion = "client_assertion" in form or "client_assertion_type" in form
@@ -105,20 +101,20 @@ class TokenService:
             client_id, secret = request.basic_credentials
             if form.get("client_id") not in (None, client_id):
                 raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
-            return self._by_secret(session, client_id, secret, basic=True)
+            return self._by_secret(unit, client_id, secret, basic=True)
         if has_assertion:
-            return self._by_assertion(session, form, now)
+            return self._by_assertion(unit, form, now)
         if has_secret:
             posted_id = form.get("client_id")
             if not posted_id:
                 raise OAuthError("invalid_request", "client_id is required with client_secret")
-            return self._by_secret(session, posted_id, form["client_secret"], basic=False)
+            return self._by_secret(unit, posted_id, form["client_secret"], basic=False)
         raise OAuthError.invalid_client("client authentication is required")
 
     def _by_secret(
-        self, session: Session, client_id: str, secret: str, *, basic: bool
+        self, unit: Transaction, client_id: str, secret: str, *, basic: bool
     ) -> models.OAuthClient:
-        client = queries.get_client(session, client_id)
+        client = clients.find_client(unit, client_id)
         # Verified against a dummy hash when there is no client, so that an unknown
         # client takes as long to refuse as a known one.
         stored = client.secret_hash if client is not None else None
@@ -127,7 +123,7 @@ class TokenService:
         return client
 
     def _by_assertion(
-        self, session: Session, form: Mapping[str, str], now: float
+        self, unit: Transaction, form: Mapping[str, str], now: float
     ) -> models.OAuthClient:
         if form.get("client_assertion_type") != JWT_BEARER:
             raise OAuthError("invalid_request", f"client_assertion_type must be {JWT_BEARER}")
@@ -135,7 +131,7 @@ class TokenService:
         if not assertion:
             raise OAuthError("invalid_request", "client_assertion is required")
         issuer = peek_assertion_issuer(assertion)
-        client = queries.get_client(session, issuer) if issuer else None
+        client = clients.find_client(unit, issuer) if issuer else None
 
         def keys_for(client_id: str) -> Sequence[ClientPublicKey] | None:
             if client is None or client.client_id != client_id:
@@ -151,22 +147,15 @@ class TokenService:
             skew=self._settings.clock_skew_seconds,
         )
         assert client is not None  # keys_for refused every other case
-        self._remember_jti(session, verified.client_id, verified.jti, verified.expires_at)
+        self._remember_jti(unit, verified.client_id, verified.jti, verified.expires_at)
         return client
 
-    def _remember_jti(self, session: Session, issuer: str, jti: str, expires_at: float) -> None:
-        # The primary key makes a replay fail in every process sharing the database;
-        # the row is kept until the assertion could no longer be accepted anyway.
-        keep_until = expires_at + self._settings.clock_skew_seconds
-        session.add(
-            models.UsedAssertion(
-                issuer=issuer, jti=jti, expires_at=datetime.fromtimestamp(keep_until, UTC)
-            )
-        )
-        try:
-            session.flush()
-        except IntegrityError:
-            raise OAuthError.invalid_client(AUTH_FAILED) from None
+    def _remember_jti(self, unit: Transaction, issuer: str, jti: str, expires_at: float) -> None:
+        # A replay is refused in every process sharing the database; the jti is kept
+        # until the assertion could no longer be accepted anyway.
+        keep_until = datetime.fromtimestamp(expires_at + self._settings.clock_skew_seconds, UTC)
+        if not clients.record_assertion_use(unit, issuer, jti, keep_until):
+            raise OAuthError.invalid_client(AUTH_FAILED)
 
     def _grant_scopes(self, client: models.OAuthClient, requested: str | None) -> list[str]:
         allowed = client.scopes.split()

@@ -17,8 +17,7 @@ from tests.db_support import World, add_file
 from tests.functional.stack import STACK
 
 from ecb_files.config import Settings
-from ecb_files.db import models
-from ecb_files.db.session import make_engine, make_session_factory, transaction
+from ecb_files.db import Database, models
 from ecb_files.storage import open_store
 
 ROOT = Path(__file__).parents[3]
@@ -61,15 +60,14 @@ class Cli:
     ) -> models.StoredFile:
         """A stored file of the demo employee, as a submission would leave it."""
         settings = Settings.from_env(self.env)
-        engine = make_engine(settings.database_url)
+        database = Database.open(settings.database_url, migrate=False)
         try:
-            factory = make_session_factory(engine)
-            with transaction(factory) as session:
+            with database.read() as session:
                 employee = session.scalars(select(models.Employee)).one()
                 client = session.scalars(select(models.OAuthClient)).one()
             world = World(0, 0, employee.id, client.id, partner_id=DEMO_PARTNER)
             return add_file(
-                factory,
+                database,
                 open_store(settings.storage_url, s3_endpoint_url=settings.s3_endpoint_url),
                 world,
                 case_id=uuid.UUID(case_id) if case_id else None,
@@ -77,7 +75,7 @@ class Cli:
                 **extra,
             )
         finally:
-            engine.dispose()
+            database.close()
 
 
 def assert_clean_failure(

@@ -25,6 +25,17 @@ def test_merge_moves_the_files_and_makes_them_public(demo_cli: Cli) -> None:
     assert [(r["id"], r["isRestricted"]) for r in records] == [(str(stored.id), False)]
 
 
+def test_after_a_merge_files_list_shows_the_files_under_the_case_only(demo_cli: Cli) -> None:
+    """§1, §5: ``files list --dn`` after ``dn merge`` lists nothing (the files moved);
+    ``files list --case`` lists them."""
+    stored = demo_cli.add_file(dn_id=OPEN_DN)
+    demo_cli.ok("dn", "merge", OPEN_DN, CLOSED_CASE)
+    by_dn = json.loads(demo_cli.ok("files", "list", "--dn", OPEN_DN, "--json").stdout)
+    by_case = json.loads(demo_cli.ok("files", "list", "--case", CLOSED_CASE, "--json").stdout)
+    assert by_dn == []
+    assert [r["id"] for r in by_case] == [str(stored.id)]
+
+
 def test_merging_again_into_the_same_case_succeeds(demo_cli: Cli) -> None:
     assert "was already merged" in demo_cli.ok("dn", "merge", MERGED_DN, OPEN_CASE).stdout
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import uuid
+from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select, update
+from tests.db_support import CLOSED_CASE, OPEN_CASE, OPEN_DN, add_file, seed_world
 
+from ecb_files.db import Database, models
 from ecb_files.db.base import Base
 from ecb_files.db.migrate import (
     alembic_config,
@@ -21,6 +25,7 @@ from ecb_files.db.migrate import (
 )
 from ecb_files.db.session import make_engine
 from ecb_files.errors import DatabaseUnavailable
+from ecb_files.storage import LocalBlobStore
 
 
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
@@ -95,3 +100,37 @@ def test_unreachable_database_is_reported_without_its_password() -> None:
     assert "127.0.0.1:1" in message
     assert "127.0.0.1" not in caught.value.description
     assert "hunter2" not in message
+
+
+def test_0002_leaves_merged_files_on_their_case_only(database: Database, tmp_path: Path) -> None:
+    """§1: files merged before 0002 kept their DN; after it they belong to the case alone,
+    and the downgrade puts the DN back from the file's submission."""
+    store = LocalBlobStore(tmp_path / "blobs")
+    world = seed_world(database)
+    merged = add_file(database, store, world, dn_id=OPEN_DN)
+    on_dn = add_file(database, store, world, dn_id=OPEN_DN)
+    on_case = add_file(database, store, world, case_id=CLOSED_CASE)
+    with database.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+    with database.write() as unit:
+        # What a merge made before 0002: the case beside the DN.
+        unit.execute(
+            update(models.StoredFile)
+            .where(models.StoredFile.id == merged.id)
+            .values(case_id=OPEN_CASE)
+        )
+
+    def parents() -> dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]]:
+        with database.read() as unit:
+            rows = unit.scalars(select(models.StoredFile))
+            return {row.id: (row.case_id, row.dn_id) for row in rows}
+
+    database.upgrade()
+    assert parents() == {
+        merged.id: (OPEN_CASE, None),
+        on_dn.id: (None, OPEN_DN),
+        on_case.id: (CLOSED_CASE, None),
+    }
+    with database.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+    assert parents()[merged.id] == (OPEN_CASE, OPEN_DN)

@@ -1,5 +1,5 @@
-"""The submit path's Core statements (CONTRACT §3.2 steps 3.1–3.4, step 4) keep the rules
-of the ORM lookups in ``queries``: the same rows are found, and the same are not."""
+"""The submit path's Core statements (CONTRACT §3.2 steps 3.1–3.4, step 4): each lookup's
+rule, where another tenant's or partner's object is indistinguishable from a missing one."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from tests.db_support import (
     seed_world,
 )
 
-from ecb_files.db import models, queries
+from ecb_files.db import Database, models
 from ecb_files.db import submissions as intake
 from ecb_files.db.session import read_connection, transaction
 
@@ -42,11 +42,11 @@ MISSING = uuid.UUID("00000000-0000-4000-8000-0000000000ff")
 
 
 @pytest.fixture
-def world(factory: sessionmaker[Session]) -> World:
+def world(database: Database) -> World:
     """``seed_world``, plus a DN of PARTNER's merged into CLOSED_CASE and an employee
     whose address only matches under Unicode case folding."""
-    world = seed_world(factory)
-    with transaction(factory) as session:
+    world = seed_world(database)
+    with database.write() as session:
         session.add(
             models.DamageNotification(
                 id=MERGED_DN,
@@ -117,48 +117,46 @@ def test_unknown_client_has_no_caller(factory: sessionmaker[Session], world: Wor
         ("nobody@example.com", False),
     ],
 )
-def test_caller_employee_agrees_with_find_active_employee(
+def test_caller_employee_is_the_active_one_matched_by_case_folding(
     factory: sessionmaker[Session], world: World, email: str, found: bool
 ) -> None:
-    """§3.2 step 3.2: the Core lookup matches exactly as ``queries`` does."""
-    with transaction(factory) as session:
-        employee = queries.find_active_employee(session, PARTNER, email)
-        expected = None if employee is None else employee.id
+    """§1, §3.2 step 3.2: the partner's active employee, e-mail matched case-insensitively."""
     with read_connection(factory) as connection:
         caller = intake.find_caller(connection, CLIENT_ID, email)
     assert caller is not None
-    assert caller.employee_id == expected
-    assert (expected is not None) is found
+    assert (caller.employee_id is not None) is found
+    if found and email.casefold() == EMAIL.casefold():
+        assert caller.employee_id == world.employee_id
 
 
 # --- find_case_state / find_dn_state: target lookup (3.3) and its state (3.4) ------------
 
 CASE_LOOKUPS = [
-    pytest.param(OPEN_CASE, COMPANY_ALIAS, PARTNER, id="open"),
-    pytest.param(CLOSED_CASE, COMPANY_ALIAS, PARTNER, id="closed"),
-    pytest.param(OPEN_CASE, OTHER_ALIAS, PARTNER, id="another-tenants-alias"),
-    pytest.param(OTHER_TENANT_CASE, COMPANY_ALIAS, PARTNER, id="other-tenant"),
-    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, PARTNER, id="tenant-not-served"),
-    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, OTHER_PARTNER, id="partner-of-two-tenants"),
-    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, PARTNER, id="unassigned"),
-    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, OTHER_PARTNER, id="assigned-other"),
-    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, id="missing"),
-    pytest.param(OPEN_CASE, COMPANY_ALIAS.upper(), PARTNER, id="alias-exact"),
+    pytest.param(OPEN_CASE, COMPANY_ALIAS, PARTNER, True, id="open"),
+    pytest.param(CLOSED_CASE, COMPANY_ALIAS, PARTNER, False, id="closed"),
+    pytest.param(OPEN_CASE, OTHER_ALIAS, PARTNER, None, id="another-tenants-alias"),
+    pytest.param(OTHER_TENANT_CASE, COMPANY_ALIAS, PARTNER, None, id="other-tenant"),
+    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, PARTNER, None, id="tenant-not-served"),
+    pytest.param(OTHER_TENANT_CASE, OTHER_ALIAS, OTHER_PARTNER, True, id="partner-of-two-tenants"),
+    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, PARTNER, None, id="unassigned"),
+    pytest.param(UNASSIGNED_CASE, COMPANY_ALIAS, OTHER_PARTNER, True, id="assigned-other"),
+    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, None, id="missing"),
+    pytest.param(OPEN_CASE, COMPANY_ALIAS.upper(), PARTNER, None, id="alias-exact"),
 ]
 
 
-@pytest.mark.parametrize(("case_id", "alias", "partner"), CASE_LOOKUPS)
-def test_case_state_agrees_with_find_case_for_partner(
+@pytest.mark.parametrize(("case_id", "alias", "partner", "is_open"), CASE_LOOKUPS)
+def test_case_state_of_an_assigned_partner_of_a_served_tenant(
     factory: sessionmaker[Session],
     world: World,
     case_id: uuid.UUID,
     alias: str,
     partner: uuid.UUID,
+    is_open: bool | None,
 ) -> None:
-    """§3.2 steps 3.3 and 3.4: found for the same cases, open exactly when status is open."""
-    with transaction(factory) as session:
-        case = queries.find_case_for_partner(session, case_id, alias, partner)
-        expected = None if case is None else intake.CaseState(case.id, case.status == "open")
+    """§3.2 steps 3.3 and 3.4: found when the alias names the case's tenant, the partner
+    serves it and is assigned to the case; open exactly when its status is open."""
+    expected = None if is_open is None else intake.CaseState(case_id, is_open)
     with read_connection(factory) as connection:
         assert intake.find_case_state(connection, case_id, alias, partner) == expected
 
@@ -175,32 +173,36 @@ def test_case_state_tells_open_from_closed(factory: sessionmaker[Session], world
         assert intake.find_case_state(connection, UNASSIGNED_CASE, COMPANY_ALIAS, PARTNER) is None
 
 
+_UNMERGED = object()
 DN_LOOKUPS = [
-    pytest.param(OPEN_DN, COMPANY_ALIAS, PARTNER, id="unmerged"),
-    pytest.param(MERGED_DN, COMPANY_ALIAS, PARTNER, id="merged"),
-    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, PARTNER, id="other-partner"),
-    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, OTHER_PARTNER, id="its-creator"),
-    pytest.param(OPEN_DN, OTHER_ALIAS, PARTNER, id="another-tenants-alias"),
-    pytest.param(OTHER_TENANT_DN, COMPANY_ALIAS, OTHER_PARTNER, id="other-tenant"),
-    pytest.param(MERGED_DN, COMPANY_ALIAS, OTHER_PARTNER, id="merged-other-partner"),
-    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, id="missing"),
+    pytest.param(OPEN_DN, COMPANY_ALIAS, PARTNER, _UNMERGED, id="unmerged"),
+    pytest.param(MERGED_DN, COMPANY_ALIAS, PARTNER, CLOSED_CASE, id="merged"),
+    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, PARTNER, None, id="other-partner"),
+    pytest.param(OTHER_PARTNER_DN, COMPANY_ALIAS, OTHER_PARTNER, _UNMERGED, id="its-creator"),
+    pytest.param(OPEN_DN, OTHER_ALIAS, PARTNER, None, id="another-tenants-alias"),
+    pytest.param(OTHER_TENANT_DN, COMPANY_ALIAS, OTHER_PARTNER, None, id="other-tenant"),
+    pytest.param(MERGED_DN, COMPANY_ALIAS, OTHER_PARTNER, None, id="merged-other-partner"),
+    pytest.param(MISSING, COMPANY_ALIAS, PARTNER, None, id="missing"),
 ]
 
 
-@pytest.mark.parametrize(("dn_id", "alias", "partner"), DN_LOOKUPS)
-def test_dn_state_agrees_with_find_dn_for_partner(
+@pytest.mark.parametrize(("dn_id", "alias", "partner", "merged_to"), DN_LOOKUPS)
+def test_dn_state_of_its_creator_in_its_tenant(
     factory: sessionmaker[Session],
     world: World,
     dn_id: uuid.UUID,
     alias: str,
     partner: uuid.UUID,
+    merged_to: object,
 ) -> None:
-    """§3.2 steps 3.3 and 3.4: found for the same DNs, with the same merge target."""
-    with transaction(factory) as session:
-        dn = queries.find_dn_for_partner(session, dn_id, alias, partner)
-        expected = (
-            None if dn is None else intake.DamageNotificationState(dn.id, dn.merged_to_case_id)
-        )
+    """§3.2 steps 3.3 and 3.4: found when the alias names the DN's tenant and the partner
+    created it (``None`` in ``merged_to``: not found), with the case it was merged into."""
+    if merged_to is None:
+        expected = None
+    else:
+        case_id = None if merged_to is _UNMERGED else merged_to
+        assert case_id is None or isinstance(case_id, uuid.UUID)
+        expected = intake.DamageNotificationState(dn_id, merged_to_case_id=case_id)
     with read_connection(factory) as connection:
         assert intake.find_dn_state(connection, dn_id, alias, partner) == expected
 
@@ -319,7 +321,8 @@ def test_insert_submission_for_a_dn_without_optional_values(
         stored = session.get(models.Submission, submission["id"])
         assert stored is not None
         assert (stored.case_id, stored.dn_id, stored.timestamp) == (None, OPEN_DN, None)
-        assert [f.id for f in queries.list_files(session, dn_id=OPEN_DN)] == [files[0]["id"]]
+        listed = select(models.StoredFile.id).where(models.StoredFile.dn_id == OPEN_DN)
+        assert session.scalars(listed).all() == [files[0]["id"]]
 
 
 def test_insert_submission_without_files_writes_only_the_submission(

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.auth.tokens import AccessTokenIssuer, generate_signing_key
 from ecb_files.config import Settings
+from ecb_files.db import Database
 from ecb_files.errors import Forbidden, Unauthorized
 from ecb_files.services.bearer import BearerGate, Principal
 from ecb_files.services.keys import KeyRing, ensure_signing_key, rotate_signing_key
@@ -40,7 +40,7 @@ class Gate:
     ring: KeyRing
     clock: FakeClock
     settings: Settings
-    factory: sessionmaker[Session]
+    database: Database
 
     def header(
         self, scopes: Sequence[str] = (REQUIRED_SCOPE,), issued_at: float | None = None
@@ -57,13 +57,13 @@ class Gate:
 
 
 @pytest.fixture
-def gate(factory: sessionmaker[Session]) -> Gate:
-    ensure_signing_key(factory)
+def gate(database: Database) -> Gate:
+    ensure_signing_key(database)
     settings = Settings()
     clock = FakeClock()
-    ring = KeyRing(factory, keep_seconds=LIFETIME, refresh_seconds=REFRESH_SECONDS, clock=clock)
+    ring = KeyRing(database, keep_seconds=LIFETIME, refresh_seconds=REFRESH_SECONDS, clock=clock)
     trusted = TrustedIssuers((), audience=settings.token_audience, skew=settings.clock_skew_seconds)
-    return Gate(BearerGate(ring, settings, trusted), ring, clock, settings, factory)
+    return Gate(BearerGate(ring, settings, trusted), ring, clock, settings, database)
 
 
 def test_a_token_never_verified_is_not_known(gate: Gate) -> None:
@@ -125,7 +125,7 @@ def test_a_key_reload_makes_known_tokens_verify_again(gate: Gate) -> None:
     """§2: after a rotation is loaded, tokens are checked against the new key set."""
     header = gate.header()
     gate.gate.authenticate(header)
-    rotate_signing_key(gate.factory, keep_seconds=LIFETIME)
+    rotate_signing_key(gate.database, keep_seconds=LIFETIME)
     gate.clock.now += 2  # past reload's rate limit, well before the refresh
     gate.ring.reload()
     assert gate.gate.authenticate_known(header) is None

@@ -17,12 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 from tests.db_support import World, add_file
 
 from ecb_files.auth.secrets import verify_client_secret
-from ecb_files.db import models
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, models
 from ecb_files.services.fixtures import FixtureError, load_fixtures, read_fixture_file
 from ecb_files.storage import LocalBlobStore
 
@@ -74,7 +72,7 @@ def _client(document: dict[str, Any]) -> dict[str, Any]:
     return dict(document["servicePartners"][0]["clients"][0])
 
 
-def _counts(factory: sessionmaker[Session]) -> dict[str, int]:
+def _counts(database: Database) -> dict[str, int]:
     tables = [
         models.InsuranceCompany,
         models.ServicePartner,
@@ -84,23 +82,23 @@ def _counts(factory: sessionmaker[Session]) -> dict[str, int]:
         models.Case,
         models.DamageNotification,
     ]
-    with transaction(factory) as session:
+    with database.write() as session:
         return {
             t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
             for t in tables
         }
 
 
-def _dn(factory: sessionmaker[Session], dn_id: str) -> models.DamageNotification:
-    with transaction(factory) as session:
+def _dn(database: Database, dn_id: str) -> models.DamageNotification:
+    with database.write() as session:
         row = session.get(models.DamageNotification, uuid.UUID(dn_id))
         assert row is not None
         return row
 
 
-def test_demo_fixture_loads(factory: sessionmaker[Session], demo: dict[str, Any]) -> None:
-    report = load_fixtures(factory, demo)
-    assert _counts(factory) == {
+def test_demo_fixture_loads(database: Database, demo: dict[str, Any]) -> None:
+    report = load_fixtures(database, demo)
+    assert _counts(database) == {
         "insurance_companies": 1,
         "service_partners": 1,
         "employees": 1,
@@ -111,31 +109,31 @@ def test_demo_fixture_loads(factory: sessionmaker[Session], demo: dict[str, Any]
     }
     assert report.created["case"] == 2
     assert report.merged == 1
-    assert str(_dn(factory, MERGED_DN).merged_to_case_id) == OPEN_CASE
-    assert _dn(factory, OPEN_DN).merged_to_case_id is None
+    assert str(_dn(database, MERGED_DN).merged_to_case_id) == OPEN_CASE
+    assert _dn(database, OPEN_DN).merged_to_case_id is None
 
 
 def test_loading_twice_changes_nothing(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
     """§5: safe to run twice."""
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         first_hash = session.scalar(select(models.OAuthClient.secret_hash))
-    counts = _counts(factory)
-    report = load_fixtures(factory, demo)
+    counts = _counts(database)
+    report = load_fixtures(database, demo)
     assert sum(report.created.values()) == 0
     assert report.merged == 0
-    assert _counts(factory) == counts
-    with transaction(factory) as session:
+    assert _counts(database) == counts
+    with database.write() as session:
         assert session.scalar(select(models.OAuthClient.secret_hash)) == first_hash
 
 
 def test_client_secret_is_stored_hashed(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         stored = session.scalar(select(models.OAuthClient.secret_hash))
     assert stored is not None
     assert SECRET not in stored
@@ -143,118 +141,118 @@ def test_client_secret_is_stored_hashed(
 
 
 def test_changed_secret_replaces_the_hash(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     demo["servicePartners"][0]["clients"][0]["clientSecret"] = "a-new-secret"
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         stored = session.scalar(select(models.OAuthClient.secret_hash))
     assert verify_client_secret("a-new-secret", stored)
     assert not verify_client_secret(SECRET, stored)
 
 
 def test_omitted_secret_keeps_it_and_null_removes_it(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     del demo["servicePartners"][0]["clients"][0]["clientSecret"]
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         assert session.scalar(select(models.OAuthClient.secret_hash)) is not None
     demo["servicePartners"][0]["clients"][0]["clientSecret"] = None
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         assert session.scalar(select(models.OAuthClient.secret_hash)) is None
 
 
 def test_merged_dn_stays_merged_when_the_fixture_says_null(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
     """§9: loading a fixture again keeps a merged DN merged."""
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     for dn in demo["damageNotifications"]:
         dn["mergedToCaseId"] = None
-    load_fixtures(factory, demo)
-    assert str(_dn(factory, MERGED_DN).merged_to_case_id) == OPEN_CASE
+    load_fixtures(database, demo)
+    assert str(_dn(database, MERGED_DN).merged_to_case_id) == OPEN_CASE
 
 
 def test_fixture_merge_moves_the_dn_files_and_makes_them_public(
-    factory: sessionmaker[Session], demo: dict[str, Any], tmp_path: Path
+    database: Database, demo: dict[str, Any], tmp_path: Path
 ) -> None:
     """§1: merging moves the DN's files to the case, all public."""
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         employee = session.scalars(select(models.Employee)).one()
         client = session.scalars(select(models.OAuthClient)).one()
     world = World(0, 0, employee.id, client.id, partner_id=uuid.UUID(PARTNER))
     store = LocalBlobStore(tmp_path / "blobs")
-    stored = add_file(factory, store, world, dn_id=uuid.UUID(OPEN_DN), restricted=True)
+    stored = add_file(database, store, world, dn_id=uuid.UUID(OPEN_DN), restricted=True)
     demo["damageNotifications"][0]["mergedToCaseId"] = CLOSED_CASE
-    report = load_fixtures(factory, demo)
+    report = load_fixtures(database, demo)
     assert report.merged == 1
-    with transaction(factory) as session:
+    with database.write() as session:
         row = session.get(models.StoredFile, stored.id)
         assert row is not None
         assert str(row.case_id) == CLOSED_CASE
-        assert str(row.dn_id) == OPEN_DN
+        assert row.dn_id is None  # moved: the case is its one parent now
         assert row.is_restricted is False
 
 
 def test_dn_merged_elsewhere_is_refused_and_nothing_written(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     demo["damageNotifications"][1]["mergedToCaseId"] = CLOSED_CASE
     demo["insuranceCompanies"][0]["name"] = "Renamed"
     with pytest.raises(
         FixtureError, match=r"damageNotifications\[1\]\.mergedToCaseId: .*already merged"
     ):
-        load_fixtures(factory, demo)
-    with transaction(factory) as session:
+        load_fixtures(database, demo)
+    with database.write() as session:
         assert session.scalar(select(models.InsuranceCompany.name)) == "Company Insurance"
 
 
 def test_omitted_status_keeps_the_stored_status(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     del demo["cases"][1]["status"]
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         rows = session.execute(select(models.Case.number, models.Case.status)).all()
     statuses = {row.number: row.status for row in rows}
     assert statuses == {"CN-1001": "open", "CN-1002": "closed"}
 
 
-def test_explicit_status_is_applied(factory: sessionmaker[Session], demo: dict[str, Any]) -> None:
-    load_fixtures(factory, demo)
+def test_explicit_status_is_applied(database: Database, demo: dict[str, Any]) -> None:
+    load_fixtures(database, demo)
     demo["cases"][1]["status"] = "open"
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         assert set(session.scalars(select(models.Case.status))) == {"open"}
 
 
-def test_signing_keys_are_not_touched(factory: sessionmaker[Session], demo: dict[str, Any]) -> None:
+def test_signing_keys_are_not_touched(database: Database, demo: dict[str, Any]) -> None:
     """§9: reloading keeps issued tokens valid."""
     now = dt.datetime.now(dt.UTC)
-    with transaction(factory) as session:
+    with database.write() as session:
         session.add(models.SigningKey(kid="k1", private_pem="pem", created_at=now))
-    load_fixtures(factory, demo)
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    load_fixtures(database, demo)
+    with database.write() as session:
         assert session.scalars(select(models.SigningKey.kid)).all() == ["k1"]
 
 
 def test_certificates_and_jwks_become_client_keys(
-    factory: sessionmaker[Session], demo: dict[str, Any], certificate: str
+    database: Database, demo: dict[str, Any], certificate: str
 ) -> None:
     client = demo["servicePartners"][0]["clients"][0]
     client["certificates"] = [certificate]
     client["jwks"] = {"keys": [_ec_jwk("ec-1")]}
-    load_fixtures(factory, demo)
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    load_fixtures(database, demo)
+    with database.write() as session:
         keys = session.scalars(select(models.ClientKey).order_by(models.ClientKey.id)).all()
     assert len(keys) == 2
     assert keys[0].certificate_pem is not None
@@ -265,35 +263,35 @@ def test_certificates_and_jwks_become_client_keys(
 
 
 def test_a_new_key_is_added_beside_the_registered_ones(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
     """Key rotation: the client may hold several keys; a reload never drops one."""
     client = demo["servicePartners"][0]["clients"][0]
     client["jwks"] = {"keys": [_ec_jwk("old")]}
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     client["jwks"] = {"keys": [_ec_jwk("new")]}
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         assert set(session.scalars(select(models.ClientKey.kid))) == {"old", "new"}
 
 
 def test_a_different_key_under_a_registered_kid_is_refused(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
     client = demo["servicePartners"][0]["clients"][0]
     client["jwks"] = {"keys": [_ec_jwk("k")]}
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     client["jwks"] = {"keys": [_ec_jwk("k")]}
     with pytest.raises(
         FixtureError, match=r"clients\[0\]\.jwks\.keys\[0\]: kid 'k' is already registered"
     ):
-        load_fixtures(factory, demo)
+        load_fixtures(database, demo)
 
 
 def test_a_client_of_another_partner_is_refused(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     second = copy.deepcopy(demo["servicePartners"][0])
     second["id"] = "2b1f0e6c-0000-4000-8000-000000000099"
     second["employees"] = []
@@ -302,19 +300,19 @@ def test_a_client_of_another_partner_is_refused(
         FixtureError,
         match=r"servicePartners\[0\]\.clients\[0\]\.clientId: .*another service partner",
     ):
-        load_fixtures(factory, demo)
+        load_fixtures(database, demo)
 
 
 def test_employee_email_is_matched_case_insensitively_on_reload(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     demo["servicePartners"][0]["employees"][0] = {
         "email": "Company_DS@Example.com",
         "active": False,
     }
-    load_fixtures(factory, demo)
-    with transaction(factory) as session:
+    load_fixtures(database, demo)
+    with database.write() as session:
         employee = session.scalars(select(models.Employee)).one()
     assert (employee.email, employee.active) == ("Company_DS@Example.com", False)
 
@@ -392,11 +390,11 @@ _DELETE = object()
     ],
 )
 def test_invalid_document_names_the_path_and_writes_nothing(
-    factory: sessionmaker[Session], demo: dict[str, Any], path: str, value: Any, message: str
+    database: Database, demo: dict[str, Any], path: str, value: Any, message: str
 ) -> None:
     with pytest.raises(FixtureError, match=message):
-        load_fixtures(factory, _set(demo, path, value))
-    assert sum(_counts(factory).values()) == 0
+        load_fixtures(database, _set(demo, path, value))
+    assert sum(_counts(database).values()) == 0
 
 
 @pytest.mark.parametrize(
@@ -425,17 +423,17 @@ def test_invalid_document_names_the_path_and_writes_nothing(
     ],
 )
 def test_unknown_reference_names_the_path_and_writes_nothing(
-    factory: sessionmaker[Session], demo: dict[str, Any], path: str, value: Any, message: str
+    database: Database, demo: dict[str, Any], path: str, value: Any, message: str
 ) -> None:
     with pytest.raises(FixtureError, match=message):
-        load_fixtures(factory, _set(demo, path, value))
-    assert sum(_counts(factory).values()) == 0
+        load_fixtures(database, _set(demo, path, value))
+    assert sum(_counts(database).values()) == 0
 
 
 def test_references_may_name_objects_loaded_earlier(
-    factory: sessionmaker[Session], demo: dict[str, Any]
+    database: Database, demo: dict[str, Any]
 ) -> None:
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)
     later = {
         "cases": [
             {
@@ -446,13 +444,13 @@ def test_references_may_name_objects_loaded_earlier(
             }
         ]
     }
-    report = load_fixtures(factory, later)
+    report = load_fixtures(database, later)
     assert report.created["case"] == 1
 
 
-def test_document_must_be_an_object(factory: sessionmaker[Session]) -> None:
+def test_document_must_be_an_object(database: Database) -> None:
     with pytest.raises(FixtureError, match="must be a JSON object"):
-        load_fixtures(factory, [])  # type: ignore[arg-type]
+        load_fixtures(database, [])  # type: ignore[arg-type]
 
 
 def test_read_fixture_file_names_the_file_and_line(tmp_path: Path) -> None:
@@ -469,7 +467,7 @@ def test_read_fixture_file_refuses_duplicate_keys(tmp_path: Path) -> None:
         read_fixture_file(dup)
 
 
-def test_dollar_members_are_ignored(factory: sessionmaker[Session], demo: dict[str, Any]) -> None:
+def test_dollar_members_are_ignored(database: Database, demo: dict[str, Any]) -> None:
     demo["$schema"] = "https://example.com/fixture.schema.json"
     demo["cases"][0]["$comment"] = "the open one"
-    load_fixtures(factory, demo)
+    load_fixtures(database, demo)

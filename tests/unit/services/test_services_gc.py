@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from tests.db_support import OPEN_CASE, World, add_file, seed_world
 
-from ecb_files.db import models
-from ecb_files.db.session import transaction
+from ecb_files.db import Database, models
 from ecb_files.services import gc
 from ecb_files.services.gc import collect_garbage
 from ecb_files.storage import LocalBlobStore
@@ -22,8 +20,8 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def world(factory: sessionmaker[Session]) -> World:
-    return seed_world(factory)
+def world(database: Database) -> World:
+    return seed_world(database)
 
 
 @pytest.fixture
@@ -47,55 +45,55 @@ def _blob_ids(store: LocalBlobStore) -> set[str]:
 
 
 def test_old_orphans_are_removed_and_referenced_blobs_kept(
-    factory: sessionmaker[Session], world: World, store: LocalBlobStore
+    database: Database, world: World, store: LocalBlobStore
 ) -> None:
-    kept = add_file(factory, store, world, case_id=OPEN_CASE).blob_id
+    kept = add_file(database, store, world, case_id=OPEN_CASE).blob_id
     os.utime(store.blob_path(kept), (time.time() - 2 * HOUR,) * 2)
     old = _orphan(store, age_seconds=2 * HOUR)
-    report = collect_garbage(factory, store, min_age_seconds=HOUR, now=datetime.now(UTC))
+    report = collect_garbage(database, store, min_age_seconds=HOUR, now=datetime.now(UTC))
     assert report.blobs_removed == 1
     assert old not in _blob_ids(store)
     assert kept in _blob_ids(store)
 
 
 def test_young_orphans_are_kept_for_in_flight_uploads(
-    factory: sessionmaker[Session], world: World, store: LocalBlobStore
+    database: Database, world: World, store: LocalBlobStore
 ) -> None:
     young = _orphan(store, age_seconds=60)
-    report = collect_garbage(factory, store, min_age_seconds=HOUR, now=datetime.now(UTC))
+    report = collect_garbage(database, store, min_age_seconds=HOUR, now=datetime.now(UTC))
     assert report.blobs_removed == 0
     assert young in _blob_ids(store)
 
 
 def test_orphans_are_checked_in_batches(
-    factory: sessionmaker[Session],
+    database: Database,
     world: World,
     store: LocalBlobStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(gc, "BATCH_SIZE", 2)
-    referenced = {add_file(factory, store, world, case_id=OPEN_CASE).blob_id for _ in range(3)}
+    referenced = {add_file(database, store, world, case_id=OPEN_CASE).blob_id for _ in range(3)}
     orphans = {_orphan(store, age_seconds=0) for _ in range(4)}
     later = datetime.now(UTC) + timedelta(hours=2)
-    report = collect_garbage(factory, store, min_age_seconds=HOUR, now=later)
+    report = collect_garbage(database, store, min_age_seconds=HOUR, now=later)
     assert report.blobs_removed == len(orphans)
     assert _blob_ids(store) == referenced
 
 
-def test_stale_staging_is_removed(factory: sessionmaker[Session], store: LocalBlobStore) -> None:
+def test_stale_staging_is_removed(database: Database, store: LocalBlobStore) -> None:
     staged = store.stage()
     staged.write(b"never published")
     staged.seal()
     part = store.part_path(staged.blob_id)
     os.utime(part, (time.time() - 2 * HOUR,) * 2)
-    report = collect_garbage(factory, store, min_age_seconds=HOUR, now=datetime.now(UTC))
+    report = collect_garbage(database, store, min_age_seconds=HOUR, now=datetime.now(UTC))
     assert report.staging_removed == 1
     assert not part.exists()
 
 
-def test_expired_records_are_removed(factory: sessionmaker[Session], store: LocalBlobStore) -> None:
+def test_expired_records_are_removed(database: Database, store: LocalBlobStore) -> None:
     now = datetime.now(UTC)
-    with transaction(factory) as session:
+    with database.write() as session:
         session.add(models.UsedAssertion(issuer="c", jti="old", expires_at=now - timedelta(1)))
         session.add(models.UsedAssertion(issuer="c", jti="live", expires_at=now + timedelta(1)))
         session.add(
@@ -113,9 +111,9 @@ def test_expired_records_are_removed(factory: sessionmaker[Session], store: Loca
                 expires_at=now - timedelta(1),
             )
         )
-    report = collect_garbage(factory, store, min_age_seconds=HOUR, now=now)
+    report = collect_garbage(database, store, min_age_seconds=HOUR, now=now)
     assert (report.idempotency_removed, report.assertions_removed) == (1, 1)
-    with transaction(factory) as session:
+    with database.write() as session:
         assert session.scalars(select(models.UsedAssertion.jti)).all() == ["live"]
 
 

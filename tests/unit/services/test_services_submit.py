@@ -77,7 +77,7 @@ def make_services(database_url: str, tmp_path: Path) -> Iterator[Callable[..., S
         )
         services = Services.build(settings)
         if not built:
-            seed_world(services.factory)
+            seed_world(services.database)
         built.append(services)
         return services
 
@@ -148,12 +148,12 @@ def sha256(data: bytes) -> str:
 
 
 def count(services: Services, model: type[Any]) -> int:
-    with services.factory() as session:
+    with services.database.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def records(services: Services) -> list[models.IdempotencyRecord]:
-    with services.factory() as session:
+    with services.database.sessions() as session:
         found = list(session.scalars(select(models.IdempotencyRecord)))
         session.expunge_all()
         return found
@@ -278,7 +278,7 @@ def test_a_200_is_remembered_with_the_files(services: Services) -> None:
         Endpoint.CASE.value,
         "k-200",
     )
-    with services.factory() as session:
+    with services.database.sessions() as session:
         assert session.scalars(select(models.Submission.idempotency_key)).all() == ["k-200"]
 
 
