@@ -8,6 +8,8 @@ the unit and flush, never commit. Nothing outside ``ecb_files.db`` imports SQLAl
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,10 +26,16 @@ from ecb_files.db.session import (
     transaction,
 )
 
+log = logging.getLogger("ecb_files.db")
+
 # What a unit of work is, for the use cases' type hints: they pass it to the query
 # functions of this package and never call it themselves.
 Transaction = Session
 ReadConnection = Connection
+
+
+# How often a server process copies SQLite's write-ahead log into the database.
+CHECKPOINT_SECONDS = 0.5
 
 
 class Database:
@@ -35,11 +43,22 @@ class Database:
         """On an engine made by ``db.session.make_engine``; ``open`` makes one from a URL."""
         self.engine = engine
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
+        self._checkpoints: threading.Thread | None = None
+        self._closing = threading.Event()
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Database:
-        """The database at ``url``, brought to the newest schema unless ``migrate`` is off."""
-        database = cls(make_engine(url))
+    def open(cls, url: str, *, migrate: bool = True, serving: bool = False) -> Database:
+        """The database at ``url``, brought to the newest schema unless ``migrate`` is off.
+
+        ``serving``: for a server process, whose commits should never wait for SQLite's
+        checkpoints: a thread of its own runs them (no effect on PostgreSQL).
+        """
+        database = cls(make_engine(url, background_checkpoints=serving))
+        if serving and database.engine.dialect.name == "sqlite":
+            database._checkpoints = threading.Thread(
+                target=database._checkpoint_until_closed, name="ecb-files checkpoints", daemon=True
+            )
+            database._checkpoints.start()
         if migrate:
             try:
                 database.upgrade()
@@ -85,4 +104,17 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self._closing.set()
+        if self._checkpoints is not None:
+            self._checkpoints.join()
         self.engine.dispose()
+
+    def _checkpoint_until_closed(self) -> None:
+        """A passive checkpoint every ``CHECKPOINT_SECONDS``: it copies what it can while
+        writers go on appending, so commits never wait for it."""
+        while not self._closing.wait(CHECKPOINT_SECONDS):
+            try:
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:
+                log.warning("SQLite checkpoint failed; will retry", exc_info=True)

@@ -1,12 +1,13 @@
-"""Group commit: many threads' small write units share one transaction and one commit.
+"""Group commit: many requests' small write units share one transaction and one commit.
 
 A durable commit costs a log flush (SQLite's WAL fsync with ``synchronous=FULL``,
 PostgreSQL's WAL flush), and on SQLite writers also take turns on one write lock. With
 one transaction per request, concurrent submissions queue on that lock and each waits
-for every earlier commit in turn. Here the first thread to arrive leads: it takes every
-unit waiting, runs them in one transaction and commits once, while threads arriving
+for every earlier commit in turn. Here one thread of the process commits: it takes every
+unit waiting, runs them in one transaction and commits once, while units arriving
 meanwhile queue for the next batch. A unit's caller gets back exactly what the unit
-returned or raised, as if it had run alone.
+returned or raised, as if it had run alone: from ``run`` (blocking), or through the
+future of ``submit`` (which an event loop can await without a thread of its own).
 
 A unit must be safe to run again: when one unit of a batch raises (a target closed
 since it was checked, a constraint), or the commit fails, the whole batch is rolled
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from ecb_files.db.database import Database, Transaction
 
@@ -29,50 +31,14 @@ T = TypeVar("T")
 DEFAULT_MAX_BATCH = 64
 
 
-class _Unfinished(Exception):
-    """A unit whose batch ended without an outcome for it (never reaches a caller)."""
-
-
-class _Signal:
-    """A one-shot wake-up for one waiter: a bare lock, cheaper than an ``Event``."""
-
-    __slots__ = ("_lock", "_set")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lock.acquire()
-        self._set = False
-
-    def set(self) -> None:
-        if not self._set:  # set twice at most, one after the other: never concurrently
-            self._set = True
-            self._lock.release()
-
-    def wait(self) -> None:
-        self._lock.acquire()
-
-
 @dataclass(eq=False)
 class _Slot(Generic[T]):
     unit: Callable[[Transaction], T]
-    wake: _Signal = field(default_factory=_Signal)
-    finished: bool = False
-    lead: bool = False
-    result: T | None = None
-    error: BaseException | None = None
-
-    def finish(self, result: T | None, error: BaseException | None) -> None:
-        self.result, self.error, self.finished = result, error, True
-        self.wake.set()
-
-    def outcome(self) -> T:
-        if self.error is not None:
-            raise self.error
-        return cast(T, self.result)
+    future: Future[T] = field(default_factory=Future)
 
 
 class GroupCommitter:
-    """Runs write units from many threads in shared transactions (see the module doc)."""
+    """Runs write units from many callers in shared transactions (see the module doc)."""
 
     def __init__(
         self,
@@ -81,89 +47,83 @@ class GroupCommitter:
         max_batch: int = DEFAULT_MAX_BATCH,
         before_commit: Callable[[Transaction], None] | None = None,
     ) -> None:
-        """``before_commit(session)`` runs once per transaction after its units: where
-        units that queued their writes (instead of running one statement each) have
-        them written together."""
+        """``before_commit(unit)`` runs once per transaction after its units: where units
+        that queued their writes (instead of running one statement each) have them
+        written together."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._database = database
         self._max_batch = max_batch
         self._before_commit = before_commit
-        self._mutex = threading.Lock()
+        self._ready = threading.Condition()
         self._pending: list[_Slot[Any]] = []
-        self._leading = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     def run(self, unit: Callable[[Transaction], T]) -> T:
-        """``unit(session)`` inside a committed transaction; blocks until it is durable."""
+        """``unit(transaction)`` inside a committed transaction; blocks until it is durable."""
+        return self.submit(unit).result()
+
+    def submit(self, unit: Callable[[Transaction], T]) -> Future[T]:
+        """``unit`` queued for the next transaction; the future ends once it is durable."""
         slot: _Slot[T] = _Slot(unit)
-        with self._mutex:
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the group committer is closed")
             self._pending.append(slot)
-            leads = not self._leading
-            self._leading = True
-        if not leads:
-            slot.wake.wait()
-            if not slot.lead:
-                return slot.outcome()
-        self._lead(slot)
-        return slot.outcome()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._commit_until_closed, name="ecb-files commits", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+        return slot.future
 
-    def _lead(self, own: _Slot[Any]) -> None:
-        """Commit batches until ``own`` is done, then hand the lead to the oldest waiter."""
-        batch: list[_Slot[Any]] = []
-        try:
-            while True:
-                with self._mutex:
-                    if own.finished or not self._pending:
-                        self._hand_over()
-                        return
-                    batch = self._pending[: self._max_batch]
-                    del self._pending[: self._max_batch]
-                self._commit(batch)
-                batch = []
-        except BaseException as error:
-            # Not an outcome of a unit (those are caught in _commit): an interrupt or a
-            # bug. Whoever was in the batch learns of it; the lead passes on.
-            for slot in batch:
-                if not slot.finished:
-                    slot.finish(None, _Unfinished(f"the batch was interrupted: {error!r}"))
-            with self._mutex:
-                self._hand_over()
-            raise
+    def close(self) -> None:
+        """Commit what is queued, then stop the committing thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
-    def _hand_over(self) -> None:
-        # Called with the mutex held.
-        if self._pending:
-            successor = self._pending[0]
-            successor.lead = True
-            successor.wake.set()
-        else:
-            self._leading = False
+    def _commit_until_closed(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+            self._commit(batch)
 
     def _commit(self, batch: list[_Slot[Any]]) -> None:
         if len(batch) > 1 and self._commit_together(batch):
             return
         for slot in batch:
             try:
-                with self._database.write() as session:
-                    result = slot.unit(session)
+                with self._database.write() as transaction:
+                    result = slot.unit(transaction)
                     if self._before_commit is not None:
-                        self._before_commit(session)
-            except Exception as error:
-                slot.finish(None, error)
+                        self._before_commit(transaction)
+            except BaseException as error:  # the caller's to handle, whatever it is
+                slot.future.set_exception(error)
             else:
-                slot.finish(result, None)
+                slot.future.set_result(result)
 
     def _commit_together(self, batch: list[_Slot[Any]]) -> bool:
         """The batch in one transaction; ``False`` (nothing committed) if anything failed."""
         results = []
         try:
-            with self._database.write() as session:
+            with self._database.write() as transaction:
                 for slot in batch:
-                    results.append(slot.unit(session))
+                    results.append(slot.unit(transaction))
                 if self._before_commit is not None:
-                    self._before_commit(session)
+                    self._before_commit(transaction)
         except Exception:
             return False  # each unit runs again alone, and meets its own outcome
         for slot, result in zip(batch, results, strict=True):
-            slot.finish(result, None)
+            slot.future.set_result(result)
         return True

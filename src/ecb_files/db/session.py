@@ -42,11 +42,11 @@ POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql://…``) set up as above."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed)
+        engine = _sqlite_engine(parsed, background_checkpoints=background_checkpoints)
     else:
         engine = create_engine(
             parsed,
@@ -174,7 +174,7 @@ class SqliteWriteLock:
         return self._fd
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, *, background_checkpoints: bool) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +185,8 @@ def _sqlite_engine(url: URL) -> Engine:
         pooling = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_MAX_OVERFLOW}
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pooling)
     event.listen(engine, "connect", _configure_sqlite_connection)
+    if background_checkpoints:
+        event.listen(engine, "connect", _no_checkpoints_at_commit)
     event.listen(engine, "begin", _begin_immediate)
     return engine
 
@@ -201,6 +203,13 @@ def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: 
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _no_checkpoints_at_commit(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # SQLite copies the WAL into the database, with an fsync, in whichever commit passes
+    # 1,000 pages: that commit, and every one queued behind it, waits. The process's
+    # checkpointer thread (Database.checkpoint_in_background) does it beside the writers.
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
 
 
 def _begin_immediate(connection: Connection) -> None:

@@ -14,14 +14,17 @@ import hmac
 import json
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from ecb_files.db import Database, ReadConnection, Transaction
 from ecb_files.db import submissions as intake
 from ecb_files.db.group_commit import GroupCommitter
+from ecb_files.db.models import email_key
 from ecb_files.domain import filetypes
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import (
@@ -29,6 +32,7 @@ from ecb_files.errors import (
     ClaimNotFound,
     DamageNotificationMergedToClaim,
     DamageNotificationNotFound,
+    EcbError,
     InvalidSecurityToken,
     Unauthorized,
     UnsupportedMediaType,
@@ -41,8 +45,55 @@ from ecb_files.storage.small_blobs import SmallOrSpilledBlob
 
 Submission = ParsedSubmission[SmallOrSpilledBlob]
 
-# The targets found open in a write transaction (a session's scratch space).
-_OPEN_TARGETS = "ecb_files.open_targets"
+# What a write transaction has looked up already (a session's scratch space).
+_LOOKUPS = "ecb_files.lookups"
+
+# The refusals of steps 3.1–3.5: answers, not failures of the transaction.
+_REFUSALS = (
+    Unauthorized,
+    InvalidSecurityToken,
+    UserNotFound,
+    ClaimNotFound,
+    ClaimIsClosed,
+    DamageNotificationNotFound,
+    DamageNotificationMergedToClaim,
+    UnsupportedMediaType,
+)
+
+
+class _Lookups:
+    """The lookups of steps 3.1–3.4 on one connection, each made once per ``cache``: a
+    write transaction's rows cannot change under it, and the target lookups take the
+    row lock that keeps them so until the commit."""
+
+    def __init__(self, connection: ReadConnection, cache: dict[tuple[Any, ...], Any]) -> None:
+        self._connection = connection
+        self._cache = cache
+
+    def caller(self, client_id: str, email: str) -> intake.Caller | None:
+        key = ("caller", client_id, email_key(email))
+        if key not in self._cache:
+            self._cache[key] = intake.find_caller(self._connection, client_id, email)
+        found: intake.Caller | None = self._cache[key]
+        return found
+
+    def case(
+        self, case_id: uuid.UUID, alias: str, partner_id: uuid.UUID
+    ) -> intake.CaseState | None:
+        key = ("case", case_id, alias, partner_id)
+        if key not in self._cache:
+            self._cache[key] = intake.find_case_state(self._connection, case_id, alias, partner_id)
+        found: intake.CaseState | None = self._cache[key]
+        return found
+
+    def damage_notification(
+        self, dn_id: uuid.UUID, alias: str, partner_id: uuid.UUID
+    ) -> intake.DamageNotificationState | None:
+        key = ("dn", dn_id, alias, partner_id)
+        if key not in self._cache:
+            self._cache[key] = intake.find_dn_state(self._connection, dn_id, alias, partner_id)
+        found: intake.DamageNotificationState | None = self._cache[key]
+        return found
 
 
 @dataclass(frozen=True)
@@ -81,36 +132,83 @@ class Acceptance:
     ) -> Accepted:
         """Steps 3 and 4 of §3.2. Blocking: call it from a worker thread.
 
-        The checks run in a read transaction, the blobs are published outside any, and
-        the rows are written in a short write transaction that checks the target again
-        (a case may close in between). That transaction is shared with the submissions
-        of other threads that are ready at the same moment (group commit): one commit,
-        one log flush for all of them.
+        The checks and the rows share one short write transaction, so the target cannot
+        close or be merged in between, and that transaction is shared with the
+        submissions of other requests ready at the same moment (group commit): one
+        commit, one log flush, and one lookup of each caller and target for all of them.
+        A submission with files in the blob store is checked once before its blobs are
+        published too, so that a refusal never waits for, or is hidden by, the storage.
         """
         blobs = [f.blob for f in submission.files]
-
-        def write(unit: Transaction) -> Accepted:
-            self._recheck_target(unit, endpoint, submission, checked.partner_id)
-            accepted = self._record(unit, checked, endpoint, submission, idempotency)
-            if idempotency is not None:
-                answer = RememberedAnswer(200, accepted.body, request_sha256)
-                self._idempotency.remember_in(unit, idempotency, answer)
-            return accepted
-
         try:
-            with self._database.read_connection() as connection:
-                checked = self._check(connection, principal, endpoint, submission)
-            for blob in blobs:
-                blob.publish()
-            return self._commits.run(write)
+            if any(blob.inline_content is None for blob in blobs):
+                with self._database.read_connection() as connection:
+                    self._check(_Lookups(connection, {}), principal, endpoint, submission)
+                for blob in blobs:
+                    blob.publish()
+            outcome = self._commits.run(
+                partial(self._write, principal, endpoint, submission, idempotency, request_sha256)
+            )
+            if isinstance(outcome, EcbError):
+                raise outcome
+            return outcome
         except BaseException:
             _discard(blobs)
             raise
 
+    def accept_in_memory(
+        self, principal: Principal, endpoint: Endpoint, submission: Submission
+    ) -> Future[Accepted]:
+        """``accept`` for a submission without an ``Idempotency-Key`` whose files are all
+        kept with their rows: nothing blocks before the commit, so nothing here blocks —
+        the future ends once the commit has (or with the refusal)."""
+        if any(parsed.blob.inline_content is None for parsed in submission.files):
+            raise ValueError("accept_in_memory takes submissions of small files only")
+        outcome: Future[Accepted] = Future()
+
+        def settle(committed: Future[Accepted | EcbError]) -> None:
+            try:
+                result = committed.result()
+            except BaseException as error:
+                outcome.set_exception(error)
+                return
+            if isinstance(result, EcbError):
+                outcome.set_exception(result)
+            else:
+                outcome.set_result(result)
+
+        unit = partial(self._write, principal, endpoint, submission, None, "")
+        self._commits.submit(unit).add_done_callback(settle)
+        return outcome
+
+    def close(self) -> None:
+        self._commits.close()
+
+    def _write(
+        self,
+        principal: Principal,
+        endpoint: Endpoint,
+        submission: Submission,
+        idempotency: IdempotencyScope | None,
+        request_sha256: str,
+        unit: Transaction,
+    ) -> Accepted | EcbError:
+        """The group-commit unit: the checks of steps 3.1–3.5, then the rows of step 4."""
+        lookups = _Lookups(unit.connection(), unit.info.setdefault(_LOOKUPS, {}))
+        try:
+            checked = self._check(lookups, principal, endpoint, submission)
+        except _REFUSALS as refusal:
+            return refusal  # a refusal leaves the other submissions of the batch be
+        accepted = self._record(unit, checked, endpoint, submission, idempotency)
+        if idempotency is not None:
+            answer = RememberedAnswer(200, accepted.body, request_sha256)
+            self._idempotency.remember_in(unit, idempotency, answer)
+        return accepted
+
     def _check(
-        self, connection: ReadConnection, principal: Principal, endpoint: Endpoint, body: Submission
+        self, lookups: _Lookups, principal: Principal, endpoint: Endpoint, body: Submission
     ) -> _Checked:
-        caller = intake.find_caller(connection, principal.client_id, body.user_email)
+        caller = lookups.caller(principal.client_id, body.user_email)
         if caller is None:
             # The token is genuine but its client was removed since it was issued.
             raise Unauthorized("the access token's client no longer exists")
@@ -126,7 +224,7 @@ class Acceptance:
                 f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
             )
         # 3.3 and 3.4
-        case_id, dn_id = self._open_target(connection, endpoint, body, caller.partner_id)
+        case_id, dn_id = self._open_target(lookups, endpoint, body, caller.partner_id)
         # 3.5
         _check_file_types(body.files)
         return _Checked(
@@ -177,21 +275,9 @@ class Acceptance:
         answer = {"success": True, "payload": {"files": entries}}
         return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
 
-    def _recheck_target(
-        self, session: Transaction, endpoint: Endpoint, body: Submission, partner_id: uuid.UUID
-    ) -> None:
-        """``_open_target`` once per target and transaction: the first check takes the row
-        lock (or SQLite's write lock is held), so the target stays open until the commit."""
-        key = (endpoint, body.target_id, body.insurance_company_alias, partner_id)
-        checked: set[tuple[Endpoint, uuid.UUID, str, uuid.UUID]]
-        checked = session.info.setdefault(_OPEN_TARGETS, set())
-        if key not in checked:
-            self._open_target(session.connection(), endpoint, body, partner_id)
-            checked.add(key)
-
     def _open_target(
         self,
-        connection: ReadConnection,
+        lookups: _Lookups,
         endpoint: Endpoint,
         body: Submission,
         partner_id: uuid.UUID,
@@ -199,7 +285,7 @@ class Acceptance:
         """The open target as ``(case_id, dn_id)``, one of them set; else the refusal."""
         alias = body.insurance_company_alias
         if endpoint is Endpoint.CASE:
-            case = intake.find_case_state(connection, body.target_id, alias, partner_id)
+            case = lookups.case(body.target_id, alias, partner_id)
             if case is None:
                 raise ClaimNotFound(
                     f"payload.id: no case with id {body.target_id} for this service partner "
@@ -211,7 +297,7 @@ class Acceptance:
                     f"Reason: Case with id {body.target_id} is closed"
                 )
             return case.id, None
-        dn = intake.find_dn_state(connection, body.target_id, alias, partner_id)
+        dn = lookups.damage_notification(body.target_id, alias, partner_id)
         if dn is None:
             raise DamageNotificationNotFound(
                 f"payload.id: no damage notification with id {body.target_id} created by this "

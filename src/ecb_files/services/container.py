@@ -99,13 +99,14 @@ class Services:
         return {"database": "ok", "storage": "ok"}
 
     def close(self) -> None:
+        self.submit.close()
         self.idempotency.close()
         self.database.close()
 
 
 def _open_database(settings: Settings, *, migrate: bool) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database.open(settings.database_url, migrate=migrate)
+    return Database.open(settings.database_url, migrate=migrate, serving=True)
 
 
 def _open_store(settings: Settings) -> BlobStore:

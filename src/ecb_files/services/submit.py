@@ -9,6 +9,10 @@ with the body as it arrives::
     answer = attempt.finish(last)  # blocking; steps 3 and 4, or a remembered answer
     attempt.abandon()              # after any failure: blobs discarded, the key let go
 
+An attempt that is ``in_memory`` (no key, and a body no longer than the small-file
+size) never blocks before its commit: ``feed`` and ``finish_in_memory``, whose future
+ends with the commit, may run on the event loop, and the commit thread does the rest.
+
 Every rule of idempotent retries is decided here: a retry's body is only hashed and
 compared; a refusal that is remembered (``idempotency.is_remembered``) found in the
 middle of the body is kept while the rest is read, so a retry of the same body can be
@@ -19,13 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import EcbError, IdempotencyKeyReused
 from ecb_files.ingest import SubmissionParser
-from ecb_files.services.acceptance import Acceptance
+from ecb_files.services.acceptance import Acceptance, Accepted
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import (
     Idempotency,
@@ -67,7 +72,11 @@ class SubmitService:
         self._acceptance = acceptance
 
     def begin(
-        self, principal: Principal, endpoint: Endpoint, idempotency_key: str | None
+        self,
+        principal: Principal,
+        endpoint: Endpoint,
+        idempotency_key: str | None,
+        content_length: int | None = None,
     ) -> SubmitAttempt:
         """An attempt for a request whose headers passed step 1. Does no I/O; raises
         ``InvalidRequest`` for a malformed ``Idempotency-Key`` header."""
@@ -79,9 +88,19 @@ class SubmitService:
             request_budget=min(SMALL_FILES_REQUEST_BUDGET, 16 * self._small_file_bytes),
         )
         parser = SubmissionParser(self._limits, blobs.stage)
-        return SubmitAttempt(
-            self._idempotency, self._acceptance, principal, endpoint, scope, parser
+        # Base64 is longer than what it decodes to: a body this short keeps every file
+        # in memory, and has nothing to do that blocks before its commit.
+        in_memory = (
+            scope is None
+            and content_length is not None
+            and content_length <= self._small_file_bytes
         )
+        return SubmitAttempt(
+            self._idempotency, self._acceptance, principal, endpoint, scope, parser, in_memory
+        )
+
+    def close(self) -> None:
+        self._acceptance.close()
 
 
 class SubmitAttempt:
@@ -95,8 +114,10 @@ class SubmitAttempt:
         endpoint: Endpoint,
         scope: IdempotencyScope | None,
         parser: SubmissionParser[SmallOrSpilledBlob],
+        in_memory: bool = False,
     ) -> None:
         self._idempotency = idempotency
+        self.in_memory = in_memory
         self._acceptance = acceptance
         self._principal = principal
         self._endpoint = endpoint
@@ -168,6 +189,31 @@ class SubmitAttempt:
             raise
         self._settled = True  # the answer was committed with the files
         return Answer(200, accepted.body)
+
+    def finish_in_memory(self, last: bytes = b"") -> Future[Answer]:
+        """``finish`` for an attempt that is ``in_memory``: it does not block, and may run
+        on an event loop; the future ends once the files are committed."""
+        if not self.in_memory:
+            raise RuntimeError("finish_in_memory is for attempts whose body stays in memory")
+        self.feed(last)
+        parser, self._parser = self._parser, None
+        assert parser is not None
+        try:
+            submission = parser.finish()
+        except BaseException:
+            parser.abort()
+            raise
+        answer: Future[Answer] = Future()
+
+        def settle(accepted: Future[Accepted]) -> None:
+            try:
+                answer.set_result(Answer(200, accepted.result().body))
+            except BaseException as error:
+                answer.set_exception(error)
+
+        accepted = self._acceptance.accept_in_memory(self._principal, self._endpoint, submission)
+        accepted.add_done_callback(settle)
+        return answer
 
     def abandon(self) -> None:
         """After any failure: nothing of the request stays, and the key is let go unless

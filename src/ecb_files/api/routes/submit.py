@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from fastapi import APIRouter, Request
@@ -80,7 +81,9 @@ async def submit(
     content_length = _declared_length(headers.get("content-length"))
     if content_length is not None:
         check_request_size(content_length, services.settings.limits, declared=True)
-    attempt = services.submit.begin(principal, endpoint, headers.get("idempotency-key"))
+    attempt = services.submit.begin(
+        principal, endpoint, headers.get("idempotency-key"), content_length
+    )
     body = BodyReader(
         request.stream(),
         idle_timeout=services.settings.body_idle_timeout_seconds,
@@ -100,6 +103,13 @@ async def submit(
 
 
 async def _read_into(attempt: SubmitAttempt, body: BodyReader) -> Answer:
+    if attempt.in_memory:
+        # Parsing a body this small costs the loop less than a hop to a thread would,
+        # and only the commit blocks: the commit thread does that.
+        async for batch in body:
+            if batch.last:
+                return await asyncio.wrap_future(attempt.finish_in_memory(batch.data))
+            attempt.feed(batch.data)
     async for batch in body:
         if batch.last:  # the last bytes and the answer in one hop
             return await in_thread(partial(attempt.finish, batch.data))
