@@ -114,7 +114,24 @@ class Database:
         writers go on appending, so commits never wait for it."""
         while not self._closing.wait(CHECKPOINT_SECONDS):
             try:
-                with self.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                self.checkpoint()
             except Exception:
                 log.warning("SQLite checkpoint failed; will retry", exc_info=True)
+
+    def checkpoint(self) -> tuple[int, int]:
+        """One passive checkpoint of SQLite's write-ahead log (outside any transaction,
+        which SQLite requires): the log's pages, and how many of them are now in the
+        database file."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                row = cursor.fetchone()
+                assert row is not None  # the pragma always answers one row
+                _busy, log_pages, copied = row
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        return int(log_pages), int(copied)
