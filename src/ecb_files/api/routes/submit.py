@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ecb_files.api.body import BodyReader
-from ecb_files.api.dependencies import ServicesDep, WriterDep
+from ecb_files.api.dependencies import WriterDep
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import SUBMIT_RESPONSES, SubmitRequest
 from ecb_files.api.threads import in_thread
@@ -53,10 +53,8 @@ DOCUMENTED_MODELS = (SubmitRequest,)
     openapi_extra=_BODY_DOC,
     response_model=None,
 )
-async def submit_for_case(
-    request: Request, principal: WriterDep, services: ServicesDep
-) -> Response:
-    return await submit(request, principal, services, Endpoint.CASE)
+async def submit_for_case(request: Request, writer: WriterDep) -> Response:
+    return await submit(request, writer.principal, writer.services, Endpoint.CASE)
 
 
 @router.post(
@@ -66,10 +64,8 @@ async def submit_for_case(
     openapi_extra=_BODY_DOC,
     response_model=None,
 )
-async def submit_for_damage_notification(
-    request: Request, principal: WriterDep, services: ServicesDep
-) -> Response:
-    return await submit(request, principal, services, Endpoint.DAMAGE_NOTIFICATION)
+async def submit_for_damage_notification(request: Request, writer: WriterDep) -> Response:
+    return await submit(request, writer.principal, writer.services, Endpoint.DAMAGE_NOTIFICATION)
 
 
 async def submit(
