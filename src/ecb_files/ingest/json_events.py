@@ -155,6 +155,9 @@ def _first_control(run: bytes) -> int:
     return -1 if match is None else match.start()
 
 
+_WHITESPACE_BYTES = frozenset(b" \t\r\n")
+
+
 def _skip_whitespace(data: bytes, pos: int) -> int:
     match = _WHITESPACE.match(data, pos)
     return pos if match is None else match.end()
@@ -266,7 +269,8 @@ class JsonTokenizer:
                 if self._state == state:
                     return pos  # the token goes on in the next chunk
                 continue
-            pos = _skip_whitespace(data, pos)
+            if pos < n and data[pos] in _WHITESPACE_BYTES:
+                pos = _skip_whitespace(data, pos)
             if pos >= n:
                 return n
             byte = data[pos]
@@ -457,6 +461,19 @@ class JsonTokenizer:
 
     def _string(self, data: bytes, pos: int) -> int:
         """Read string content from ``pos``; return where reading stopped."""
+        if self._state == _STRING and not self._parts and not self._utf8_partial:
+            # Most keys and values: plain ASCII up to a closing quote in this chunk.
+            quote = data.find(b'"', pos)
+            run = data[pos:quote]
+            if (
+                0 <= quote - pos <= self._max_chars
+                and run.isascii()
+                and b"\\" not in run
+                and _CONTROL.search(run) is None
+            ):
+                self._parts.append(run.decode("ascii"))
+                self._end_string(quote)
+                return quote + 1
         n = len(data)
         bulk = True
         while pos < n:
