@@ -464,13 +464,8 @@ class JsonTokenizer:
         if self._state == _STRING and not self._parts and not self._utf8_partial:
             # Most keys and values: plain ASCII up to a closing quote in this chunk.
             quote = data.find(b'"', pos)
-            run = data[pos:quote]
-            if (
-                0 <= quote - pos <= self._max_chars
-                and run.isascii()
-                and b"\\" not in run
-                and _CONTROL.search(run) is None
-            ):
+            run = data[pos:quote] if 0 <= quote - pos <= self._max_chars else b"\\"
+            if run.isascii() and b"\\" not in run and _CONTROL.search(run) is None:
                 self._parts.append(run.decode("ascii"))
                 self._end_string(quote)
                 return quote + 1
