@@ -67,7 +67,8 @@ DEFAULT_RESTAMP_AFTER_SECONDS = 300.0
 # Objects above this are copied by parts when restamped (CopyObject's own limit).
 _SINGLE_COPY_MAX_BYTES = 5 * 1024 * MIB
 _DEFAULT_REGION = "us-east-1"
-# The service runs ~40 worker threads that may all talk to S3 at once.
+# Above the default number of worker threads with S3 (config.REMOTE_WORKER_THREADS; set
+# by ECB_FILES_WORKER_THREADS), which may all talk to S3 at once.
 _MAX_POOL_CONNECTIONS = 64
 _READ_CHUNK_BYTES = 1 * MIB
 
