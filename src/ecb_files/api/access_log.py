@@ -1,10 +1,11 @@
 """The access log: one line per answered request, with its status, time and request id.
 
-A line per request through ``logging`` (a record, a formatter, a lock, a write and a
-flush per line, on the event loop) cost a sixth of a small submission's throughput. Here
-the loop only appends a tuple; a background thread formats what has accumulated and
-writes it in one call, at most ``interval`` seconds after the request ended. Lines
-still pending are written at shutdown (``close``)::
+A line per request through ``logging`` would cost the event loop a record, a formatter,
+a lock, a write and a flush per request, work every small submission would wait behind
+(bench/README.md has the measurement). Here the loop only appends a tuple; a background
+thread formats what has accumulated and writes it in one call, at most ``interval``
+seconds after the request ended. Lines still pending are written at shutdown
+(``close``)::
 
     2026-11-28T22:41:07.123Z 127.0.0.1:51234 "POST /ecx/…/submitForCase HTTP/1.1" 200 8.4ms 3f2a…
 

@@ -1,10 +1,11 @@
 """Blocking work off the event loop, in the loop's thread pool.
 
-``anyio.to_thread.run_sync`` costs several times what ``loop.run_in_executor`` does per
-call (async-library detection, a capacity limiter, a Python-level queue), and a small
-submission makes one such hop; the service's own code uses this instead. Like anyio's,
-a cancelled caller still waits for its thread: a thread cannot be stopped, and what it
-is writing must not be cleaned up under it.
+``anyio.to_thread.run_sync`` does more on the event loop per call than
+``loop.run_in_executor`` (async-library detection, a capacity limiter, a Python-level
+queue), and every small submission makes such a hop (bench/README.md has the
+measurement); the service's own code uses this instead. Like anyio's, a cancelled
+caller still waits for its thread: a thread cannot be stopped, and what it is writing
+must not be cleaned up under it.
 """
 
 from __future__ import annotations

@@ -327,8 +327,8 @@ def _is_rs256_signing_jwk(member: object) -> bool:
 
 @lru_cache(maxsize=16)
 def _load_private_key(private_pem: str) -> RSAKey:
-    # Loading (and validating) an RSA private key costs milliseconds; the same few keys
-    # are loaded for every issuer and verifier the callers build, so keep them.
+    # Loading an RSA private key parses the PEM and checks the key; the same few keys are
+    # loaded for every issuer and verifier the callers build, so keep them.
     try:
         key = RSAKey.import_key(private_pem)
     except (JoseError, ValueError, TypeError) as error:

@@ -1,13 +1,13 @@
 """Bearer checks of the submit endpoints (§2), decided from the headers alone.
 
-Verifying a token (an RS256 signature) costs more than the rest of a small request's
-checks together, and a partner sends the same token with every request until it
-expires. So a token this service issued is verified once per key snapshot: its claims
-are remembered with the snapshot that verified them, and a later request with the same
-token is answered from memory on the event loop, without a thread, as long as those
-keys are still the current, fresh ones (a rotation, a removed key or a due refresh make
-it verify again) and the token has not expired. Tokens of trusted external issuers are
-verified every time: their keys are fetched from elsewhere.
+Verifying a token (an RS256 signature) is CPU work that needs a worker thread, and a
+partner sends the same token with every request until it expires. So a token this
+service issued is verified once per key snapshot: its claims are remembered with the
+snapshot that verified them, and a later request with the same token is answered from
+memory on the event loop, without a thread, as long as those keys are still the
+current, fresh ones (a rotation, a removed key or a due refresh make it verify again)
+and the token has not expired. Tokens of trusted external issuers are verified every
+time: their keys are fetched from elsewhere.
 """
 
 from __future__ import annotations

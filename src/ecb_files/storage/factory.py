@@ -37,8 +37,8 @@ def open_store(url: str, *, s3_endpoint_url: str | None = None) -> BlobStore:
     if scheme == "s3":
         bucket, prefix = _s3_location(parts)
         endpoint_url = _s3_endpoint(s3_endpoint_url)
-        # Imported here: boto3 takes a fifth of a second to import, which every CLI
-        # command would pay, and a local-only deployment does not need it.
+        # Imported here: importing boto3 (and botocore with it) is slow, every CLI command
+        # would pay for it, and a local-only deployment does not need it.
         from ecb_files.storage.s3 import S3BlobStore
 
         return S3BlobStore(bucket, prefix, endpoint_url)

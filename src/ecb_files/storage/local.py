@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +33,7 @@ from ecb_files.storage.base import (
     new_blob_id,
     validate_blob_id,
 )
+from ecb_files.storage.lifecycle import Lifecycle, Phase
 
 _SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _FANOUT_DIR = re.compile(r"[0-9a-f]{2}")
@@ -70,13 +70,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class _State(Enum):
-    WRITING = "being written"
-    SEALED = "sealed"
-    PUBLISHED = "published"
-    ABORTED = "aborted"
-
-
 class LocalStagedBlob:
     """A blob being written to ``tmp/<id>.part``; see ``StagedBlob`` for the contract.
 
@@ -90,7 +83,7 @@ class LocalStagedBlob:
         self._part = store.part_path(blob_id)
         self._final = store.blob_path(blob_id)
         self._lock = threading.Lock()
-        self._state = _State.WRITING
+        self._lifecycle = Lifecycle(blob_id)
         self._ever_published = False
         try:
             self._file: BinaryIO | None = _open_part(self._part)
@@ -122,11 +115,11 @@ class LocalStagedBlob:
                 self._discard()
                 raise _storage_error(exc, "write a blob") from exc
             self._file = None
-            self._state = _State.SEALED
+            self._lifecycle.sealed()
 
     def publish(self) -> None:
         with self._lock:
-            self._expect(_State.SEALED, "publish")
+            self._lifecycle.require(Phase.SEALED, "publish")
             try:
                 # gc ages a published blob from its publication, not from its first byte,
                 # so a long upload is never mistaken for an orphan before its commit.
@@ -144,11 +137,11 @@ class LocalStagedBlob:
             except OSError as exc:
                 self._discard()
                 raise _storage_error(exc, "publish a blob") from exc
-            self._state = _State.PUBLISHED
+            self._lifecycle.published()
 
     def abort(self) -> None:
         with self._lock:
-            self._state = _State.ABORTED
+            self._lifecycle.aborted()
             self._close_quietly()
             # Unconditional and missing_ok: a retry after a failed abort finishes the job.
             try:
@@ -159,13 +152,9 @@ class LocalStagedBlob:
                 raise _storage_error(exc, "discard a blob") from exc
 
     def _writing_file(self, action: str) -> BinaryIO:
-        self._expect(_State.WRITING, action)
-        assert self._file is not None  # open for exactly the WRITING state
+        self._lifecycle.require(Phase.WRITING, action)
+        assert self._file is not None  # open for exactly the WRITING phase
         return self._file
-
-    def _expect(self, state: _State, action: str) -> None:
-        if self._state is not state:
-            raise RuntimeError(f"cannot {action} blob {self._blob_id}: it is {self._state.value}")
 
     def _close_quietly(self) -> None:
         if self._file is not None:
@@ -178,7 +167,7 @@ class LocalStagedBlob:
     def _discard(self) -> None:
         """Best-effort cleanup after a failure; leftovers are for gc, the caller gets the
         original error."""
-        self._state = _State.ABORTED
+        self._lifecycle.aborted()
         self._close_quietly()
         for path in (self._part, self._final) if self._ever_published else (self._part,):
             with contextlib.suppress(OSError):

@@ -41,7 +41,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import Any, BinaryIO
 
 import boto3  # type: ignore[import-untyped]
@@ -56,6 +55,7 @@ from ecb_files.storage.base import (
     new_blob_id,
     validate_blob_id,
 )
+from ecb_files.storage.lifecycle import Lifecycle, Phase
 
 log = logging.getLogger("ecb_files.storage")
 
@@ -67,7 +67,8 @@ DEFAULT_RESTAMP_AFTER_SECONDS = 300.0
 # Objects above this are copied by parts when restamped (CopyObject's own limit).
 _SINGLE_COPY_MAX_BYTES = 5 * 1024 * MIB
 _DEFAULT_REGION = "us-east-1"
-# The service runs ~40 worker threads that may all talk to S3 at once.
+# Above the default number of worker threads with S3 (config.REMOTE_WORKER_THREADS; set
+# by ECB_FILES_WORKER_THREADS), which may all talk to S3 at once.
 _MAX_POOL_CONNECTIONS = 64
 _READ_CHUNK_BYTES = 1 * MIB
 
@@ -109,13 +110,6 @@ def _storage_error(exc: Exception, action: str) -> StorageError:
     return StorageUnavailable(f"object storage could not {action} ({type(exc).__name__})")
 
 
-class _State(Enum):
-    WRITING = "being written"
-    SEALED = "sealed"
-    PUBLISHED = "published"
-    ABORTED = "aborted"
-
-
 class S3StagedBlob:
     """A blob being written as a multipart upload; see ``StagedBlob`` for the contract.
 
@@ -128,7 +122,7 @@ class S3StagedBlob:
         self._blob_id = blob_id
         self._key = store.key_for(blob_id)
         self._lock = threading.Lock()
-        self._state = _State.WRITING
+        self._lifecycle = Lifecycle(blob_id)
         self._buffer = bytearray()
         self._size = 0
         self._upload_id: str | None = None
@@ -144,7 +138,7 @@ class S3StagedBlob:
 
     def write(self, data: bytes) -> None:
         with self._lock:
-            self._expect(_State.WRITING, "write")
+            self._lifecycle.require(Phase.WRITING, "write")
             if not data:
                 return
             with self._discarded_on_failure():
@@ -156,17 +150,17 @@ class S3StagedBlob:
 
     def seal(self) -> None:
         with self._lock:
-            self._expect(_State.WRITING, "seal")
+            self._lifecycle.require(Phase.WRITING, "seal")
             with self._discarded_on_failure():
                 self._ensure_upload()
                 # An upload needs one part at least, even an empty one.
                 if self._buffer or not self._parts:
                     self._upload_buffered_part()
-            self._state = _State.SEALED
+            self._lifecycle.sealed()
 
     def publish(self) -> None:
         with self._lock:
-            self._expect(_State.SEALED, "publish")
+            self._lifecycle.require(Phase.SEALED, "publish")
             assert self._upload_id is not None  # sealing created it
             with self._discarded_on_failure():
                 self._object_may_exist = True
@@ -176,13 +170,13 @@ class S3StagedBlob:
                 if upload_age > self._store.restamp_after_seconds:
                     self._store.restamp(self._key, self._size)
             self._parts = []
-            self._state = _State.PUBLISHED
+            self._lifecycle.published()
 
     def abort(self) -> None:
         """Discard the blob. Never raises: a failed cleanup call is logged and left to
         ``ecb-files gc``; calling ``abort`` again retries it."""
         with self._lock:
-            self._state = _State.ABORTED
+            self._lifecycle.aborted()
             self._buffer = bytearray()
             self._release()
 
@@ -204,17 +198,13 @@ class S3StagedBlob:
         # A new buffer rather than clearing the old one: botocore may still hold it.
         self._buffer = bytearray()
 
-    def _expect(self, state: _State, action: str) -> None:
-        if self._state is not state:
-            raise RuntimeError(f"cannot {action} blob {self._blob_id}: it is {self._state.value}")
-
     @contextmanager
     def _discarded_on_failure(self) -> Iterator[None]:
         """A failed step leaves nothing behind (best effort), then the error goes on."""
         try:
             yield
         except StorageError:
-            self._state = _State.ABORTED
+            self._lifecycle.aborted()
             self._buffer = bytearray()
             self._release()
             raise

@@ -272,8 +272,8 @@ def test_body_over_max_request_bytes_is_413() -> None:
     limits = Limits(max_request_bytes=len(raw) - 1)
     error = failure(one_byte_at_a_time(raw), limits)
     assert isinstance(error, PayloadTooLarge)
-    assert (
-        error.description == f"the request body is larger than maxRequestBytes ({len(raw) - 1} bytes)"
+    assert error.description == (
+        f"the request body is larger than maxRequestBytes ({len(raw) - 1} bytes)"
     )
     assert parse(raw, Limits(max_request_bytes=len(raw))).files
 
