@@ -1,4 +1,4 @@
-"""The streamed JSON body (CONTRACT §3.1): exact length, valid JSON, sha256 after content,
+"""The streamed JSON body (§3.1): exact length, valid JSON, sha256 after content,
 the same bytes on every attempt, flat pieces, and streams of every kind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The local field rules are the server's rules, word for word (CONTRACT §3.1, §9).
+"""The local field rules are the server's rules, word for word (§3.1, §9).
 
 Compared with the server's ``domain/rules.py`` functions on the same values; skipped
 where the server package is not importable.

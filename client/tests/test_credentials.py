@@ -1,4 +1,4 @@
-"""Client authentication material (CONTRACT §2): the assertion as the vendor's reference
+"""Client authentication material (§2): the assertion as the vendor's reference
 clients make it, keys from PEM files or PKCS#12, and client secrets."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The content type the client picks for a file (CONTRACT §4), without a server.
+"""The content type the client picks for a file (§4), without a server.
 
 Some allowed extensions (``.dat``, ``.mso``, ``.frs``, ``.nta``) have no content type of
 their own: §4 accepts ``application/octet-stream`` for every allowed extension, so that

@@ -1,4 +1,4 @@
-"""The client's file-type table is the server's (CONTRACT §4), and generated from it."""
+"""The client's file-type table is the server's (§4), and generated from it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A connection cut mid-body, or an answer lost after the files were stored: the retry
-stores the files exactly once (CONTRACT §3.4: all or nothing, idempotent retries)."""
+stores the files exactly once (§3.4: all or nothing, idempotent retries)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each case is sent twice: checked locally (nothing goes out) and with
 ``validate_locally=False`` to a real server. The two answers must agree on
-``errorDescription``, ``errorType`` and status (CONTRACT §3.1, §3.2 order, §4, §9).
+``errorDescription``, ``errorType`` and status (§3.1, §3.2 order, §4, §9).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Submitting with the SDK to a real server (CONTRACT §3): both endpoints, sync and
+"""Submitting with the SDK to a real server (§3): both endpoints, sync and
 async, every kind of source, metadata, and what the result reports."""
 
 from __future__ import annotations

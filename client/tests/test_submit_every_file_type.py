@@ -1,4 +1,4 @@
-"""CONTRACT §4: a file of every allowed extension submits, through the SDK and through
+"""§4: a file of every allowed extension submits, through the SDK and through
 ``ecb-files-submit``, to a real server, with the content type the client picks.
 
 The extension lists below are a literal copy of §4, independent of the client's

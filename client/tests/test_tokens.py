@@ -1,4 +1,4 @@
-"""Access tokens (CONTRACT §2): both client authentications against a real server,
+"""Access tokens (§2): both client authentications against a real server,
 discovery, and the cache that reuses a token until shortly before it expires."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Every size bound of a submission (CONTRACT §3.1, §4), checked the moment it is passed."""
+    """Every size bound of a submission (§3.1, §4), checked the moment it is passed."""
 
     max_file_bytes: int = 100 * MIB
     max_request_bytes: int = 1024 * MIB

@@ -1,4 +1,4 @@
-"""The contract's error table (CONTRACT §3.3) as one exception tree.
+"""The error table (§3.3) as one exception tree.
 
 ::
 

@@ -1,4 +1,4 @@
-"""The JSON request body of a submission, generated as a stream (CONTRACT §3.1).
+"""The JSON request body of a submission, generated as a stream (§3.1).
 
 Files are read, hashed and base64-encoded one piece at a time while the body is sent,
 so memory stays flat whatever the file sizes. The body is written as::

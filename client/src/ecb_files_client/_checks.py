@@ -5,7 +5,7 @@ ingest parser (sizes, counts, missing values) and ``services/submit.py``
 (``_check_file_types``): a partner sees the same ``errorDescription`` whether the
 client or the server refused. ``tests/test_checks_mirror.py`` holds the two side by side.
 
-The order is the server's (CONTRACT §3.2, §9): the request's Content-Length first, then
+The order is the server's (§3.2, §9): the request's Content-Length first, then
 the fields in the order this client writes them into the body (``securityToken``,
 ``timestamp``, ``payload.id``, ``insuranceCompanyAlias``, ``userEmail``, then each file's
 ``fileName``, ``contentType``, ``description``, ``content``), then the file types (415).

@@ -1,4 +1,4 @@
-"""How a partner's machine proves who it is at the token endpoint (CONTRACT §2).
+"""How a partner's machine proves who it is at the token endpoint (§2).
 
 Two ways, both OAuth 2.0 client authentication for the client-credentials grant:
 

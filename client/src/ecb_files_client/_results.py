@@ -1,4 +1,4 @@
-"""What an accepted submission returns (CONTRACT §3.3), checked against what was sent."""
+"""What an accepted submission returns (§3.3), checked against what was sent."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A token is cached per (token endpoint, client id, requested scopes) in a
 :class:`TokenCache`; by default one cache serves the whole process, so every client of
 the same partner identity shares its token. The token endpoint is discovered from the
-issuer's ``/.well-known/openid-configuration`` unless it is given (CONTRACT §2).
+issuer's ``/.well-known/openid-configuration`` unless it is given (§2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The outermost ASGI layer: request ids on every answer, the last-resort 500, the access log.
 
 It sits outside the framework's own error handling, so even an exception that escapes
-everything else becomes the contract's envelope, and every response — success, refusal
+everything else becomes the error envelope, and every response — success, refusal
 or crash — carries ``X-Request-Id`` (§3.3, §9) and gets an access log line with it.
 """
 

@@ -1,4 +1,4 @@
-"""The one place errors become the contract's JSON envelope (§3.3)."""
+"""The one place errors become the JSON envelope (§3.3)."""
 
 from __future__ import annotations
 

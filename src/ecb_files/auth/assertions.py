@@ -1,4 +1,4 @@
-"""``private_key_jwt`` client assertions (RFC 7523 §2.2 and §3, OIDC Core §9; CONTRACT §2, §9).
+"""``private_key_jwt`` client assertions (RFC 7523 §2.2 and §3, OIDC Core §9; §2, §9).
 
 ``verify_client_assertion`` checks, in this order, and refuses at the first failure:
 

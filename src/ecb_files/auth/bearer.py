@@ -1,4 +1,4 @@
-"""The ``Authorization: Bearer`` header of the submit endpoints (RFC 6750 §2.1; CONTRACT §2, §9)."""
+"""The ``Authorization: Bearer`` header of the submit endpoints (RFC 6750 §2.1; §2, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registered partner public keys for ``private_key_jwt`` (CONTRACT §2, §5 fixtures).
+"""Registered partner public keys for ``private_key_jwt`` (§2, §5 fixtures).
 
 A client registers any number of keys (so it can rotate), each either an X.509
 certificate (PEM) or a public JWK. Both become one ``ClientPublicKey``: the public JWK to

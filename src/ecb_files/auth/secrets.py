@@ -1,4 +1,4 @@
-"""Client secrets (``client_secret_basic`` / ``client_secret_post``, CONTRACT §2), stored hashed.
+"""Client secrets (``client_secret_basic`` / ``client_secret_post``, §2), stored hashed.
 
 Secrets are hashed with argon2id (argon2-cffi's ``PasswordHasher`` defaults, RFC 9106's
 second recommended profile); the clear secret is never stored. Verification compares in

@@ -1,4 +1,4 @@
-"""The server's signing keys and its access tokens (RFC 9068 style; CONTRACT §2, §9).
+"""The server's signing keys and its access tokens (RFC 9068 style; §2, §9).
 
 Access tokens are JWTs signed RS256, header ``{"alg": "RS256", "kid", "typ": "at+jwt"}``,
 claims ``iss``, ``aud``, ``sub`` = ``client_id``, ``scope`` (space-delimited), ``iat``,

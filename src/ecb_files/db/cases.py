@@ -1,5 +1,5 @@
 """The insurer's changes to claims, as statements: lock a case or a DN, set a case's
-status, move a merged DN's files to the case (CONTRACT §1, §5).
+status, move a merged DN's files to the case (§1, §5).
 
 The locks pair with the submit path's lookups (``intake.case_for_partner`` and
 ``intake.dn_for_partner``), which take a shared lock (``FOR SHARE`` on PostgreSQL;

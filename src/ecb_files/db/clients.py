@@ -1,4 +1,4 @@
-"""OAuth clients for the token endpoint (CONTRACT §2): the client a request names, and
+"""OAuth clients for the token endpoint (§2): the client a request names, and
 the client assertions already used (a replayed ``jti`` is refused in every process)."""
 
 from __future__ import annotations

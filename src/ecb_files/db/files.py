@@ -1,4 +1,4 @@
-"""The operator's lookups of stored files (CONTRACT §5 ``files list`` / ``files get``).
+"""The operator's lookups of stored files (§5 ``files list`` / ``files get``).
 
 A file has one parent: the case or the DN it was submitted to, and once its DN is
 merged, the case (``cases.move_to_case``). Both lookups load the uploading employee, so

@@ -1,4 +1,4 @@
-"""The fixture loader's lookups by natural key, and how it stores a row (CONTRACT §5 ``load``).
+"""The fixture loader's lookups by natural key, and how it stores a row (§5 ``load``).
 
 Insurance company by ``alias``, service partner, case and damage notification by id,
 employee by e-mail within its partner (case-insensitively, as the submit path matches

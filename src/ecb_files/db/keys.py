@@ -1,4 +1,4 @@
-"""The server's token-signing keys as rows (CONTRACT §2): shared by every process."""
+"""The server's token-signing keys as rows (§2): shared by every process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What ``ecb-files gc`` asks the database (CONTRACT §3.4, §5): which blobs rows still
+"""What ``ecb-files gc`` asks the database (§3.4, §5): which blobs rows still
 refer to, and the removal of records past their expiry."""
 
 from __future__ import annotations

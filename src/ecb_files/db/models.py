@@ -1,4 +1,4 @@
-"""The tables of CONTRACT §1 (plus the service's own bookkeeping) as typed SQLAlchemy models.
+"""The tables of §1 (plus the service's own bookkeeping) as typed SQLAlchemy models.
 
 Relations, in short::
 
@@ -209,7 +209,7 @@ class SmallFileContent(Base):
 
 
 class IdempotencyRecord(Base):
-    """One ``Idempotency-Key`` of one client on one endpoint (CONTRACT §3.4).
+    """One ``Idempotency-Key`` of one client on one endpoint (§3.4).
 
     ``owner`` names the process serving the request and ``lease_until`` how long it may
     be presumed alive; a record ``in_flight`` past its lease belongs to a dead process.

@@ -1,4 +1,4 @@
-"""The allowed file types (CONTRACT §4): one table, extension → group and content types.
+"""The allowed file types (§4): one table, extension → group and content types.
 
 Every allowed extension maps to its group and to the content types accepted for it.
 The first type of each entry is the canonical one, the one we tell clients to send: the
@@ -11,7 +11,7 @@ Office installations.
 does not know a type sends it), so it is kept out of the per-extension entries and added
 by :func:`accepted_types`, :func:`is_accepted` and :func:`content_types_document`.
 
-Comparison rules (CONTRACT §9): extensions and MIME types are case-insensitive; MIME
+Comparison rules (§9): extensions and MIME types are case-insensitive; MIME
 parameters (``; charset=utf-8``) and surrounding whitespace are ignored. The extension is
 what follows the last ``.`` of the file name; a name with no dot, ending in a dot, or
 whose only dot is its first character (``.bashrc``) has none.
@@ -404,7 +404,7 @@ GROUPS: tuple[str, ...] = tuple(name for name, _ in _GROUPS)
 
 
 def file_types() -> tuple[FileType, ...]:
-    """Every allowed file type, grouped and ordered as in CONTRACT §4."""
+    """Every allowed file type, grouped and ordered as in §4."""
     return tuple(_BY_EXTENSION.values())
 
 
@@ -440,7 +440,7 @@ def normalize_media_type(content_type: str) -> str:
 
 
 def is_accepted(ext: str, content_type: str) -> bool:
-    """Whether ``content_type`` is accepted for a file with extension ``ext`` (CONTRACT §4).
+    """Whether ``content_type`` is accepted for a file with extension ``ext`` (§4).
 
     Case-insensitive; parameters such as ``; charset=utf-8`` and surrounding whitespace
     are ignored. False for an extension that is not allowed.

@@ -1,4 +1,4 @@
-"""Field rules of a submission (CONTRACT §3.1, §9), as pure functions.
+"""Field rules of a submission (§3.1, §9), as pure functions.
 
 Each ``check_*``/``parse_*`` function takes the value and the ``field`` label to name in
 its error (a JSON path such as ``payload.userEmail``, or a file label such as

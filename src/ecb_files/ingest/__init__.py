@@ -1,4 +1,4 @@
-"""The streaming ingest core: push-style, no I/O of its own (CONTRACT §3.1, §3.2, §6).
+"""The streaming ingest core: push-style, no I/O of its own (§3.1, §3.2, §6).
 
 Feed a submit request body in chunks to :class:`SubmissionParser`; it tokenizes the JSON
 (:mod:`~ecb_files.ingest.json_events`), decodes each file's base64 content as it streams

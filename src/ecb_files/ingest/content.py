@@ -1,4 +1,4 @@
-"""One file's content: touch the bytes once (CONTRACT §3.1, §3.4, §6).
+"""One file's content: touch the bytes once (§3.1, §3.4, §6).
 
 Each slice of the ``content`` string goes, in one pass, through base64 decoding → the
 size count (refused the moment it passes ``maxFileBytes``, before the slice is hashed

@@ -1,4 +1,4 @@
-"""The submit request body (CONTRACT §3.1, §3.2 step 2, §9), parsed as it streams.
+"""The submit request body (§3.1, §3.2 step 2, §9), parsed as it streams.
 
 :class:`SubmissionParser` is push-style and does no I/O of its own: ``feed(chunk)`` for
 every piece of the body, ``finish()`` for the result. Each file's ``content`` goes

@@ -1,4 +1,4 @@
-"""Steps 3 and 4 of §3.2, in the contract's order: a parsed submission checked and stored.
+"""Steps 3 and 4 of §3.2, in their order: a parsed submission checked and stored.
 
 The body has already been streamed through the ingest parser (step 2): every file's
 bytes are sealed in staging, durable but invisible. This module checks the security

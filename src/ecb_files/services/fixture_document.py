@@ -1,4 +1,4 @@
-"""The fixture document of ``ecb-files load`` (CONTRACT §5), read and checked as a whole.
+"""The fixture document of ``ecb-files load`` (§5), read and checked as a whole.
 
 ``parse_fixture`` turns the JSON value into typed specs, or raises ``FixtureError`` whose
 message starts with the JSON path of the first fault (``servicePartners[0].securityToken:

@@ -1,4 +1,4 @@
-"""``ecb-files load``: create or update the objects of a fixture document (CONTRACT §5).
+"""``ecb-files load``: create or update the objects of a fixture document (§5).
 
 Everything is upserted by its natural key: insurance company by ``alias``, service
 partner by ``id``, employee by e-mail within its partner (case-insensitively), OAuth

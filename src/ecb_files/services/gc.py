@@ -1,4 +1,4 @@
-"""``ecb-files gc``: remove what a crash or time left behind (CONTRACT §3.4, §5).
+"""``ecb-files gc``: remove what a crash or time left behind (§3.4, §5).
 
 - Published blobs that no file row refers to. A submission publishes its blobs before
   it commits its rows, so an in-flight request's blobs are unreferenced for a moment:

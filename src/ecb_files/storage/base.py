@@ -2,7 +2,7 @@
 
 A blob is an opaque byte string under a server-made id (32 lower-case hex digits,
 a uuid4). It is written in two phases, so a request's blobs become visible only when
-all of them are complete (CONTRACT §3.4, all or nothing; durable before 200)::
+all of them are complete (§3.4, all or nothing; durable before 200)::
 
     staged = store.stage()            # fresh id; temp file / multipart upload
     staged.write(chunk) ...           # appends, from a worker thread

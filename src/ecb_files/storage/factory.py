@@ -1,4 +1,4 @@
-"""``open_store(url)``: the blob store named by ``ECB_FILES_STORAGE_URL`` (CONTRACT §8)."""
+"""``open_store(url)``: the blob store named by ``ECB_FILES_STORAGE_URL`` (§8)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The access log of a real server: one line per request, with the X-Request-Id it
-answered with (CONTRACT §3.3, §9); none at all with ``ECB_FILES_ACCESS_LOG=off``."""
+answered with (§3.3, §9); none at all with ``ECB_FILES_ACCESS_LOG=off``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""All or nothing, durable before 200 (CONTRACT §3.4, §9 storage area)."""
+"""All or nothing, durable before 200 (§3.4, §9 storage area)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bearer checks on the submit endpoints, decided before the body (CONTRACT §2, §9)."""
+"""Bearer checks on the submit endpoints, decided before the body (§2, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The interactive API docs render in a real browser, with no CDN (CONTRACT §9 robustness)."""
+"""The interactive API docs render in a real browser, with no CDN (§9 robustness)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which error answers a body with two faults (CONTRACT §3.2 "the first failure is the
+"""Which error answers a body with two faults (§3.2 "the first failure is the
 answer", §9: step 1 token → Content-Type → Content-Length; step 2 in stream order; any
 §3.1 fault beats every step-3 check; step 3 in the order 3.1 → 3.5)."""
 

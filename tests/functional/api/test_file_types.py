@@ -1,4 +1,4 @@
-"""Allowed extensions and accepted content types (CONTRACT §4, §3.2 step 3.5, §9)."""
+"""Allowed extensions and accepted content types (§4, §3.2 step 3.5, §9)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from tests.functional.conftest import Api, assert_error, file_entry, submission
 from tests.functional.world import World
 
-# CONTRACT §4, written out literally (the seed's table, de-duplicated), by group.
+# §4, written out literally (the seed's table, de-duplicated), by group.
 GROUPS = {
     "Images": "webm bmp gif ico jpg jpeg jpe pic pict png rf rgb dwg svg svgz tif tiff",
     "Video": "mkv 3gp asf avi mpeg mpg mpa mpe m1v m2v m4u mp4 mp4v mpg4 mov qt ogv m4v rv",

@@ -1,4 +1,4 @@
-"""Idempotent retries over HTTP (CONTRACT §3.4, §9 idempotency)."""
+"""Idempotent retries over HTTP (§3.4, §9 idempotency)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Signing-key rotation keeps the old public key published (CONTRACT §2)."""
+"""Signing-key rotation keeps the old public key published (§2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A 300 MiB submission in O(1) server memory (CONTRACT §6, §3.4)."""
+"""A 300 MiB submission in O(1) server memory (§6, §3.4)."""
 
 from __future__ import annotations
 

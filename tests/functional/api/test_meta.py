@@ -1,4 +1,4 @@
-"""Public metadata, documentation and health (CONTRACT §4, §8, §9)."""
+"""Public metadata, documentation and health (§4, §8, §9)."""
 
 from __future__ import annotations
 

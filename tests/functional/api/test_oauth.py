@@ -1,4 +1,4 @@
-"""The token endpoint, discovery and JWKS over HTTP (CONTRACT §2, §9 token endpoint)."""
+"""The token endpoint, discovery and JWKS over HTTP (§2, §9 token endpoint)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The shape of every answer and its request id (CONTRACT §3.3, §9 submit endpoints)."""
+"""The shape of every answer and its request id (§3.3, §9 submit endpoints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Methods, unknown paths, the Server header and stalled bodies (CONTRACT §9 robustness)."""
+"""Methods, unknown paths, the Server header and stalled bodies (§9 robustness)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The checks after the body is read, one at a time (CONTRACT §3.2 step 3, §9).
+"""The checks after the body is read, one at a time (§3.2 step 3, §9).
 
 Security token, employee, target lookup, target status. The file-type check (step 3.5)
 is in ``test_file_types.py``; the order between them in ``test_error_order.py``.

@@ -1,4 +1,4 @@
-"""A file's base64 content and its size bounds (CONTRACT §3.1 files[i].content, §3.2 step 2)."""
+"""A file's base64 content and its size bounds (§3.1 files[i].content, §3.2 step 2)."""
 
 from __future__ import annotations
 

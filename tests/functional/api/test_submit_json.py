@@ -1,4 +1,4 @@
-"""The body as JSON: its media type, shape, size and nesting (CONTRACT §3.1, §3.2 steps 1–2, §9)."""
+"""The body as JSON: its media type, shape, size and nesting (§3.1, §3.2 steps 1–2, §9)."""
 
 from __future__ import annotations
 

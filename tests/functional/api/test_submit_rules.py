@@ -1,4 +1,4 @@
-"""The field rules of a submission body, field by field (CONTRACT §3.1, §9 submit endpoints).
+"""The field rules of a submission body, field by field (§3.1, §9 submit endpoints).
 
 Base64 content and file sizes are in ``test_submit_content.py``; the JSON-level rules
 (duplicates, depth, string cap, size, Content-Type) in ``test_submit_json.py``.

@@ -1,4 +1,4 @@
-"""Access tokens of an external issuer named in ECB_FILES_TRUSTED_ISSUERS (CONTRACT §2, §8)."""
+"""Access tokens of an external issuer named in ECB_FILES_TRUSTED_ISSUERS (§2, §8)."""
 
 from __future__ import annotations
 

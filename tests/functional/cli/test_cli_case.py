@@ -1,4 +1,4 @@
-"""``ecb-files case close|reopen ID`` (CONTRACT §5)."""
+"""``ecb-files case close|reopen ID`` (§5)."""
 
 from __future__ import annotations
 

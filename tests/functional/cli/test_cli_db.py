@@ -1,4 +1,4 @@
-"""``ecb-files db upgrade`` (CONTRACT §5)."""
+"""``ecb-files db upgrade`` (§5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``ecb-files dn merge DN_ID CASE_ID`` (CONTRACT §1, §5)."""
+"""``ecb-files dn merge DN_ID CASE_ID`` (§1, §5)."""
 
 from __future__ import annotations
 

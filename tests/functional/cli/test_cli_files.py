@@ -1,4 +1,4 @@
-"""``ecb-files files list|get`` (CONTRACT §5, §9)."""
+"""``ecb-files files list|get`` (§5, §9)."""
 
 from __future__ import annotations
 

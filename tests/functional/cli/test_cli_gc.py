@@ -1,4 +1,4 @@
-"""``ecb-files gc [--min-age SECONDS]`` (CONTRACT §3.4, §5)."""
+"""``ecb-files gc [--min-age SECONDS]`` (§3.4, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every command explains itself with a description and an example (CONTRACT §5)."""
+"""Every command explains itself with a description and an example (§5)."""
 
 from __future__ import annotations
 

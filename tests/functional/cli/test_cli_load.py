@@ -1,4 +1,4 @@
-"""``ecb-files load FILE.json`` (CONTRACT §5, §9: works on a fresh data dir, twice)."""
+"""``ecb-files load FILE.json`` (§5, §9: works on a fresh data dir, twice)."""
 
 from __future__ import annotations
 

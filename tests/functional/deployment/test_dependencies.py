@@ -1,4 +1,4 @@
-"""Readiness, a database that goes away, a full disk, graceful shutdown (CONTRACT §3.4, §8)."""
+"""Readiness, a database that goes away, a full disk, graceful shutdown (§3.4, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A process that dies mid-request frees its Idempotency-Key within the lease (CONTRACT §3.4)."""
+"""A process that dies mid-request frees its Idempotency-Key within the lease (§3.4)."""
 
 from __future__ import annotations
 

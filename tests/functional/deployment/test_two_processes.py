@@ -1,4 +1,4 @@
-"""Two server processes of one deployment share every state (CONTRACT §6, §2, §3.4)."""
+"""Two server processes of one deployment share every state (§6, §2, §3.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The access log (one line per answered request, CONTRACT §3.3 ``X-Request-Id``) and the
+"""The access log (one line per answered request, §3.3 ``X-Request-Id``) and the
 middleware that feeds it, driven as plain ASGI without a server."""
 
 from __future__ import annotations

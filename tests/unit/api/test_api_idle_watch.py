@@ -1,4 +1,4 @@
-"""``IdleWatch``: the idle bound on receiving a body (CONTRACT §9 Robustness: a body that
+"""``IdleWatch``: the idle bound on receiving a body (§9 Robustness: a body that
 stops arriving is cut off), with one timer per request instead of one per chunk.
 
 Driven under a real event loop with small bounds; a "receive" is ``begin(task)``, a wait,

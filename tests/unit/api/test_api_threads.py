@@ -1,5 +1,5 @@
 """Worker-thread hops (``in_thread``) and the pool they run in (``worker_pool``): blocking
-work stays off the event loop (CONTRACT §6), and a cancelled caller never leaves a thread
+work stays off the event loop (§6), and a cancelled caller never leaves a thread
 working on what it is about to clean up."""
 
 from __future__ import annotations

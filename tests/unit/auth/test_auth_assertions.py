@@ -1,4 +1,4 @@
-"""private_key_jwt client assertions (CONTRACT §2, §9 token endpoint; RFC 7523, OIDC Core §9)."""
+"""private_key_jwt client assertions (§2, §9 token endpoint; RFC 7523, OIDC Core §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Bearer header of the submit endpoints (CONTRACT §2, §9)."""
+"""The Bearer header of the submit endpoints (§2, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registered partner keys: certificates and public JWKs (CONTRACT §2, §5 fixtures)."""
+"""Registered partner keys: certificates and public JWKs (§2, §5 fixtures)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile input never escapes as anything but the intended refusal (CONTRACT §2, §9)."""
+"""Hostile input never escapes as anything but the intended refusal (§2, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client secrets are stored as argon2id hashes and checked without raising (CONTRACT §2, §5)."""
+"""Client secrets are stored as argon2id hashes and checked without raising (§2, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server signing keys, JWKS and access tokens (CONTRACT §2, §9; RFC 9068)."""
+"""Server signing keys, JWKS and access tokens (§2, §9; RFC 9068)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The insurer's changes as statements: locks, status, moving a DN's files (CONTRACT §1, §5)."""
+"""The insurer's changes as statements: locks, status, moving a DN's files (§1, §5)."""
 
 from __future__ import annotations
 

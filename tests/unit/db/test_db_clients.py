@@ -1,4 +1,4 @@
-"""The token endpoint's client lookup and used assertions (CONTRACT §2)."""
+"""The token endpoint's client lookup and used assertions (§2)."""
 
 from __future__ import annotations
 

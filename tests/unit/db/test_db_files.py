@@ -1,4 +1,4 @@
-"""The operator's file lookups (CONTRACT §5 ``files list`` / ``files get``)."""
+"""The operator's file lookups (§5 ``files list`` / ``files get``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fixture loader's lookups by natural key (CONTRACT §5 ``load``)."""
+"""The fixture loader's lookups by natural key (§5 ``load``)."""
 
 from __future__ import annotations
 

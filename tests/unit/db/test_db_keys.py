@@ -1,4 +1,4 @@
-"""Signing keys as rows (CONTRACT §2: made on first start, rotated, shared by processes)."""
+"""Signing keys as rows (§2: made on first start, rotated, shared by processes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What ``gc`` asks the database (CONTRACT §3.4, §5 ``gc``)."""
+"""What ``gc`` asks the database (§3.4, §5 ``gc``)."""
 
 from __future__ import annotations
 

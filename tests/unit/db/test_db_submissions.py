@@ -1,4 +1,4 @@
-"""The submit path's Core statements (CONTRACT §3.2 steps 3.1–3.4, step 4): each lookup's
+"""The submit path's Core statements (§3.2 steps 3.1–3.4, step 4): each lookup's
 rule, where another tenant's or partner's object is indistinguishable from a missing one."""
 
 from __future__ import annotations

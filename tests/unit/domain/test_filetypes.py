@@ -1,4 +1,4 @@
-"""CONTRACT §4 (file types) and the §9 details on extensions and MIME types."""
+"""§4 (file types) and the §9 details on extensions and MIME types."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ecb_files.domain.filetypes import (
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# CONTRACT §4, written out literally: the test is the second, independent copy.
+# §4, written out literally: the test is the second, independent copy.
 SECTION_4 = {
     "Images": "webm bmp gif ico jpg jpeg jpe pic pict png rf rgb dwg svg svgz tif tiff",
     "Video": "mkv 3gp asf avi mpeg mpg mpa mpe m1v m2v m4u mp4 mp4v mpg4 mov qt ogv m4v rv",

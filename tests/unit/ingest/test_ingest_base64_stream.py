@@ -1,4 +1,4 @@
-"""The streaming base64 decoder (CONTRACT §3.1: standard alphabet, padding required,
+"""The streaming base64 decoder (§3.1: standard alphabet, padding required,
 whitespace ignored)."""
 
 from __future__ import annotations

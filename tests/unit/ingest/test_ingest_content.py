@@ -1,4 +1,4 @@
-"""One file's content: decode → size bound → SHA-256 → sink (CONTRACT §3.1, §3.4)."""
+"""One file's content: decode → size bound → SHA-256 → sink (§3.1, §3.4)."""
 
 from __future__ import annotations
 

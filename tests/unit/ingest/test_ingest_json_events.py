@@ -1,4 +1,4 @@
-"""The incremental JSON tokenizer (CONTRACT §3.1 bounds, §9 depth/length/surrogate rules)."""
+"""The incremental JSON tokenizer (§3.1 bounds, §9 depth/length/surrogate rules)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The submit body parser: field rules, messages, order of faults, sinks (CONTRACT §3.1,
+"""The submit body parser: field rules, messages, order of faults, sinks (§3.1,
 §3.2 step 2, §3.4, §9)."""
 
 from __future__ import annotations

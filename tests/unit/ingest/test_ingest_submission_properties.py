@@ -1,5 +1,5 @@
 """Properties of the submit body parser: random valid bodies round-trip in any chunking,
-and no input makes it raise anything but the service's own errors (CONTRACT §3.1, §3.2)."""
+and no input makes it raise anything but the service's own errors (§3.1, §3.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Verified tokens remembered (CONTRACT §2, §3.2 step 1): ``authenticate_known`` and
+"""Verified tokens remembered (§2, §3.2 step 1): ``authenticate_known`` and
 ``identify_known`` answer from memory only for a token verified against the real clock
 with the current, fresh keys, and only until it expires; otherwise ``None`` (verify)."""
 

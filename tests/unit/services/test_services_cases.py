@@ -1,4 +1,4 @@
-"""Closing, reopening and merging (CONTRACT §1, §5)."""
+"""Closing, reopening and merging (§1, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""File records and export (CONTRACT §5 ``files list`` / ``files get``, §9)."""
+"""File records and export (§5 ``files list`` / ``files get``, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``load_fixtures`` (CONTRACT §5 fixture format, §9 "Command line")."""
+"""``load_fixtures`` (§5 fixture format, §9 "Command line")."""
 
 from __future__ import annotations
 

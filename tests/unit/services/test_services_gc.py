@@ -1,4 +1,4 @@
-"""``collect_garbage`` (CONTRACT §3.4 durable before 200, §5 ``gc``)."""
+"""``collect_garbage`` (§3.4 durable before 200, §5 ``gc``)."""
 
 from __future__ import annotations
 

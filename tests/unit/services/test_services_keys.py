@@ -1,4 +1,4 @@
-"""Signing keys kept in the database and cached per process (CONTRACT §2, §6)."""
+"""Signing keys kept in the database and cached per process (§2, §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The BlobStore contract (CONTRACT §3.4, §5 gc), run over every backend.
+"""The BlobStore contract (§3.4, §5 gc), run over every backend.
 
 A backend joins the suite by adding a param to ``backend``: a store plus two helpers
 that observe and age its staging area (temp files; for S3, multipart uploads).

@@ -1,4 +1,4 @@
-"""open_store(url): ECB_FILES_STORAGE_URL and ECB_FILES_S3_ENDPOINT_URL (CONTRACT §8)."""
+"""open_store(url): ECB_FILES_STORAGE_URL and ECB_FILES_S3_ENDPOINT_URL (§8)."""
 
 from __future__ import annotations
 

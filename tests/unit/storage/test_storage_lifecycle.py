@@ -1,4 +1,4 @@
-"""A staged blob's life cycle, shared by every backend (CONTRACT §3.4, all or nothing).
+"""A staged blob's life cycle, shared by every backend (§3.4, all or nothing).
 
 The backends' behaviour is checked by ``test_storage_contract.py``; these tests pin the
 rules themselves: write* → seal → publish, abort from anywhere, and one message for a

@@ -1,4 +1,4 @@
-"""LocalBlobStore specifics: layout, durability (fsync), and error mapping (CONTRACT §3.4)."""
+"""LocalBlobStore specifics: layout, durability (fsync), and error mapping (§3.4)."""
 
 from __future__ import annotations
 

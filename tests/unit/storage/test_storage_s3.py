@@ -1,4 +1,4 @@
-"""The S3 backend beyond the shared contract (CONTRACT §3.4, §5 gc, §6, §8), against a
+"""The S3 backend beyond the shared contract (§3.4, §5 gc, §6, §8), against a
 real S3 API over HTTP (moto's server; see tests/s3_support.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The initial schema: the domain of CONTRACT §1 and the service's bookkeeping.
+"""The initial schema: the domain of §1 and the service's bookkeeping.
 
 Revision ID: 0001
 Revises:

@@ -1,4 +1,4 @@
-"""A merged damage notification's files belong to the case alone (CONTRACT §1).
+"""A merged damage notification's files belong to the case alone (§1).
 
 Revision ID: 0002
 Revises: 0001
