@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ecb_files import __version__
-from ecb_files.api import collector
+from ecb_files.api import interpreter
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
@@ -53,7 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         asyncio.get_running_loop().set_default_executor(pool)
         if access_log is not None:
             access_log.start()
-        collector.settle_after_start()
+        interpreter.settle_after_start()
         try:
             yield
         finally:
