@@ -122,7 +122,7 @@ class GroupCommitter:
                     results.append(slot.unit(transaction))
                 if self._before_commit is not None:
                     self._before_commit(transaction)
-        except Exception:
+        except BaseException:
             return False  # each unit runs again alone, and meets its own outcome
         for slot, result in zip(batch, results, strict=True):
             slot.future.set_result(result)

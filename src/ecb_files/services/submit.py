@@ -82,10 +82,9 @@ class SubmitService:
         ``InvalidRequest`` for a malformed ``Idempotency-Key`` header."""
         key = parse_idempotency_key(idempotency_key, self._limits.max_idempotency_key_chars)
         scope = None if key is None else IdempotencyScope(principal.client_id, endpoint.value, key)
+        budget = min(SMALL_FILES_REQUEST_BUDGET, 16 * self._small_file_bytes)
         blobs = SmallBlobs(
-            self._store,
-            max_inline_bytes=self._small_file_bytes,
-            request_budget=min(SMALL_FILES_REQUEST_BUDGET, 16 * self._small_file_bytes),
+            self._store, max_inline_bytes=self._small_file_bytes, request_budget=budget
         )
         parser = SubmissionParser(self._limits, blobs.stage)
         # Base64 is longer than what it decodes to: a body this short keeps every file
@@ -93,7 +92,7 @@ class SubmitService:
         in_memory = (
             scope is None
             and content_length is not None
-            and content_length <= self._small_file_bytes
+            and content_length <= min(self._small_file_bytes, budget)
         )
         return SubmitAttempt(
             self._idempotency, self._acceptance, principal, endpoint, scope, parser, in_memory

@@ -350,3 +350,208 @@ def test_a_constraint_violated_at_before_commit_fails_only_its_unit(
     assert isinstance(futures[1].exception(), IntegrityError)
     assert (futures[0].result(), futures[2].result()) == ("queued a", "queued b")
     assert stored_jtis(database) == {"leader", "taken", "a", "b"}
+
+
+# --- submit: a future per unit, for callers that must not block -----------------------------
+
+FUTURE_TIMEOUT = 30.0
+
+
+def submit_behind_a_leader(
+    committer: GroupCommitter, units: list[Unit], commits: Commits | None = None
+) -> tuple[Future[str], list[Future[str]]]:
+    """``units`` submitted from one thread each, all at once, while a first unit holds the
+    committing thread until every one of them waits in the queue."""
+    leading = threading.Event()
+
+    def leader(session: Session) -> str:
+        leading.set()
+        wait_for_queue(committer, len(units))
+        if commits is not None:
+            commits.unit_ran()
+        write(session, "leader")
+        return "leader"
+
+    first = committer.submit(leader)
+    assert leading.wait(QUEUE_TIMEOUT)
+    start = threading.Barrier(len(units))
+
+    def submit(unit: Unit) -> Future[str]:
+        start.wait(QUEUE_TIMEOUT)
+        return committer.submit(unit)
+
+    with ThreadPoolExecutor(max_workers=len(units)) as pool:
+        futures = list(pool.map(submit, units))
+    return first, futures
+
+
+def test_submit_returns_a_future_that_ends_once_the_unit_is_committed(
+    database: Database,
+) -> None:
+    """§3.4 durable before 200: the future of ``submit`` is done only once the unit's
+    transaction has committed — its row is readable from another session by then."""
+    committer = GroupCommitter(database)
+    seen_when_done: list[set[str]] = []
+    callback_ran = threading.Event()
+
+    def on_done(_done: Future[str]) -> None:
+        seen_when_done.append(stored_jtis(database))
+        callback_ran.set()
+
+    future = committer.submit(writer("via-future"))
+    assert isinstance(future, Future)
+    future.add_done_callback(on_done)
+    assert future.result(timeout=FUTURE_TIMEOUT) == "result of via-future"
+    assert "via-future" in stored_jtis(database)
+    # The callback (on the committing thread, or here if already done) saw the row.
+    assert callback_ran.wait(FUTURE_TIMEOUT)
+    assert seen_when_done == [{"via-future"}]
+    committer.close()
+
+
+def test_submit_does_not_block_its_caller(database: Database) -> None:
+    """§6 the event loop only receives: ``submit`` queues the unit and returns at once,
+    while the committing thread is still busy with an earlier one."""
+    committer = GroupCommitter(database)
+    release = threading.Event()
+
+    def slow(session: Session) -> str:
+        assert release.wait(QUEUE_TIMEOUT)
+        write(session, "slow")
+        return "slow"
+
+    busy = committer.submit(slow)
+    queued = committer.submit(writer("queued"))
+    assert not busy.done()
+    assert not queued.done()
+    release.set()
+    assert queued.result(timeout=FUTURE_TIMEOUT) == "result of queued"
+    assert busy.result(timeout=FUTURE_TIMEOUT) == "slow"
+    assert stored_jtis(database) == {"slow", "queued"}
+    committer.close()
+
+
+def test_units_submitted_from_several_threads_share_transactions(
+    database: Database, commits: Commits
+) -> None:
+    """§3.4 durable before 200, with one commit for many: units submitted at once from
+    many threads are committed in fewer transactions than there are units."""
+    committer = GroupCommitter(database)
+    jtis = [f"thread-{i}" for i in range(12)]
+    first, futures = submit_behind_a_leader(
+        committer, [writer(jti, commits) for jti in jtis], commits
+    )
+    assert first.result(timeout=FUTURE_TIMEOUT) == "leader"
+    assert [f.result(timeout=FUTURE_TIMEOUT) for f in futures] == [
+        f"result of {jti}" for jti in jtis
+    ]
+    assert stored_jtis(database) == {"leader", *jtis}
+    assert commits.count < len(jtis) + 1
+    assert commits.units_per_commit == [1, len(jtis)]
+    committer.close()
+
+
+def test_an_exception_in_a_submitted_unit_reaches_only_its_future(
+    database: Database,
+) -> None:
+    """§3.4 all or nothing, per request: the refusal is that unit's future's exception;
+    the others of its batch are committed and their futures hold their results."""
+    committer = GroupCommitter(database)
+    raised: list[Refused] = []
+
+    def refused(session: Session) -> str:
+        write(session, "refused")
+        raised.append(Refused("refused"))
+        raise raised[-1]
+
+    units = [writer("a"), refused, writer("b"), writer("c")]
+    first, futures = submit_behind_a_leader(committer, units)
+    first.result(timeout=FUTURE_TIMEOUT)
+    error = futures[1].exception(timeout=FUTURE_TIMEOUT)
+    assert isinstance(error, Refused)
+    assert error is raised[-1]
+    assert [futures[i].result(timeout=FUTURE_TIMEOUT) for i in (0, 2, 3)] == [
+        "result of a",
+        "result of b",
+        "result of c",
+    ]
+    assert stored_jtis(database) == {"leader", "a", "b", "c"}
+    # The committer goes on serving.
+    assert committer.submit(writer("later")).result(timeout=FUTURE_TIMEOUT) == "result of later"
+    committer.close()
+
+
+class Fatal(BaseException):
+    """An exception that is not an ``Exception`` (as ``asyncio.CancelledError`` is not)."""
+
+
+def test_a_base_exception_in_a_batched_unit_reaches_only_its_future(
+    database: Database,
+) -> None:
+    """§3.4: "a unit's caller gets back exactly what the unit returned or raised" —
+    whatever it raised: a BaseException in one unit of a shared batch must neither stop
+    the committing thread nor leave the other units' futures unfinished."""
+    committer = GroupCommitter(database)
+
+    def fatal(session: Session) -> str:
+        raise Fatal("not an Exception")
+
+    first, futures = submit_behind_a_leader(committer, [writer("a"), fatal, writer("b")])
+    first.result(timeout=FUTURE_TIMEOUT)
+    try:
+        assert isinstance(futures[1].exception(timeout=5), Fatal)
+        assert futures[0].result(timeout=5) == "result of a"
+        assert futures[2].result(timeout=5) == "result of b"
+        assert stored_jtis(database) == {"leader", "a", "b"}
+        assert committer._thread is not None
+        assert committer._thread.is_alive()
+    finally:
+        if committer._thread is not None and committer._thread.is_alive():
+            committer.close()
+
+
+def test_close_commits_what_is_queued_then_stops_the_thread(database: Database) -> None:
+    """§3.4 durable before 200, at shut-down: units queued when ``close`` is called are
+    still committed (their futures end with their results); then the thread ends."""
+    committer = GroupCommitter(database)
+    jtis = [f"queued-{i}" for i in range(5)]
+    leading = threading.Event()
+
+    def leader(session: Session) -> str:
+        leading.set()
+        wait_for_queue(committer, len(jtis))
+        write(session, "leader")
+        return "leader"
+
+    first = committer.submit(leader)
+    assert leading.wait(QUEUE_TIMEOUT)
+    futures = [committer.submit(writer(jti)) for jti in jtis]
+    committer.close()
+    assert first.done()
+    assert all(f.done() for f in futures)
+    assert [f.result() for f in futures] == [f"result of {jti}" for jti in jtis]
+    assert stored_jtis(database) == {"leader", *jtis}
+    assert committer._thread is not None
+    assert not committer._thread.is_alive()
+
+
+def test_submit_after_close_is_refused(database: Database) -> None:
+    """§3.4: after shut-down nothing can be accepted any more — a unit is refused at
+    once rather than left waiting on a future that would never end."""
+    committer = GroupCommitter(database)
+    committer.run(writer("before"))
+    committer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        committer.submit(writer("after"))
+    with pytest.raises(RuntimeError, match="closed"):
+        committer.run(writer("after"))
+    assert stored_jtis(database) == {"before"}
+
+
+def test_close_without_any_unit_starts_no_thread(database: Database) -> None:
+    """§3.4: a committer that never got a unit closes at once (no thread to stop)."""
+    committer = GroupCommitter(database)
+    committer.close()
+    assert committer._thread is None
+    with pytest.raises(RuntimeError, match="closed"):
+        committer.submit(writer("after"))

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
+from ecb_files.config import Limits
 from ecb_files.domain import rules
-from ecb_files.errors import InvalidRequest
+from ecb_files.errors import InvalidRequest, PayloadTooLarge
 
 GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -183,3 +184,37 @@ def test_bad_sha256_hex_is_refused(value: str) -> None:
         InvalidRequest, match=r"^payload\.files\[0\]\.sha256: must be a SHA-256 digest"
     ):
         rules.parse_sha256_hex(value, field="payload.files[0].sha256")
+
+
+# --- the body's size (§3.1 maxRequestBytes) ---------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["received", "declared"])
+def test_a_body_of_exactly_max_request_bytes_passes(declared: bool) -> None:
+    """§3.1: the body may be up to ``maxRequestBytes``, the bound included."""
+    rules.check_request_size(1000, Limits(max_request_bytes=1000), declared=declared)
+    rules.check_request_size(0, Limits(max_request_bytes=1000), declared=declared)
+
+
+def test_a_body_one_byte_over_max_request_bytes_is_413_naming_the_limit() -> None:
+    """§3.1 and §3.3: a body larger than ``maxRequestBytes`` → 413 GenericError whose
+    description names the limit and its value."""
+    with pytest.raises(PayloadTooLarge) as caught:
+        rules.check_request_size(1001, Limits(max_request_bytes=1000))
+    error = caught.value
+    assert error.status == 413
+    assert error.error_type == "GenericError"
+    assert "maxRequestBytes" in error.description
+    assert "1000" in error.description
+    assert error.description.startswith("the request body")
+
+
+def test_a_declared_content_length_over_the_limit_is_named_in_the_413() -> None:
+    """§3.1 Content-Length and §3.2 step 1.4: a declared length over ``maxRequestBytes``
+    is refused before the body is read, and the description names ``Content-Length N``."""
+    with pytest.raises(PayloadTooLarge) as caught:
+        rules.check_request_size(2048, Limits(max_request_bytes=1024), declared=True)
+    description = caught.value.description
+    assert caught.value.status == 413
+    assert description.startswith("Content-Length 2048 ")
+    assert "maxRequestBytes (1024 bytes)" in description

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -65,15 +67,15 @@ EVERY_FILE_TO_THE_STORE: dict[str, Any] = (
 @pytest.fixture
 def make_services(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Services]]:
     """``Services`` over a fresh database (seeded with ``seed_world``) and a local store
-    under ``tmp_path``; closed at the end."""
+    under ``tmp_path``; closed at the end. ``overrides`` are further ``Settings`` fields."""
     built: list[Services] = []
 
-    def make(limits: Limits | None = None) -> Services:
+    def make(limits: Limits | None = None, **overrides: Any) -> Services:
         settings = Settings(
             data_dir=tmp_path / "data",
             database_url=database_url,
             limits=limits or Limits(),
-            **EVERY_FILE_TO_THE_STORE,
+            **{**EVERY_FILE_TO_THE_STORE, **overrides},
         )
         services = Services.build(settings)
         if not built:
@@ -596,3 +598,212 @@ def test_a_well_formed_key_is_held(services: Services, header: str) -> None:
     assert record.state == "in_flight"
     attempt.abandon()
     assert records(services) == []
+
+
+# --- small files: kept with their rows (§8 ECB_FILES_SMALL_FILE_BYTES) ---------------------
+
+SMALL_FILE_BYTES = 64 * 1024
+UNKNOWN_CASE = "00000000-0000-4000-8000-0000000000cf"
+FUTURE_TIMEOUT = 30.0
+
+
+@pytest.fixture
+def small_services(make_services: Callable[..., Services]) -> Services:
+    """``Services`` that keep files up to ``SMALL_FILE_BYTES`` with their rows."""
+    return make_services(small_file_bytes=SMALL_FILE_BYTES)
+
+
+def begin_in_memory(services: Services, body: bytes) -> SubmitAttempt:
+    attempt = services.submit.begin(PRINCIPAL, Endpoint.CASE, None, len(body))
+    assert attempt.in_memory
+    return attempt
+
+
+def finish_in_memory(services: Services, body: bytes) -> Future[Answer]:
+    """One in-memory request, as the route drives it on the event loop."""
+    attempt = begin_in_memory(services, body)
+    batches = in_batches(body, 64)
+    for batch in batches[:-1]:
+        attempt.feed(batch)
+    return attempt.finish_in_memory(batches[-1])
+
+
+def small_contents(services: Services) -> dict[str, bytes]:
+    """The ``small_file_contents`` rows, by blob id."""
+    with services.database.sessions() as session:
+        rows = session.scalars(select(models.SmallFileContent))
+        return {row.blob_id: row.content for row in rows}
+
+
+def stored_files(services: Services) -> dict[str, models.StoredFile]:
+    """The ``files`` rows, by file name."""
+    with services.database.sessions() as session:
+        found = {row.file_name: row for row in session.scalars(select(models.StoredFile))}
+        session.expunge_all()
+        return found
+
+
+@pytest.mark.parametrize("length", [1, 300, SMALL_FILE_BYTES], ids=["1", "300", "at-the-size"])
+def test_a_short_body_without_a_key_is_kept_in_memory(
+    small_services: Services, length: int
+) -> None:
+    """§8 ECB_FILES_SMALL_FILE_BYTES: a body no longer than the small-file size can only
+    hold small files; without a key, it is taken in memory."""
+    attempt = small_services.submit.begin(PRINCIPAL, Endpoint.CASE, None, length)
+    assert attempt.in_memory
+    assert not attempt.holds_a_key
+
+
+@pytest.mark.parametrize(
+    ("key", "length"),
+    [
+        pytest.param("k-small", 300, id="with-a-key"),
+        pytest.param(None, SMALL_FILE_BYTES + 1, id="one-past-the-size"),
+        pytest.param(None, 10 * SMALL_FILE_BYTES, id="larger"),
+        pytest.param(None, None, id="unknown-length"),
+    ],
+)
+def test_a_body_with_a_key_or_not_known_to_be_short_is_not_kept_in_memory(
+    small_services: Services, key: str | None, length: int | None
+) -> None:
+    """§3.4 and §8: a request with an ``Idempotency-Key`` (its key must be claimed), or
+    whose body may be larger than the small-file size (a larger or no Content-Length),
+    takes the blocking way."""
+    attempt = small_services.submit.begin(PRINCIPAL, Endpoint.CASE, key, length)
+    assert not attempt.in_memory
+    with pytest.raises(RuntimeError, match="in memory"):
+        attempt.finish_in_memory(raw(case_body()))
+    attempt.abandon()
+
+
+def test_an_in_memory_submission_is_answered_200_with_its_files_kept_in_the_database(
+    small_services: Services,
+) -> None:
+    """§3.3 and §8: the future's answer is the 200 with the files; the file rows and
+    their contents are in the database, and nothing is in the blob store."""
+    future = finish_in_memory(small_services, raw(case_body()))
+    assert isinstance(future, Future)
+    answer = future.result(timeout=FUTURE_TIMEOUT)
+    assert answer.status == 200
+    assert not answer.replayed
+    files = envelope(answer)["payload"]["files"]
+    assert [(f["fileName"], f["size"], f["sha256"]) for f in files] == [
+        ("notes.txt", 12, sha256(b"hello, world")),
+        ("photo.png", 7, sha256(b"\x89PNG...")),
+    ]
+    rows = stored_files(small_services)
+    assert {name: str(row.id) for name, row in rows.items()} == {
+        f["fileName"]: f["id"] for f in files
+    }
+    assert small_contents(small_services) == {
+        rows["notes.txt"].blob_id: b"hello, world",
+        rows["photo.png"].blob_id: b"\x89PNG...",
+    }
+    assert count(small_services, models.Submission) == 1
+    assert blob_files(small_services) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param({"payload": {"id": UNKNOWN_CASE}}, ClaimNotFound, id="3.3-unknown-case"),
+        pytest.param(
+            {"securityToken": "00000000-0000-4000-8000-0000000000ff"},
+            InvalidSecurityToken,
+            id="3.1-security-token",
+        ),
+        pytest.param({"payload": {"id": str(CLOSED_CASE)}}, ClaimIsClosed, id="3.4-closed"),
+    ],
+)
+def test_an_in_memory_refusal_is_the_futures_exception_and_stores_nothing(
+    small_services: Services, change: dict[str, Any], expected: type[EcbError]
+) -> None:
+    """§3.2 step 3 and §3.4 all or nothing: the refusal ends the future as its
+    exception; no row, no small-file content and no blob remain."""
+    future = finish_in_memory(small_services, refused_body(change))
+    error = future.exception(timeout=FUTURE_TIMEOUT)
+    assert type(error) is expected
+    assert_nothing_stored(small_services)
+    assert small_contents(small_services) == {}
+
+
+def test_in_memory_submissions_committed_together_each_meet_their_own_outcome(
+    small_services: Services,
+) -> None:
+    """§3.4 all or nothing, per request: submissions that share one commit are each
+    answered for themselves — the refused one stores nothing, the others are stored."""
+    # Hold the commit thread so that every submission below queues for one batch.
+    committer = small_services.submit._acceptance._commits
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(_unit: object) -> bool:
+        holding.set()
+        return release.wait(FUTURE_TIMEOUT)
+
+    held = committer.submit(hold)
+    assert holding.wait(FUTURE_TIMEOUT)
+    bodies = [
+        raw(case_body(fileName="first.txt")),
+        refused_body({"payload": {"id": UNKNOWN_CASE}}),
+        raw(case_body(fileName="third.txt")),
+        raw(case_body(fileName="fourth.txt")),
+    ]
+    try:
+        futures = [finish_in_memory(small_services, body) for body in bodies]
+        assert not any(f.done() for f in futures)
+        assert len(committer._pending) == len(bodies)  # all in the next batch
+    finally:
+        release.set()
+    assert held.result(timeout=FUTURE_TIMEOUT)
+    assert isinstance(futures[1].exception(timeout=FUTURE_TIMEOUT), ClaimNotFound)
+    answers = [futures[i].result(timeout=FUTURE_TIMEOUT) for i in (0, 2, 3)]
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert [envelope(a)["payload"]["files"][0]["fileName"] for a in answers] == [
+        "first.txt",
+        "third.txt",
+        "fourth.txt",
+    ]
+    assert count(small_services, models.Submission) == 3
+    assert count(small_services, models.StoredFile) == 6
+    assert len(small_contents(small_services)) == 6
+    assert blob_files(small_services) == []
+
+
+def test_a_file_above_the_small_size_goes_to_the_blob_store(
+    make_services: Callable[..., Services],
+) -> None:
+    """§8 ECB_FILES_SMALL_FILE_BYTES and §3.4 exact bytes: a file larger than the small
+    size is published in the blob store (and has no content row), read back unchanged;
+    a small file of the same request stays with its row."""
+    services = make_services(small_file_bytes=64)
+    large = bytes(range(256)) * 4
+    body = case_body(content=b64(large))  # notes.txt: 1,024 bytes; photo.png: 7 bytes
+    attempt = services.submit.begin(PRINCIPAL, Endpoint.CASE, None, len(raw(body)))
+    assert not attempt.in_memory
+    answer = attempt.finish(raw(body))
+    assert answer.status == 200
+    rows = stored_files(services)
+    assert rows["notes.txt"].size == len(large)
+    assert blob_files(services) == [services.store.blob_path(rows["notes.txt"].blob_id)]
+    with services.store.open(rows["notes.txt"].blob_id) as stored:
+        assert stored.read() == large
+    assert small_contents(services) == {rows["photo.png"].blob_id: b"\x89PNG..."}
+
+
+def test_a_body_whose_files_pass_the_request_budget_is_not_taken_in_memory(
+    make_services: Callable[..., Services],
+) -> None:
+    """§8: ECB_FILES_SMALL_FILE_BYTES takes any whole number; with one above the
+    per-request memory budget (1 MiB), a body longer than the budget is not taken in
+    memory (its files may spill to the blob store), and is still a 200 with every file
+    stored (§3.3)."""
+    services = make_services(small_file_bytes=2 * 1024 * 1024)
+    part = b"z" * (600 * 1024)
+    document = case_body(content=b64(part))
+    document["payload"]["files"][1]["content"] = b64(part)
+    body = raw(document)
+    attempt = services.submit.begin(PRINCIPAL, Endpoint.CASE, None, len(body))
+    assert not attempt.in_memory
+    answer = drive(services, body)
+    assert answer.status == 200
+    assert count(services, models.StoredFile) == 2
