@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from ecb_files.db import Database, models
 from ecb_files.db.session import normalize_url
@@ -53,7 +54,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @contextmanager
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """A new, empty database on the server of ``server_url``; dropped on exit."""
-    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+    # No pool: the database may live for a whole test session, and an idle pooled
+    # connection to the admin database per deployment runs the server out of slots.
+    admin = create_engine(
+        normalize_url(server_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     name = f"ecb_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
