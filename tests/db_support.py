@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from ecb_files.db import Database, models
 from ecb_files.db.session import normalize_url
-from ecb_files.storage import BlobStore
+from ecb_files.storage import BlobStore, LocalBlobStore
 
 POSTGRES_ENV = "ECB_FILES_TEST_POSTGRES_URL"
 
@@ -90,6 +90,18 @@ def engine(database: Database) -> Engine:
 def factory(database: Database) -> sessionmaker[Session]:
     """The session factory of ``database``, for the modules that still take one."""
     return database.sessions
+
+
+@pytest.fixture
+def world(database: Database) -> World:
+    """``database`` seeded with ``seed_world``."""
+    return seed_world(database)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalBlobStore:
+    """A local blob store in ``tmp_path``."""
+    return LocalBlobStore(tmp_path / "blobs")
 
 
 # Fixed ids, so a failing test names objects one can recognise.

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
-import pytest
 from tests.db_support import (
     CLOSED_CASE,
     OPEN_CASE,
@@ -13,21 +11,10 @@ from tests.db_support import (
     UNASSIGNED_CASE,
     World,
     add_file,
-    seed_world,
 )
 
 from ecb_files.db import Database, cases, models
 from ecb_files.storage import LocalBlobStore
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def test_lock_finds_the_case_or_dn_and_nothing_else(database: Database, world: World) -> None:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
-from tests.db_support import CLIENT_ID, PARTNER, World, seed_world
+from tests.db_support import CLIENT_ID, PARTNER, World
 
 from ecb_files.db import Database, clients, models
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
 
 
 def test_find_client_by_its_exact_client_id(database: Database, world: World) -> None:

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from tests.db_support import CLOSED_CASE, EMAIL, OPEN_CASE, OPEN_DN, World, add_file, seed_world
+from tests.db_support import CLOSED_CASE, EMAIL, OPEN_CASE, OPEN_DN, World, add_file
 
 from ecb_files.db import Database, files
 from ecb_files.storage import LocalBlobStore
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def test_list_files_orders_by_creation_then_id(

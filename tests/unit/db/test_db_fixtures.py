@@ -14,15 +14,9 @@ from tests.db_support import (
     OTHER_PARTNER,
     PARTNER,
     World,
-    seed_world,
 )
 
 from ecb_files.db import Database, fixtures, models
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
 
 
 def test_company_by_its_exact_alias(database: Database, world: World) -> None:

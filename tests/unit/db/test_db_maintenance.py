@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.db_support import OPEN_CASE, World, add_file, seed_world
+from tests.db_support import OPEN_CASE, World, add_file
 
 from ecb_files.db import Database, maintenance, models
 from ecb_files.storage import LocalBlobStore
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def test_referenced_blob_ids_checks_in_batches(

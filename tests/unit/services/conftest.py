@@ -1,5 +1,5 @@
 """Database fixtures (SQLite, and PostgreSQL when configured) from ``tests.db_support``."""
 
-from tests.db_support import database, database_url, engine, factory
+from tests.db_support import database, database_url, engine, factory, store, world
 
-__all__ = ["database", "database_url", "engine", "factory"]
+__all__ = ["database", "database_url", "engine", "factory", "store", "world"]

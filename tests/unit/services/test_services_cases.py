@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from tests.db_support import (
@@ -16,7 +15,6 @@ from tests.db_support import (
     UNASSIGNED_CASE,
     World,
     add_file,
-    seed_world,
 )
 
 from ecb_files.db import Database, models
@@ -24,16 +22,6 @@ from ecb_files.db import submissions as intake
 from ecb_files.services.cases import close_case, merge_damage_notification, reopen_case
 from ecb_files.services.errors import ConflictError, NotFoundError
 from ecb_files.storage import LocalBlobStore
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def _status(database: Database, case_id: uuid.UUID) -> str:

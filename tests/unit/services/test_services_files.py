@@ -15,7 +15,6 @@ from tests.db_support import (
     OPEN_DN,
     World,
     add_file,
-    seed_world,
 )
 
 from ecb_files.db import Database
@@ -23,16 +22,6 @@ from ecb_files.services.cases import merge_damage_notification
 from ecb_files.services.errors import BlobIntegrityError, NotFoundError
 from ecb_files.services.files import export_file, iso_utc, list_file_records
 from ecb_files.storage import LocalBlobStore
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def test_record_has_exactly_the_contract_members(

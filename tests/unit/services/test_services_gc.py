@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.db_support import OPEN_CASE, World, add_file, seed_world
+from tests.db_support import OPEN_CASE, World, add_file
 
 from ecb_files.db import Database, models
 from ecb_files.services import gc
@@ -17,16 +16,6 @@ from ecb_files.services.gc import collect_garbage
 from ecb_files.storage import LocalBlobStore
 
 HOUR = 3600.0
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return seed_world(database)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
 
 
 def _orphan(store: LocalBlobStore, *, age_seconds: float) -> str:
