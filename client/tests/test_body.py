@@ -14,7 +14,8 @@ from typing import IO, Any
 import pytest
 
 from ecb_files_client import BodyNotRepeatable, LocalValidationError, Upload
-from ecb_files_client._body import PIECE_BYTES, Envelope, SubmissionBody, base64_length
+from ecb_files_client._body import Envelope, SubmissionBody, base64_length
+from ecb_files_client._streamed import PIECE_BYTES
 from ecb_files_client._uploads import prepare
 
 ENVELOPE = Envelope(

@@ -25,12 +25,15 @@ from ecb_files_client._exceptions import (
     DamageNotificationNotFound,
     DiscoveryError,
     EcbClientError,
+    FileNotFound,
     Forbidden,
     GenericError,
     IdempotencyKeyReused,
+    InsuranceCompanyNotFound,
     InvalidRequest,
     InvalidSecurityToken,
     LocalValidationError,
+    MalwareDetected,
     RequestInProgress,
     TokenError,
     TooManyRequests,
@@ -46,8 +49,9 @@ from ecb_files_client._filetypes import (
     is_allowed_extension,
 )
 from ecb_files_client._progress import ProgressListener
-from ecb_files_client._results import StoredFile, SubmitResult
+from ecb_files_client._results import DamageNotificationResult, StoredFile, SubmitResult
 from ecb_files_client._retry import RetryPolicy
+from ecb_files_client._submission import Transfer
 from ecb_files_client._tokens import (
     AccessToken,
     AsyncTokenClient,
@@ -70,15 +74,19 @@ __all__ = [
     "ClientSecret",
     "DamageNotificationMergedToClaim",
     "DamageNotificationNotFound",
+    "DamageNotificationResult",
     "DiscoveryError",
     "EcbClientError",
+    "FileNotFound",
     "Forbidden",
     "GenericError",
     "IdempotencyKeyReused",
+    "InsuranceCompanyNotFound",
     "InvalidRequest",
     "InvalidSecurityToken",
     "Limits",
     "LocalValidationError",
+    "MalwareDetected",
     "PrivateKeyJwt",
     "ProgressListener",
     "RequestInProgress",
@@ -90,6 +98,7 @@ __all__ = [
     "TokenClient",
     "TokenError",
     "TooManyRequests",
+    "Transfer",
     "TransportError",
     "Unauthorized",
     "Upload",

@@ -20,34 +20,17 @@ it chunked.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
-from ecb_files_client._checks import empty_file, too_large
-from ecb_files_client._exceptions import LocalValidationError
+from ecb_files_client._streamed import PIECE_BYTES, Piece, StreamedBody
 from ecb_files_client._uploads import PreparedFile
 
-# Raw bytes read per piece: a multiple of 3, so the base64 of consecutive pieces
-# concatenates without padding; 1.5 MiB keeps per-piece overhead (a thread hop in the
-# async client) negligible and memory small.
-PIECE_BYTES = 3 * 512 * 1024
 _SHA256_HEX_CHARS = 64
 _CONTENT_END = b'","sha256":"'
-
-
-@dataclass(frozen=True)
-class Piece:
-    """Bytes of the body; ``file_index`` says which file's content they carry, if any."""
-
-    data: bytes
-    file_index: int | None = None
-    file_bytes: int = 0  # raw file bytes that ``data`` encodes
-    file_done: bool = False
-    end: bool = False  # the last piece of the body
 
 
 def _json(value: str) -> bytes:
@@ -71,72 +54,39 @@ class Envelope:
     honours_is_damage_image: bool
 
 
-class SubmissionBody:
-    """The body of one submission: as many fresh streams of it as attempts need."""
+class SubmissionBody(StreamedBody):
+    """The JSON body of one submission: as many fresh streams of it as attempts need."""
+
+    content_type = "application/json"
 
     def __init__(
         self, envelope: Envelope, files: Sequence[PreparedFile], max_file_bytes: int | None
     ) -> None:
-        """``max_file_bytes`` bounds streams of unknown size as they are read (None: the
-        server alone judges)."""
-        self._files = list(files)
-        self._max_file_bytes = max_file_bytes
+        super().__init__(files, max_file_bytes)
         self._head = self._render_head(envelope)
-        self._file_heads = [self._render_file_head(envelope, f) for f in self._files]
+        self._file_heads = [self._render_file_head(envelope, f) for f in self.files]
         self._tail = b"]}}"
-        self.digests: list[str | None] = [None] * len(self._files)
-        self.sent_sizes: list[int] = [0] * len(self._files)
-        self.attempts = 0
 
     @property
     def content_length(self) -> int | None:
         """The exact length in bytes, or None when a file's size is unknown."""
-        if any(f.size is None for f in self._files):
+        if any(f.size is None for f in self.files):
             return None
-        length = len(self._head) + len(self._tail) + max(len(self._files) - 1, 0)
-        for file, head in zip(self._files, self._file_heads, strict=True):
+        length = len(self._head) + len(self._tail) + max(len(self.files) - 1, 0)
+        for file, head in zip(self.files, self._file_heads, strict=True):
             assert file.size is not None
             length += len(head) + base64_length(file.size)
             length += len(_CONTENT_END) + _SHA256_HEX_CHARS + 2
         return length
 
-    def unrepeatable(self) -> str | None:
-        """The label of a file that cannot be read again for another attempt, if any."""
-        for file in self._files:
-            if not file.restartable:
-                return file.label
-        return None
-
     def pieces(self) -> Generator[Piece, None, None]:
         """A fresh stream of the whole body (files reopened or rewound)."""
-        self.attempts += 1
-        self.digests = [None] * len(self._files)
-        self.sent_sizes = [0] * len(self._files)
+        self._start_attempt()
         yield Piece(self._head)
-        for file, head in zip(self._files, self._file_heads, strict=True):
+        for file, head in zip(self.files, self._file_heads, strict=True):
             yield Piece((b"," if file.index else b"") + head, file.index)
             yield from self._content(file)
         yield Piece(self._tail, end=True)
-
-    def iterate(self, on_piece: Callable[[Piece], None]) -> Generator[bytes, None, None]:
-        """The body for a blocking HTTP client; ``on_piece`` after each piece is taken."""
-        for piece in self.pieces():
-            yield piece.data
-            on_piece(piece)
-
-    async def aiterate(self, on_piece: Callable[[Piece], None]) -> AsyncGenerator[bytes, None]:
-        """The body for an asyncio HTTP client, ``on_piece`` called on the event loop."""
-        pieces = self.pieces()
-        try:
-            while True:
-                # Reading, hashing and encoding block on disk and CPU: off the event loop.
-                piece = await asyncio.to_thread(next, pieces, None)
-                if piece is None:
-                    return
-                yield piece.data
-                on_piece(piece)
-        finally:
-            pieces.close()
 
     def _content(self, file: PreparedFile) -> Generator[Piece, None, None]:
         digest = hashlib.sha256()
@@ -147,7 +97,7 @@ class SubmissionBody:
                 if not isinstance(data, bytes | bytearray):
                     raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
                 total += len(data)
-                self._check_size(file, total, final=False)
+                self.check_size(file, total, final=False)
                 digest.update(data)
                 if carry:
                     data = carry + data
@@ -157,28 +107,13 @@ class SubmissionBody:
                     encoded = base64.b64encode(memoryview(data)[:usable])
                     self.sent_sizes[file.index] += usable
                     yield Piece(encoded, file.index, usable)
-        self._check_size(file, total, final=True)
+        self.check_size(file, total, final=True)
         if carry:
             self.sent_sizes[file.index] += len(carry)
             yield Piece(base64.b64encode(carry), file.index, len(carry))
         hexdigest = digest.hexdigest()
         self.digests[file.index] = hexdigest
         yield Piece(_CONTENT_END + hexdigest.encode("ascii") + b'"}', file.index, file_done=True)
-
-    def _check_size(self, file: PreparedFile, total: int, *, final: bool) -> None:
-        if file.size is None:
-            if self._max_file_bytes is None:
-                return
-            # Unknown ahead: the same bounds, the moment they are passed.
-            if total > self._max_file_bytes:
-                raise too_large(file.index, file.file_name, self._max_file_bytes)
-            if final and total == 0:
-                raise empty_file(file.index, file.file_name)
-        elif total > file.size or (final and total != file.size):
-            raise LocalValidationError(
-                f"{file.label}: the file changed while it was being sent "
-                f"(expected {file.size} bytes, read {total})"
-            )
 
     @staticmethod
     def _render_head(envelope: Envelope) -> bytes:

@@ -53,6 +53,8 @@ class Limits:
     max_files_per_request: int = 100
     max_file_name_chars: int = 500
     max_description_chars: int = 4000
+    # The server takes binary multipart/form-data submissions (§10.1).
+    multipart: bool = False
 
     @classmethod
     def from_document(cls, document: object) -> Limits:
@@ -71,7 +73,7 @@ class Limits:
             for attribute, member in names.items()
             if isinstance(value := document.get(member), int) and value > 0
         }
-        return cls(**values)
+        return cls(**values, multipart=document.get("multipart") is True)
 
 
 @dataclass(frozen=True)
@@ -173,18 +175,23 @@ def file_label(index: int, file_name: str) -> str:
 
 
 def too_large(index: int, file_name: str, max_file_bytes: int) -> LocalValidationError:
+    return _too_large(file_label(index, file_name), max_file_bytes)
+
+
+def _too_large(label: str, max_file_bytes: int) -> LocalValidationError:
     return LocalValidationError(
-        f"{file_label(index, file_name)}: the file is larger than maxFileBytes "
-        f"{max_file_bytes} bytes",
+        f"{label}: the file is larger than maxFileBytes {max_file_bytes} bytes",
         error_type="GenericError",
         status=413,
     )
 
 
 def empty_file(index: int, file_name: str) -> LocalValidationError:
-    return _invalid(
-        f"{file_label(index, file_name)}.content", "decodes to 0 bytes; at least 1 byte is required"
-    )
+    return _empty(file_label(index, file_name))
+
+
+def _empty(label: str) -> LocalValidationError:
+    return _invalid(f"{label}.content", "decodes to 0 bytes; at least 1 byte is required")
 
 
 def check_request_length(length: int | None, limits: Limits) -> None:
@@ -224,16 +231,18 @@ def check_fields(
                 "payload.files",
                 f"more than maxFilesPerRequest {limits.max_files_per_request} files",
             )
-        _check_file_fields(index, facts, limits)
+        _check_file_fields(
+            facts, limits, f"payload.files[{index}]", file_label(index, facts.file_name)
+        )
     if not files:
         raise _invalid("payload.files", "at least one file is required")
 
 
-def _check_file_fields(index: int, facts: FileFacts, limits: Limits) -> None:
+def _check_file_fields(facts: FileFacts, limits: Limits, field: str, label: str) -> None:
+    """One file's §3.1 rules; ``field`` is its JSON path, ``label`` adds its name."""
     problem = file_name_problem(facts.file_name, max_chars=limits.max_file_name_chars)
     if problem is not None:
-        raise _invalid(f"payload.files[{index}].fileName", problem)
-    label = file_label(index, facts.file_name)
+        raise _invalid(f"{field}.fileName", problem)
     if not facts.content_type:
         raise _invalid(f"{label}.contentType", "must not be empty")
     if facts.description is not None and len(facts.description) > limits.max_description_chars:
@@ -243,15 +252,18 @@ def _check_file_fields(index: int, facts: FileFacts, limits: Limits) -> None:
         )
     if facts.size is not None:
         if facts.size > limits.max_file_bytes:
-            raise too_large(index, facts.file_name, limits.max_file_bytes)
+            raise _too_large(label, limits.max_file_bytes)
         if facts.size == 0:
-            raise empty_file(index, facts.file_name)
+            raise _empty(label)
 
 
-def check_file_types(files: Sequence[FileFacts]) -> None:
-    """Step 3.5 of §3.2: every extension allowed, every content type accepted (415)."""
+def check_file_types(files: Sequence[FileFacts], fields: Sequence[str] | None = None) -> None:
+    """Step 3.5 of §3.2: every extension allowed, every content type accepted (415).
+
+    ``fields`` names each file (default: its ``payload.files[i]`` path)."""
     for index, facts in enumerate(files):
-        where = f"payload.files[{index}] ('{facts.file_name}')"
+        field = fields[index] if fields is not None else f"payload.files[{index}]"
+        where = f"{field} ('{facts.file_name}')"
         extension = filetypes.extension_of(facts.file_name)
         if extension is None or not filetypes.is_allowed_extension(extension):
             shown = f"'.{extension}'" if extension else "no extension"
@@ -278,3 +290,24 @@ def check_idempotency_key(value: str, *, max_chars: int = 255) -> None:
         raise LocalValidationError(f"Idempotency-Key: longer than {max_chars} characters")
     if not all("\x21" <= ch <= "\x7e" for ch in value):
         raise LocalValidationError("Idempotency-Key: only visible ASCII characters are allowed")
+
+
+def check_attachments(files: Sequence[FileFacts], fields: Sequence[str], limits: Limits) -> None:
+    """A new damage notification's attachments (§10.2): §3.1's file rules and limits,
+    each file named by ``fields`` (its part); none at all is allowed."""
+    if len(files) > limits.max_files_per_request:
+        raise _invalid(
+            "attachments", f"more than maxFilesPerRequest {limits.max_files_per_request} files"
+        )
+    for facts, field in zip(files, fields, strict=True):
+        _check_file_fields(facts, limits, field, f"{field} ({facts.file_name!r})")
+
+
+def check_envelope(*, security_token: str, alias: str, user_email: str) -> None:
+    """The members beside a new damage notification's payload (§10.2)."""
+    check_guid(security_token, field="securityToken")
+    if not alias:
+        raise _invalid("insuranceCompanyAlias", "must not be empty")
+    problem = email_problem(user_email)
+    if problem is not None:
+        raise _invalid("userEmail", f"is not a valid e-mail address: {problem}")

@@ -5,22 +5,26 @@ Both are thin: they hold an HTTP client and drive the flows of ``_submission`` w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 import httpx
 
 from ecb_files_client._checks import Limits
 from ecb_files_client._flow import arun, run
 from ecb_files_client._progress import ProgressListener
-from ecb_files_client._results import SubmitResult
+from ecb_files_client._results import DamageNotificationResult, SubmitResult
 from ecb_files_client._retry import RetryPolicy
 from ecb_files_client._submission import (
     Endpoint,
     Files,
+    NewDamageNotification,
     Plan,
     Submission,
     SubmissionFlows,
     Timestamp,
+    Transfer,
 )
 from ecb_files_client._tokens import ClientCredentials, TokenCache
 
@@ -36,6 +40,11 @@ class SubmitClient:
     the limits the server reports (``limits`` overrides them); ``validate_locally=False``
     leaves every judgement to the server. Pass ``http`` to bring your own
     ``httpx.Client`` (proxies, TLS settings); it is then not closed here.
+
+    ``transfer`` says how file bytes travel: ``"auto"`` sends them raw in
+    ``multipart/form-data`` (§10.1) when the server's limits say ``"multipart": true``,
+    else base64 in JSON (§3.1); ``"multipart"`` or ``"json"`` forces one. Each call may
+    override it.
     """
 
     def __init__(
@@ -50,6 +59,7 @@ class SubmitClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         http: httpx.Client | None = None,
         token_cache: TokenCache | None = None,
+        transfer: Transfer = "auto",
     ) -> None:
         self._core = SubmissionFlows(
             base_url,
@@ -59,6 +69,7 @@ class SubmitClient:
             limits=limits,
             validate_locally=validate_locally,
             token_cache=token_cache,
+            transfer=transfer,
         )
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=timeout)
@@ -74,10 +85,12 @@ class SubmitClient:
         timestamp: Timestamp = None,
         idempotency_key: str | None = None,
         progress: ProgressListener | None = None,
+        transfer: Transfer | None = None,
     ) -> SubmitResult:
         """Store ``files`` in the open case ``case_id`` (submitForCase).
 
-        ``files`` holds :class:`Upload` objects, paths or binary file objects. Raises a
+        ``files`` holds :class:`Upload` objects, paths or binary file objects;
+        ``transfer`` overrides the client's for this call. Raises a
         :class:`LocalValidationError` before sending anything the server would refuse,
         and the :class:`ApiError` subclass of the server's ``errorType`` otherwise.
         """
@@ -92,6 +105,7 @@ class SubmitClient:
                 timestamp,
                 idempotency_key,
                 progress,
+                transfer,
             )
         )
 
@@ -106,6 +120,7 @@ class SubmitClient:
         timestamp: Timestamp = None,
         idempotency_key: str | None = None,
         progress: ProgressListener | None = None,
+        transfer: Transfer | None = None,
     ) -> SubmitResult:
         """Store ``files`` in a damage notification not yet merged; see :meth:`submit_to_case`."""
         return self._submit(
@@ -119,8 +134,48 @@ class SubmitClient:
                 timestamp,
                 idempotency_key,
                 progress,
+                transfer,
             )
         )
+
+    def create_damage_notification(
+        self,
+        damage_notification: Mapping[str, Any],
+        *,
+        insurance_company_alias: str,
+        user_email: str,
+        attachments: Files = (),
+        security_token: str | None = None,
+        idempotency_key: str | None = None,
+        progress: ProgressListener | None = None,
+    ) -> DamageNotificationResult:
+        """Create a damage notification from a first notice of loss (§10.2).
+
+        ``damage_notification`` is the tenant's FNoL payload (validated by its schema at
+        the server, see :meth:`damage_notification_schema`); ``attachments`` are files
+        as for :meth:`submit_to_case`, with ``description`` and ``is_damage_image``
+        honoured. Returns the new damage notification's id and its stored files; a
+        retry with the same ``idempotency_key`` returns the same damage notification.
+        """
+        return run(
+            self._core.create_damage_notification(
+                NewDamageNotification(
+                    damage_notification,
+                    insurance_company_alias,
+                    user_email,
+                    attachments,
+                    security_token,
+                    idempotency_key,
+                    progress,
+                )
+            ),
+            self._http,
+        )
+
+    def damage_notification_schema(self, insurance_company_alias: str) -> dict[str, Any]:
+        """The JSON Schema a tenant's FNoL payloads must meet (raises
+        :class:`InsuranceCompanyNotFound` for an unknown alias)."""
+        return run(self._core.damage_notification_schema(insurance_company_alias), self._http)
 
     def limits(self) -> Limits:
         """The limits in force at the server (asked once, then remembered)."""
@@ -131,6 +186,14 @@ class SubmitClient:
 
     def _plan(self, submission: Submission) -> Plan:
         return run(self._core.plan(submission), self._http)
+
+    def _plan_damage_notification(self, request: NewDamageNotification) -> Plan:
+        return run(self._core.plan_damage_notification(request), self._http)
+
+    def _create_damage_notification(
+        self, request: NewDamageNotification
+    ) -> DamageNotificationResult:
+        return run(self._core.create_damage_notification(request), self._http)
 
     def close(self) -> None:
         if self._owns_http:
@@ -166,6 +229,7 @@ class AsyncSubmitClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         http: httpx.AsyncClient | None = None,
         token_cache: TokenCache | None = None,
+        transfer: Transfer = "auto",
     ) -> None:
         self._core = SubmissionFlows(
             base_url,
@@ -175,6 +239,7 @@ class AsyncSubmitClient:
             limits=limits,
             validate_locally=validate_locally,
             token_cache=token_cache,
+            transfer=transfer,
         )
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=timeout)
@@ -190,6 +255,7 @@ class AsyncSubmitClient:
         timestamp: Timestamp = None,
         idempotency_key: str | None = None,
         progress: ProgressListener | None = None,
+        transfer: Transfer | None = None,
     ) -> SubmitResult:
         """See :meth:`SubmitClient.submit_to_case`."""
         return await self._submit(
@@ -203,6 +269,7 @@ class AsyncSubmitClient:
                 timestamp,
                 idempotency_key,
                 progress,
+                transfer,
             )
         )
 
@@ -217,6 +284,7 @@ class AsyncSubmitClient:
         timestamp: Timestamp = None,
         idempotency_key: str | None = None,
         progress: ProgressListener | None = None,
+        transfer: Transfer | None = None,
     ) -> SubmitResult:
         """See :meth:`SubmitClient.submit_to_damage_notification`."""
         return await self._submit(
@@ -230,7 +298,41 @@ class AsyncSubmitClient:
                 timestamp,
                 idempotency_key,
                 progress,
+                transfer,
             )
+        )
+
+    async def create_damage_notification(
+        self,
+        damage_notification: Mapping[str, Any],
+        *,
+        insurance_company_alias: str,
+        user_email: str,
+        attachments: Files = (),
+        security_token: str | None = None,
+        idempotency_key: str | None = None,
+        progress: ProgressListener | None = None,
+    ) -> DamageNotificationResult:
+        """See :meth:`SubmitClient.create_damage_notification`."""
+        return await arun(
+            self._core.create_damage_notification(
+                NewDamageNotification(
+                    damage_notification,
+                    insurance_company_alias,
+                    user_email,
+                    attachments,
+                    security_token,
+                    idempotency_key,
+                    progress,
+                )
+            ),
+            self._http,
+        )
+
+    async def damage_notification_schema(self, insurance_company_alias: str) -> dict[str, Any]:
+        """See :meth:`SubmitClient.damage_notification_schema`."""
+        return await arun(
+            self._core.damage_notification_schema(insurance_company_alias), self._http
         )
 
     async def limits(self) -> Limits:

@@ -21,9 +21,12 @@
         ├── UserNotFound                     404
         ├── ClaimNotFound                    404
         ├── DamageNotificationNotFound       404
+        ├── InsuranceCompanyNotFound         404  (a new damage notification's tenant)
+        ├── FileNotFound                     404
         ├── ClaimIsClosed                    400
         ├── DamageNotificationMergedToClaim  400  (.case_id: the case it went into)
         ├── IdempotencyKeyReused             422
+        ├── MalwareDetected                  422  (the server's virus scanner found one)
         ├── RequestInProgress                409
         ├── TooManyRequests                  429
         └── GenericError                     413, 415, 500, 503, 507, …; also any
@@ -147,6 +150,14 @@ class DamageNotificationNotFound(ApiError):
     error_type = "DamageNotificationNotFound"
 
 
+class InsuranceCompanyNotFound(ApiError):
+    error_type = "InsuranceCompanyNotFound"
+
+
+class FileNotFound(ApiError):
+    error_type = "FileNotFound"
+
+
 class ClaimIsClosed(ApiError):
     error_type = "ClaimIsClosed"
 
@@ -163,6 +174,10 @@ class DamageNotificationMergedToClaim(ApiError):
 
 class IdempotencyKeyReused(ApiError):
     error_type = "IdempotencyKeyReused"
+
+
+class MalwareDetected(ApiError):
+    error_type = "MalwareDetected"
 
 
 class RequestInProgress(ApiError):
@@ -187,9 +202,12 @@ API_ERRORS: Mapping[str, type[ApiError]] = {
         UserNotFound,
         ClaimNotFound,
         DamageNotificationNotFound,
+        InsuranceCompanyNotFound,
+        FileNotFound,
         ClaimIsClosed,
         DamageNotificationMergedToClaim,
         IdempotencyKeyReused,
+        MalwareDetected,
         RequestInProgress,
         TooManyRequests,
         GenericError,

@@ -22,8 +22,8 @@ from typing import TypeVar
 
 import httpx
 
-from ecb_files_client._body import Piece, SubmissionBody
 from ecb_files_client._exceptions import TransportError
+from ecb_files_client._streamed import Piece, StreamedBody
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ class HttpCall:
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     form: Mapping[str, str] | None = None
-    body: SubmissionBody | None = None
+    body: StreamedBody | None = None
     on_piece: Callable[[Piece], None] = lambda piece: None
 
 

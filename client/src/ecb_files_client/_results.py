@@ -1,4 +1,5 @@
-"""What an accepted submission returns (§3.3), checked against what was sent."""
+"""What an accepted submission (§3.3) or a new damage notification (§10.2) returns,
+checked against what was sent."""
 
 from __future__ import annotations
 
@@ -46,16 +47,38 @@ class SubmitResult:
         """camelCase, like the API; what ``ecb-files-submit --json`` prints."""
         return {
             "success": True,
-            "files": [
-                {
-                    "id": f.id,
-                    "fileName": f.file_name,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "sha256Matches": f.sha256_matches,
-                }
-                for f in self.files
-            ],
+            "files": _file_dicts(self.files),
+            "attempts": self.attempts,
+            "idempotencyKey": self.idempotency_key,
+            "requestId": self.request_id,
+            "replayed": self.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class DamageNotificationResult:
+    """A damage notification created from an FNoL (§10.2): its id, and its attachments
+    as stored, in request order."""
+
+    id: str
+    location: str | None
+    files: tuple[StoredFile, ...]
+    attempts: int
+    idempotency_key: str
+    request_id: str | None
+    replayed: bool
+
+    @property
+    def all_sha256_match(self) -> bool:
+        return all(f.sha256_matches for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        """camelCase, like the API; what ``ecb-files-submit fnol --json`` prints."""
+        return {
+            "success": True,
+            "id": self.id,
+            "location": self.location,
+            "files": _file_dicts(self.files),
             "attempts": self.attempts,
             "idempotencyKey": self.idempotency_key,
             "requestId": self.request_id,
@@ -73,14 +96,22 @@ def parse_success(
     replayed: bool,
 ) -> SubmitResult:
     """The 200 body as a :class:`SubmitResult`; anything else is a GenericError."""
+    files = stored_files(document, local_sha256, request_id=request_id, status=200)
+    return SubmitResult(files, attempts, idempotency_key, request_id, replayed)
+
+
+def stored_files(
+    document: object, local_sha256: Sequence[str | None], *, request_id: str | None, status: int
+) -> tuple[StoredFile, ...]:
+    """``payload.files`` of a success, beside the SHA-256 of each file as sent."""
     entries = _entries(document)
     if entries is None or len(entries) != len(local_sha256):
         raise GenericError(
-            f"unexpected answer to a successful submission: {str(document)[:200]}",
-            status=200,
+            f"unexpected answer to a successful request: {str(document)[:200]}",
+            status=status,
             request_id=request_id,
         )
-    files = tuple(
+    return tuple(
         StoredFile(
             id=str(entry["id"]),
             file_name=str(entry["fileName"]),
@@ -90,7 +121,19 @@ def parse_success(
         )
         for entry, local in zip(entries, local_sha256, strict=True)
     )
-    return SubmitResult(files, attempts, idempotency_key, request_id, replayed)
+
+
+def _file_dicts(files: Sequence[StoredFile]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f.id,
+            "fileName": f.file_name,
+            "size": f.size,
+            "sha256": f.sha256,
+            "sha256Matches": f.sha256_matches,
+        }
+        for f in files
+    ]
 
 
 def _entries(document: object) -> list[dict[str, Any]] | None:

@@ -1,48 +1,51 @@
 """A submission as one flow, for the blocking and the asyncio client alike.
 
 1. the limits in force (``GET …/file/limits``, once per client) and the local checks;
-2. per attempt: an access token (cached), then the body streamed from the files, with
-   the same ``Idempotency-Key`` on every attempt;
-3. 200 → the result, each file's SHA-256 compared with what was sent; a connection
-   failure, 5xx, 408, 409 or 429 → wait (backoff with jitter, at least ``Retry-After``)
-   and try again, up to the policy's limit; 401 with a cached token → one retry with a
-   fresh token; any other 4xx → its exception at once.
+2. the body: binary ``multipart/form-data`` (§10.1) when the server says it takes it
+   (``"multipart": true`` in its limits), else the base64 JSON of §3.1; or the form
+   the caller forces with ``transfer``;
+3. sent with retries (``_sending``); 200 → the result, each file's SHA-256 compared
+   with what was sent.
 
-Because every attempt carries the same key and byte-identical body, a retry after a
-lost answer is replayed by the server instead of storing the files twice (§3.4).
+Damage notifications created from scratch (§10.2) are planned in ``_fnol`` and share
+the limits, the checks and the sending.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from typing import Any, Literal, get_args
 
 from ecb_files_client import _checks as checks
-from ecb_files_client._body import Envelope, Piece, SubmissionBody
+from ecb_files_client import _fnol as fnol
+from ecb_files_client._body import Envelope, SubmissionBody
 from ecb_files_client._checks import Limits
-from ecb_files_client._exceptions import (
-    BodyNotRepeatable,
-    EcbClientError,
-    TokenError,
-    TransportError,
-    Unauthorized,
-    api_error,
-)
-from ecb_files_client._flow import Flow, HttpCall, HttpReply, Sleep
+from ecb_files_client._flow import Flow, HttpCall, HttpReply
+from ecb_files_client._multipart import MultipartSubmissionBody
 from ecb_files_client._progress import ProgressListener
-from ecb_files_client._results import SubmitResult, parse_success
-from ecb_files_client._retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ecb_files_client._results import DamageNotificationResult, SubmitResult, parse_success
+from ecb_files_client._retry import RetryPolicy
+from ecb_files_client._sending import PreparedRequest, send
+from ecb_files_client._streamed import StreamedBody
 from ecb_files_client._tokens import ClientCredentials, TokenCache, TokenSource, with_issuer
-from ecb_files_client._uploads import PreparedFile, Source, Upload, prepare
+from ecb_files_client._uploads import Source, Upload, prepare
 from ecb_files_client._version import USER_AGENT
 
-API_PATH = "/ecx/host/api/integration/v1/file"
+API_ROOT = "/ecx/host/api/integration/v1"
+API_PATH = f"{API_ROOT}/file"
 
 Files = Iterable[Upload | Source]
 Timestamp = str | date | datetime | None
+# How file bytes travel: "multipart" (raw, §10.1), "json" (base64, §3.1), or "auto":
+# multipart when the server's limits say it takes it, else JSON.
+Transfer = Literal["auto", "multipart", "json"]
+TRANSFERS: tuple[str, ...] = get_args(Transfer)
+
+Plan = PreparedRequest
 
 
 class Endpoint(Enum):
@@ -73,17 +76,20 @@ class Submission:
     timestamp: Timestamp = None
     idempotency_key: str | None = None
     progress: ProgressListener | None = None
+    transfer: Transfer | None = None  # None: the client's
 
 
 @dataclass(frozen=True)
-class Plan:
-    """A checked submission, ready to send as often as needed."""
+class NewDamageNotification:
+    """One ``create_damage_notification`` call's arguments (§10.2)."""
 
-    url: str
-    files: tuple[PreparedFile, ...]
-    body: SubmissionBody
-    idempotency_key: str
-    limits: Limits | None
+    damage_notification: Mapping[str, Any]
+    insurance_company_alias: str
+    user_email: str
+    attachments: Files = ()
+    security_token: str | None = None
+    idempotency_key: str | None = None
+    progress: ProgressListener | None = None
 
 
 class SubmissionFlows:
@@ -99,6 +105,7 @@ class SubmissionFlows:
         limits: Limits | None,
         validate_locally: bool,
         token_cache: TokenCache | None,
+        transfer: Transfer = "auto",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         if not self.base_url.startswith(("https://", "http://")):
@@ -108,8 +115,9 @@ class SubmissionFlows:
         self.retry = retry or RetryPolicy()
         self.limits = limits
         self.validate_locally = validate_locally
+        self.transfer = check_transfer(transfer)
 
-    # -- limits and checks ----------------------------------------------------------------
+    # -- limits ---------------------------------------------------------------------------
 
     def limits_flow(self) -> Flow[Limits]:
         """The server's limits, asked once; the contract's defaults if it cannot say."""
@@ -121,8 +129,11 @@ class SubmissionFlows:
             self.limits = Limits.from_document(reply.json())
             return self.limits
         # Unreachable now: the submission will meet the same failure and retry. Not
-        # cached, so the next call asks again.
+        # cached, so the next call asks again; meanwhile "auto" sends JSON, which every
+        # server takes.
         return Limits()
+
+    # -- submissions ----------------------------------------------------------------------
 
     def plan(self, submission: Submission) -> Flow[Plan]:
         """Check ``submission`` (unless local checks are off) and build its body."""
@@ -139,12 +150,8 @@ class SubmissionFlows:
                     f"files[{file.index}]: is_damage_image is honoured by "
                     "submitForDamageNotification only"
                 )
-        security_token = submission.security_token or self.security_token
-        if not security_token:
-            raise ValueError("a security_token is needed (on the client or the call)")
-        key = submission.idempotency_key
-        if key is None:
-            key = str(uuid.uuid4())
+        security_token = self._security_token(submission.security_token)
+        key = submission.idempotency_key or str(uuid.uuid4())
         envelope = Envelope(
             security_token=security_token,
             timestamp=_timestamp(submission.timestamp),
@@ -154,12 +161,23 @@ class SubmissionFlows:
             honours_is_restricted=endpoint.honours_is_restricted,
             honours_is_damage_image=endpoint.honours_is_damage_image,
         )
+        transfer = check_transfer(submission.transfer or self.transfer)
         limits: Limits | None = None
-        if self.validate_locally:
-            checks.check_idempotency_key(key)
+        if self.validate_locally or transfer == "auto":
             limits = yield from self.limits_flow()
+        multipart = transfer == "multipart" or (
+            transfer == "auto" and bool(limits and limits.multipart)
+        )
+        max_file_bytes = limits.max_file_bytes if self.validate_locally and limits else None
+        body: StreamedBody
+        if multipart:
+            body = MultipartSubmissionBody(envelope, files, max_file_bytes)
+        else:
+            body = SubmissionBody(envelope, files, max_file_bytes)
+        if self.validate_locally:
+            assert limits is not None
+            checks.check_idempotency_key(key)
             facts = [f.facts for f in files]
-            body = SubmissionBody(envelope, files, limits.max_file_bytes)
             checks.check_request_length(body.content_length, limits)
             checks.check_fields(
                 security_token=envelope.security_token,
@@ -171,117 +189,72 @@ class SubmissionFlows:
                 limits=limits,
             )
             checks.check_file_types(facts)
-        else:
-            body = SubmissionBody(envelope, files, None)
         url = f"{self.base_url}{API_PATH}/{endpoint.value}"
-        return Plan(url, files, body, key, limits)
-
-    # -- the submission -------------------------------------------------------------------
+        return Plan(url, files, body, key, self.validate_locally)
 
     def submit(self, submission: Submission) -> Flow[SubmitResult]:
         plan = yield from self.plan(submission)
-        listener = submission.progress or ProgressListener()
-        infos = [f.info for f in plan.files]
-        on_piece = _progress_relay(listener)
-        attempt = 0
-        refreshed = False  # one free retry with a fresh token after a 401
-        refresh_token = False
-        last_failure: EcbClientError | None = None
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            failure: EcbClientError
-            try:
-                token, cached = yield from self.tokens.obtain(refresh=refresh_token)
-            except TransportError as error:
-                failure = error
-            except TokenError as error:
-                if not error.transient:
-                    raise _counted(error, attempt) from None
-                failure = error
-            else:
-                refresh_token = False
-                if attempt > 1 and (stuck := plan.body.unrepeatable()) is not None:
-                    raise _counted(
-                        BodyNotRepeatable(
-                            f"attempt {attempt - 1} failed ({last_failure}), and {stuck} is a "
-                            "stream that cannot seek, so it cannot be sent again; pass a path "
-                            "or a seekable file object to allow retries"
-                        ),
-                        attempt - 1,
-                    ) from last_failure
-                listener.attempt_started(attempt, infos, plan.body.content_length)
-                reply = yield self._call(plan, token.value, on_piece)
-                if isinstance(reply, HttpReply) and reply.status == 200:
-                    return self._result(plan, reply, attempt)
-                if isinstance(reply, HttpReply):
-                    retry_after = parse_retry_after(reply.headers.get("retry-after"))
-                    refused = api_error(
-                        reply.status,
-                        reply.content,
-                        request_id=reply.headers.get("x-request-id"),
-                        retry_after=retry_after,
-                    )
-                    if isinstance(refused, Unauthorized) and cached and not refreshed:
-                        # The cached token may have been revoked or its key rotated away.
-                        self.tokens.forget(token)
-                        refreshed = refresh_token = True
-                        last_failure = refused
-                        continue
-                    if not is_retryable_status(reply.status):
-                        raise _counted(refused, attempt)
-                    failure = refused
-                else:
-                    failure = reply or TransportError("no answer")
-            last_failure = failure
-            # The free retry after a refused cached token does not use up the budget.
-            delay = self.retry.delay(attempt - refreshed, retry_after)
-            if delay is None:
-                raise _counted(failure, attempt)
-            listener.retrying(attempt, str(failure), delay)
-            yield Sleep(delay)
-
-    def _call(self, plan: Plan, token: str, on_piece: Callable[[Piece], None]) -> HttpCall:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Idempotency-Key": plan.idempotency_key,
-            "User-Agent": USER_AGENT,
-        }
-        length = plan.body.content_length
-        if length is not None:
-            # With Content-Length set, httpx sends the iterator unchunked.
-            headers["Content-Length"] = str(length)
-        return HttpCall("POST", plan.url, headers, body=plan.body, on_piece=on_piece)
-
-    @staticmethod
-    def _result(plan: Plan, reply: HttpReply, attempt: int) -> SubmitResult:
+        answer = yield from send(
+            plan, tokens=self.tokens, retry=self.retry, progress=submission.progress, success=200
+        )
         return parse_success(
-            reply.json(),
+            answer.reply.json(),
             local_sha256=plan.body.digests,
-            attempts=attempt,
+            attempts=answer.attempts,
             idempotency_key=plan.idempotency_key,
-            request_id=reply.headers.get("x-request-id"),
-            replayed=reply.headers.get("idempotent-replayed", "").lower() == "true",
+            request_id=answer.request_id,
+            replayed=answer.replayed,
         )
 
+    # -- damage notifications (§10.2) -----------------------------------------------------
 
-def _counted(error: EcbClientError, attempts: int) -> EcbClientError:
-    error.attempts = attempts
-    return error
+    def plan_damage_notification(self, request: NewDamageNotification) -> Flow[Plan]:
+        """Check a new damage notification (unless local checks are off), build its body."""
+        files = tuple(prepare(request.attachments))
+        security_token = self._security_token(request.security_token)
+        key = request.idempotency_key or str(uuid.uuid4())
+        limits = (yield from self.limits_flow()) if self.validate_locally else None
+        body = fnol.FnolBody(
+            fnol.FnolEnvelope(
+                security_token=security_token,
+                alias=request.insurance_company_alias,
+                user_email=request.user_email,
+                damage_notification=request.damage_notification,
+            ),
+            files,
+            limits.max_file_bytes if limits else None,
+        )
+        if limits is not None:
+            checks.check_idempotency_key(key)
+            checks.check_request_length(body.content_length, limits)
+            fnol.check(body, limits)
+        url = f"{self.base_url}{fnol.FNOL_PATH}"
+        return Plan(url, files, body, key, limits is not None)
+
+    def create_damage_notification(
+        self, request: NewDamageNotification
+    ) -> Flow[DamageNotificationResult]:
+        plan = yield from self.plan_damage_notification(request)
+        answer = yield from send(
+            plan, tokens=self.tokens, retry=self.retry, progress=request.progress, success=201
+        )
+        return fnol.parse_created(answer, plan)
+
+    def damage_notification_schema(self, insurance_company_alias: str) -> Flow[dict[str, Any]]:
+        """The FNoL schema in force for a tenant (public; no token needed)."""
+        return (yield from fnol.schema_flow(self.base_url, insurance_company_alias))
+
+    def _security_token(self, given: str | None) -> str:
+        security_token = given or self.security_token
+        if not security_token:
+            raise ValueError("a security_token is needed (on the client or the call)")
+        return security_token
 
 
-def _progress_relay(listener: ProgressListener) -> Callable[[Piece], None]:
-    def relay(piece: Piece) -> None:
-        if piece.file_index is not None and piece.file_bytes:
-            listener.advance(piece.file_index, piece.file_bytes)
-        if piece.file_done and piece.file_index is not None:
-            listener.file_done(piece.file_index)
-        if piece.end:
-            listener.body_sent()
-
-    return relay
+def check_transfer(value: str) -> Transfer:
+    if value not in TRANSFERS:
+        raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, not {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def _timestamp(value: Timestamp) -> str | None:

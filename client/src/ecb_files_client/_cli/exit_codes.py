@@ -16,7 +16,9 @@ from ecb_files_client._exceptions import (
     DamageNotificationMergedToClaim,
     DamageNotificationNotFound,
     EcbClientError,
+    FileNotFound,
     Forbidden,
+    InsuranceCompanyNotFound,
     InvalidSecurityToken,
     LocalValidationError,
     RequestInProgress,
@@ -44,16 +46,19 @@ class ExitCode(IntEnum):
 
 TABLE = f"""\
 exit codes:
-  {ExitCode.OK:>3}  every file stored, and the server's SHA-256 of each matches what was sent
+  {ExitCode.OK:>3}  every file stored (and the damage notification created), and the server's
+       SHA-256 of each file matches what was sent
   {ExitCode.INTERNAL:>3}  unexpected internal error (a bug: please report it)
   {ExitCode.USAGE:>3}  usage: bad arguments, missing settings, unreadable key or config file
   {ExitCode.LOCAL_VALIDATION:>3}  refused before sending: a file or field breaks the API's rules,
        or a file cannot be read
   {ExitCode.AUTH:>3}  authentication: Unauthorized, Forbidden, InvalidSecurityToken, or the
        token endpoint refused the client (invalid_client, invalid_scope, …)
-  {ExitCode.NOT_FOUND:>3}  not found: UserNotFound, ClaimNotFound, DamageNotificationNotFound
+  {ExitCode.NOT_FOUND:>3}  not found: UserNotFound, ClaimNotFound, DamageNotificationNotFound,
+       InsuranceCompanyNotFound
   {ExitCode.TARGET_CLOSED:>3}  target closed: ClaimIsClosed, DamageNotificationMergedToClaim
-  {ExitCode.REFUSED:>3}  request refused: InvalidRequest, IdempotencyKeyReused, GenericError 4xx
+  {ExitCode.REFUSED:>3}  request refused: InvalidRequest (an FNoL payload the tenant's schema
+       refuses included), IdempotencyKeyReused, MalwareDetected, GenericError 4xx
        (413 too large, 415 file type)
   {ExitCode.TEMPORARY:>3}  still failing after the retries: GenericError 5xx, RequestInProgress,
        TooManyRequests, connection failures; or a non-seekable input needed a retry
@@ -69,6 +74,8 @@ _BY_CLASS: tuple[tuple[type[EcbClientError], ExitCode], ...] = (
     (UserNotFound, ExitCode.NOT_FOUND),
     (ClaimNotFound, ExitCode.NOT_FOUND),
     (DamageNotificationNotFound, ExitCode.NOT_FOUND),
+    (InsuranceCompanyNotFound, ExitCode.NOT_FOUND),
+    (FileNotFound, ExitCode.NOT_FOUND),
     (ClaimIsClosed, ExitCode.TARGET_CLOSED),
     (DamageNotificationMergedToClaim, ExitCode.TARGET_CLOSED),
     (RequestInProgress, ExitCode.TEMPORARY),

@@ -1,4 +1,5 @@
-"""``ecb-files-submit case|dn --id … FILE…``: submit files from the command line.
+"""``ecb-files-submit case|dn --id … FILE…`` and ``ecb-files-submit fnol --payload …``:
+submit files, or create a damage notification, from the command line.
 
 The result goes to stdout (a line per stored file, or one JSON document with
 ``--json``); progress and errors go to stderr. The exit status says what happened
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ecb_files_client._cli import fnol
 from ecb_files_client._cli.exit_codes import TABLE, ExitCode, exit_code_for
 from ecb_files_client._cli.progress import human_bytes, progress_for
 from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, UsageError, resolve
@@ -22,7 +24,13 @@ from ecb_files_client._client import SubmitClient
 from ecb_files_client._exceptions import ApiError, EcbClientError, LocalValidationError
 from ecb_files_client._results import SubmitResult
 from ecb_files_client._retry import RetryPolicy
-from ecb_files_client._submission import Endpoint, Plan, Submission
+from ecb_files_client._submission import (
+    TRANSFERS,
+    Endpoint,
+    NewDamageNotification,
+    Plan,
+    Submission,
+)
 from ecb_files_client._uploads import Upload
 from ecb_files_client._version import __version__
 
@@ -30,7 +38,8 @@ PROG = "ecb-files-submit"
 
 _DESCRIPTION = """\
 Submit files to a case (submitForCase) or a damage notification
-(submitForDamageNotification) of the ECB file submission API.
+(submitForDamageNotification) of the ECB file submission API, or create a damage
+notification from a first notice of loss (fnol).
 
 Settings come from flags, else ECB_SUBMIT_<NAME> environment variables (ECB_SUBMIT_URL,
 ECB_SUBMIT_CLIENT_ID, ECB_SUBMIT_KEY, ECB_SUBMIT_CERT, ECB_SUBMIT_PKCS12,
@@ -45,17 +54,19 @@ examples:
   ecb-files-submit case --id 6f1c…-…  --alias company --email me@example.com photo.jpg
   ecb-files-submit dn --id 0a2b…-…  --damage-image --description "front door" *.jpg
   ecb-files-submit case --id … --dry-run --json report.pdf
+  ecb-files-submit case --id … --transfer json report.pdf
+  ecb-files-submit fnol --payload fnol.json --attachment dent.jpg --damage-image \\
+      --description "rear door" --attachment invoice.pdf
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _settings_parent() -> argparse.ArgumentParser:
+    """Who is sending, and to which server: shared by every command."""
     common = argparse.ArgumentParser(add_help=False)
-    target = common.add_argument_group("target")
-    target.add_argument("--id", required=True, help="the case or damage notification GUID")
-    target.add_argument("--alias", help="the insurance company alias (e.g. company)")
-    target.add_argument("--email", help="the uploading employee's e-mail address")
-    target.add_argument("--security-token", help="the service partner's security token GUID")
-    target.add_argument("--timestamp", help="yyyy-MM-dd or ISO 8601 date-time to record")
+    who = common.add_argument_group("who")
+    who.add_argument("--alias", help="the insurance company alias (e.g. company)")
+    who.add_argument("--email", help="the uploading employee's e-mail address")
+    who.add_argument("--security-token", help="the service partner's security token GUID")
 
     server = common.add_argument_group("server and credentials")
     server.add_argument("--url", help="the service's base URL, e.g. https://files.example.com")
@@ -69,11 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--token-endpoint", help="token endpoint URL (skips discovery)")
     server.add_argument("--scope", help="scopes to request (default: the write scope)")
     server.add_argument("--config", type=Path, help="TOML config file")
-
-    files = common.add_argument_group("files")
-    files.add_argument("files", nargs="+", metavar="FILE", help="files to submit")
-    files.add_argument("--description", help="description for every file (≤ 4000 characters)")
-    files.add_argument("--content-type", help="content type for every file (default: by extension)")
 
     behaviour = common.add_argument_group("behaviour")
     behaviour.add_argument(
@@ -96,7 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="bars on a terminal, lines otherwise (auto); or force one",
     )
+    return common
 
+
+def _submit_parent() -> argparse.ArgumentParser:
+    """The target and the files of ``case`` and ``dn``."""
+    common = argparse.ArgumentParser(add_help=False)
+    target = common.add_argument_group("target")
+    target.add_argument("--id", required=True, help="the case or damage notification GUID")
+    target.add_argument("--timestamp", help="yyyy-MM-dd or ISO 8601 date-time to record")
+
+    files = common.add_argument_group("files")
+    files.add_argument("files", nargs="+", metavar="FILE", help="files to submit")
+    files.add_argument("--description", help="description for every file (≤ 4000 characters)")
+    files.add_argument("--content-type", help="content type for every file (default: by extension)")
+    files.add_argument(
+        "--transfer",
+        choices=TRANSFERS,
+        default="auto",
+        help="raw bytes in multipart/form-data when the server takes it, else base64 JSON "
+        "(auto); or force one",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings, submit = _settings_parent(), _submit_parent()
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=_DESCRIPTION,
@@ -104,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{case,dn}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{case,dn,fnol}")
     case = commands.add_parser(
         "case",
-        parents=[common],
+        parents=[submit, settings],
         help="submit to a case (submitForCase)",
         epilog=TABLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -117,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dn = commands.add_parser(
         "dn",
-        parents=[common],
+        parents=[submit, settings],
         help="submit to a damage notification (submitForDamageNotification)",
         epilog=TABLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -125,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument(
         "--damage-image", action="store_true", help="mark the files damage images (isDamageImage)"
     )
+    fnol.add_parser(commands, [settings], TABLE)
     return parser
 
 
@@ -143,17 +175,33 @@ def _run(args: argparse.Namespace) -> int:
         settings = resolve(flags, os.environ, args.config)
         credentials = settings.credentials()
         url = settings.require("url")
-        submission = Submission(
-            endpoint=Endpoint.CASE if args.command == "case" else Endpoint.DAMAGE_NOTIFICATION,
-            target_id=args.id,
-            insurance_company_alias=settings.require("alias"),
-            user_email=settings.require("email"),
-            files=[_upload(args, path) for path in args.files],
-            security_token=settings.require("security_token"),
-            timestamp=args.timestamp,
-            idempotency_key=args.idempotency_key,
-            progress=None if args.dry_run else progress_for(args.progress, sys.stderr),
-        )
+        progress = None if args.dry_run else progress_for(args.progress, sys.stderr)
+        request: Submission | NewDamageNotification | None = None
+        if args.command == "fnol" and args.show_schema:
+            alias = settings.require("alias")
+        elif args.command == "fnol":
+            request = NewDamageNotification(
+                damage_notification=fnol.load_payload(args.payload),
+                insurance_company_alias=settings.require("alias"),
+                user_email=settings.require("email"),
+                attachments=fnol.attachments(args),
+                security_token=settings.require("security_token"),
+                idempotency_key=args.idempotency_key,
+                progress=progress,
+            )
+        else:
+            request = Submission(
+                endpoint=Endpoint.CASE if args.command == "case" else Endpoint.DAMAGE_NOTIFICATION,
+                target_id=args.id,
+                insurance_company_alias=settings.require("alias"),
+                user_email=settings.require("email"),
+                files=[_upload(args, path) for path in args.files],
+                security_token=settings.require("security_token"),
+                timestamp=args.timestamp,
+                idempotency_key=args.idempotency_key,
+                progress=progress,
+                transfer=args.transfer,
+            )
         if args.max_attempts < 1:
             raise UsageError("--max-attempts must be at least 1")
         client = SubmitClient(
@@ -168,12 +216,26 @@ def _run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     with client:
         try:
-            if args.dry_run:
-                _show_plan(client._plan(submission), args.json, sys.stdout)
+            if request is None:
+                schema = client.damage_notification_schema(alias)
+                print(json.dumps(schema, indent=2, ensure_ascii=False))
                 return ExitCode.OK
-            result = client._submit(submission)
+            if isinstance(request, NewDamageNotification):
+                if args.dry_run:
+                    _show_plan(client._plan_damage_notification(request), args.json, sys.stdout)
+                    return ExitCode.OK
+                created = client._create_damage_notification(request)
+                fnol.show_created(created, args.json, sys.stdout)
+                return ExitCode.OK if created.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
+            if args.dry_run:
+                _show_plan(client._plan(request), args.json, sys.stdout)
+                return ExitCode.OK
+            result = client._submit(request)
         except EcbClientError as error:
             return _fail(error, args.json)
+        except ValueError as error:  # an argument the SDK refuses (e.g. a payload not JSON)
+            print(f"{PROG}: {error}", file=sys.stderr)
+            return ExitCode.USAGE
     _show_result(result, args.json, sys.stdout)
     return ExitCode.OK if result.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
 
@@ -234,7 +296,8 @@ def _show_plan(plan: Plan, as_json: bool, out: TextIO) -> None:
             "url": plan.url,
             "bodyBytes": body_bytes,
             "idempotencyKey": plan.idempotency_key,
-            "localChecks": plan.limits is not None,
+            "contentType": plan.body.content_type,
+            "localChecks": plan.locally_checked,
             "files": [
                 {"fileName": f.file_name, "contentType": f.content_type, "size": f.size}
                 for f in plan.files
@@ -243,11 +306,12 @@ def _show_plan(plan: Plan, as_json: bool, out: TextIO) -> None:
         print(json.dumps(document, ensure_ascii=False), file=out)
         return
     body = "unknown size" if body_bytes is None else f"{body_bytes} bytes"
-    print(f"dry run: would POST {len(plan.files)} file(s) to {plan.url} ({body})", file=out)
+    form = plan.body.content_type.split(";")[0]
+    print(f"dry run: would POST {len(plan.files)} file(s) to {plan.url} ({body}, {form})", file=out)
     for f in plan.files:
         size = "size unknown" if f.size is None else human_bytes(f.size)
         print(f"  [{f.index + 1}] {f.file_name}  {f.content_type}  {size}", file=out)
-    checked = "passed" if plan.limits is not None else "skipped (--no-local-checks)"
+    checked = "passed" if plan.locally_checked else "skipped (--no-local-checks)"
     print(f"local checks {checked}; nothing was sent", file=out)
 
 
