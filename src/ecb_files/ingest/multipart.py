@@ -24,6 +24,7 @@ every multipart endpoint. An exception a handler raises propagates out of ``feed
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -327,6 +328,39 @@ class MultipartReader:
         if self._parts == 0:
             return InvalidRequest(f"multipart body: {what}", reason=reason)
         return InvalidRequest(f"{part_label(self._parts - 1, self._name)}: {what}", reason=reason)
+
+
+class BoundaryFreeSha256:
+    """SHA-256 of a multipart body as if its boundary were a fixed one.
+
+    Senders pick a new random boundary for every request (curl, httpx, browsers), so a
+    retry of the same parts differs from the first attempt only there: the boundary
+    is replaced by a fixed token before hashing, and two bodies with the same parts
+    hash alike. Push-style like the reader: :meth:`update` with every chunk.
+    """
+
+    _TOKEN = b"\x00"  # never in a boundary (RFC 2046 §5.1.1)
+
+    def __init__(self, boundary: str) -> None:
+        self._boundary = boundary.encode("ascii")
+        self._hash = hashlib.sha256()
+        self._carry = b""  # a tail that may be the start of a boundary
+
+    def update(self, data: bytes) -> None:
+        data = self._carry + data if self._carry else data
+        view, boundary, start = memoryview(data), self._boundary, 0
+        while (found := data.find(boundary, start)) != -1:
+            self._hash.update(view[start:found])
+            self._hash.update(self._TOKEN)
+            start = found + len(boundary)
+        keep = max(start, len(data) - len(boundary) + 1)
+        self._hash.update(view[start:keep])
+        self._carry = data[keep:]
+
+    def hexdigest(self) -> str:
+        final = self._hash.copy()
+        final.update(self._carry)
+        return final.hexdigest()
 
 
 # Headers a part may carry once: two would leave its meaning to the reader's whim.

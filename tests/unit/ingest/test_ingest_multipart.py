@@ -12,6 +12,7 @@ from ingest_support import one_byte_at_a_time, split_in_two
 from ecb_files.config import Limits
 from ecb_files.errors import InvalidRequest
 from ecb_files.ingest.multipart import (
+    BoundaryFreeSha256,
     MultipartReader,
     PartHeaders,
     parse_multipart_content_type,
@@ -292,3 +293,29 @@ def test_content_type_with_boundary_over_70_characters_is_refused() -> None:
 def test_content_type_that_is_not_multipart_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="is not a multipart type"):
         parse_multipart_content_type("application/json; boundary=x")
+
+
+def fingerprint(chunks: Iterable[bytes], boundary: str = BOUNDARY) -> str:
+    digest = BoundaryFreeSha256(boundary)
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_fingerprint_ignores_which_boundary_was_chosen() -> None:
+    """§3.4 via §10: a retry with a new random boundary is the same request."""
+    other = "another-boundary-42"
+    assert fingerprint([SAMPLE]) == fingerprint(
+        [SAMPLE.replace(BOUNDARY.encode(), other.encode())], other
+    )
+
+
+def test_fingerprint_differs_when_a_part_differs() -> None:
+    assert fingerprint([SAMPLE]) != fingerprint([SAMPLE.replace(b'{"a": 1}', b'{"a": 2}')])
+
+
+def test_fingerprint_is_the_same_at_every_split() -> None:
+    expected = fingerprint([SAMPLE])
+    for chunks in split_in_two(SAMPLE):
+        assert fingerprint(chunks) == expected
+    assert fingerprint(one_byte_at_a_time(SAMPLE)) == expected
