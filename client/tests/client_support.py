@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,6 +116,82 @@ class CuttingProxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+
+class LimitsProxy:
+    """A TCP proxy to a real server on loopback that answers ``GET …/file/limits`` with
+    the server's own limits as ``edit`` changes them (a server of another version), and
+    passes every other request through untouched.
+
+    Its limits answer closes the connection, so every other request comes on a
+    connection of its own, which is piped to the server byte for byte.
+    """
+
+    LIMITS_PATH = b"/ecx/host/api/integration/v1/file/limits"
+
+    def __init__(self, target_port: int, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.target_port = target_port
+        self.edit = edit
+        self.limits_answered = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> LimitsProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(downstream,), daemon=True).start()
+
+    def _serve(self, downstream: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = downstream.recv(65536)
+            if not data:
+                downstream.close()
+                return
+            head += data
+        if head.startswith(b"GET " + self.LIMITS_PATH + b" "):
+            self._answer_limits(downstream)
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        upstream.sendall(head)
+        threading.Thread(target=_pipe, args=(upstream, downstream), daemon=True).start()
+        _pipe(downstream, upstream)
+
+    def _answer_limits(self, downstream: socket.socket) -> None:
+        url = f"http://127.0.0.1:{self.target_port}{self.LIMITS_PATH.decode()}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            limits = json.loads(response.read())
+        body = json.dumps(self.edit(limits)).encode()
+        downstream.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        self.limits_answered += 1
+        downstream.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    for sock in (source, sink):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 @dataclass

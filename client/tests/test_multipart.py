@@ -76,7 +76,7 @@ def filename_star(disposition: str) -> str:
     message["Content-Disposition"] = disposition
     extended = [
         value
-        for key, value in message.get_params(header="content-disposition")
+        for key, value in message.get_params(header="content-disposition") or []
         if key == "filename" and isinstance(value, tuple)
     ]
     assert len(extended) == 1
@@ -88,7 +88,8 @@ def _submission(files: list[Any], **kwargs: Any) -> MultipartSubmissionBody:
 
 
 def _send(body: MultipartBody, pieces: list[Piece] | None = None) -> bytes:
-    return b"".join(body.iterate(pieces.append if pieces is not None else lambda piece: None))
+    taken = [] if pieces is None else pieces
+    return b"".join(body.iterate(taken.append))
 
 
 @pytest.mark.parametrize("size", [1, 2, PIECE_BYTES - 1, PIECE_BYTES, 2 * PIECE_BYTES + 7])
@@ -211,7 +212,8 @@ def test_progress_counts_each_files_raw_bytes_once(tmp_path: Path) -> None:
     assert sum(p.file_bytes for p in pieces if p.file_index == 0) == PIECE_BYTES + 10
     assert sum(p.file_bytes for p in pieces if p.file_index == 1) == 2
     assert [p.file_index for p in pieces if p.file_done] == [0, 1]
-    assert [p.end for p in pieces].count(True) == 1 and pieces[-1].end
+    assert [p.end for p in pieces].count(True) == 1
+    assert pieces[-1].end
 
 
 def test_a_stream_of_unknown_size_goes_chunked_without_an_announced_sha256() -> None:
