@@ -19,10 +19,15 @@ CLI = [sys.executable, "-m", "ecb_files_client"]
 
 
 def run_cli(
-    *args: str, env: Mapping[str, str], timeout: float = 120
+    *args: str, env: Mapping[str, str], timeout: float = 120, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], env=dict(env), capture_output=True, text=True, timeout=timeout
+        [*CLI, *args],
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -53,6 +53,7 @@ class Limits:
     max_files_per_request: int = 100
     max_file_name_chars: int = 500
     max_description_chars: int = 4000
+    max_fnol_bytes: int = 1_048_576  # the FNoL part of a new damage notification (§10.2)
     # The server takes binary multipart/form-data submissions (§10.1).
     multipart: bool = False
 
@@ -67,6 +68,7 @@ class Limits:
             "max_files_per_request": "maxFilesPerRequest",
             "max_file_name_chars": "maxFileNameChars",
             "max_description_chars": "maxDescriptionChars",
+            "max_fnol_bytes": "maxFnolBytes",
         }
         values = {
             attribute: value
@@ -292,15 +294,29 @@ def check_idempotency_key(value: str, *, max_chars: int = 255) -> None:
         raise LocalValidationError("Idempotency-Key: only visible ASCII characters are allowed")
 
 
-def check_attachments(files: Sequence[FileFacts], fields: Sequence[str], limits: Limits) -> None:
+def check_attachments(files: Sequence[FileFacts], parts: Sequence[str], limits: Limits) -> None:
     """A new damage notification's attachments (§10.2): §3.1's file rules and limits,
-    each file named by ``fields`` (its part); none at all is allowed."""
-    if len(files) > limits.max_files_per_request:
-        raise _invalid(
-            "attachments", f"more than maxFilesPerRequest {limits.max_files_per_request} files"
+    each file named by its part as the server names parts (``part 1 ('attachment-0')``);
+    none at all is allowed."""
+    for index, (facts, part) in enumerate(zip(files, parts, strict=True)):
+        if index == limits.max_files_per_request:
+            raise _invalid(
+                part, f"more than maxFilesPerRequest {limits.max_files_per_request} attachments"
+            )
+        problem = file_name_problem(facts.file_name, max_chars=limits.max_file_name_chars)
+        if problem is not None:
+            raise _invalid(f"{part}: filename", problem)
+        _check_file_fields(facts, limits, part, f"{part} ({facts.file_name!r})")
+
+
+def check_fnol_part(size: int, part: str, limits: Limits) -> None:
+    """The FNoL part is read whole by the server, so it has a bound of its own."""
+    if size > limits.max_fnol_bytes:
+        raise LocalValidationError(
+            f"{part}: the FNoL part is larger than maxFnolBytes {limits.max_fnol_bytes} bytes",
+            error_type="GenericError",
+            status=413,
         )
-    for facts, field in zip(files, fields, strict=True):
-        _check_file_fields(facts, limits, field, f"{field} ({facts.file_name!r})")
 
 
 def check_envelope(*, security_token: str, alias: str, user_email: str) -> None:

@@ -106,14 +106,16 @@ class FnolBody(MultipartBody):
 def check(body: FnolBody, limits: Limits) -> None:
     """What the server would refuse in a new damage notification, in its order (§10.2)."""
     envelope = body.envelope
-    fields = [f"attachment {name!r}" for name in body.part_names]
+    # Parts as the server names them: numbered from 0 in body order, the FNoL first.
+    parts = [f"part {index + 1} ({name!r})" for index, name in enumerate(body.part_names)]
     facts = [file.facts for file in body.files]
     # The FNoL part comes first in the body, so the server meets its faults first.
+    checks.check_fnol_part(len(body.lead(())), f"part 0 ({body.lead_name!r})", limits)
     checks.check_envelope(
         security_token=envelope.security_token, alias=envelope.alias, user_email=envelope.user_email
     )
-    checks.check_attachments(facts, fields, limits)
-    checks.check_file_types(facts, fields)
+    checks.check_attachments(facts, parts, limits)
+    checks.check_file_types(facts, parts)
 
 
 def parse_created(answer: Answer, request: PreparedRequest) -> DamageNotificationResult:
