@@ -38,6 +38,15 @@ class Limits:
     max_object_members: int = 1000
     max_json_values: int = 100_000
     max_idempotency_key_chars: int = 255
+    # Multipart bodies (§10): the headers of one part together, and the parts a request
+    # may have beyond its files (the submission or FNoL part, and room for extras).
+    max_part_header_bytes: int = 16 * 1024
+    max_extra_parts: int = 64
+
+    @property
+    def max_parts(self) -> int:
+        """How many parts one multipart body may have (§10)."""
+        return self.max_files_per_request + self.max_extra_parts
 
     def as_public_dict(self) -> dict[str, int]:
         """The limits as served by ``GET …/file/limits`` (camelCase, like the API)."""
@@ -52,6 +61,8 @@ class Limits:
             "maxObjectMembers": self.max_object_members,
             "maxJsonValues": self.max_json_values,
             "maxIdempotencyKeyChars": self.max_idempotency_key_chars,
+            "maxPartHeaderBytes": self.max_part_header_bytes,
+            "maxParts": self.max_parts,
         }
 
 

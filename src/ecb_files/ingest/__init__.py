@@ -4,6 +4,9 @@ Feed a submit request body in chunks to :class:`SubmissionParser`; it tokenizes 
 (:mod:`~ecb_files.ingest.json_events`), decodes each file's base64 content as it streams
 (:mod:`~ecb_files.ingest.base64_stream`), and measures, hashes and writes it to a
 :class:`BlobSink` in one pass (:mod:`~ecb_files.ingest.content`).
+
+Multipart bodies (§10) are read part by part by :class:`MultipartReader`
+(:mod:`~ecb_files.ingest.multipart`), which hands each part's bytes on as they arrive.
 """
 
 from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
@@ -15,6 +18,12 @@ from ecb_files.ingest.json_events import (
     JsonScalar,
     JsonTokenizer,
     format_path,
+)
+from ecb_files.ingest.multipart import (
+    MultipartReader,
+    PartHandler,
+    PartHeaders,
+    parse_multipart_content_type,
 )
 from ecb_files.ingest.sink import BlobSink
 from ecb_files.ingest.submission import ParsedFile, ParsedSubmission, SubmissionParser
@@ -29,8 +38,12 @@ __all__ = [
     "JsonPath",
     "JsonScalar",
     "JsonTokenizer",
+    "MultipartReader",
     "ParsedFile",
     "ParsedSubmission",
+    "PartHandler",
+    "PartHeaders",
     "SubmissionParser",
     "format_path",
+    "parse_multipart_content_type",
 ]

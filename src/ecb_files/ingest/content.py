@@ -1,8 +1,10 @@
-"""One file's content: touch the bytes once (§3.1, §3.4, §6).
+"""One file's content: touch the bytes once (§3.1, §3.4, §6, §10.1).
 
-Each slice of the ``content`` string goes, in one pass, through base64 decoding → the
-size count (refused the moment it passes ``maxFileBytes``, before the slice is hashed
-or written) → SHA-256 → the :class:`~ecb_files.ingest.sink.BlobSink`.
+Each slice of a file's content goes, in one pass, through base64 decoding (for a JSON
+``content`` string or a part sent with ``Content-Transfer-Encoding: base64``; raw
+multipart bytes skip it) → the size count (refused the moment it passes
+``maxFileBytes``, before the slice is hashed or written) → SHA-256 → the
+:class:`~ecb_files.ingest.sink.BlobSink`.
 """
 
 from __future__ import annotations
@@ -17,21 +19,41 @@ from ecb_files.ingest.sink import BlobSink
 
 
 class FileContent:
-    """Decode, measure, hash and store one ``content`` string as it streams.
+    """Decode (optionally), measure, hash and store one file's content as it streams.
 
     ``label`` renders the file for messages (``payload.files[2] ('photo.jpg')``); it is
     called only when a fault is found, so it can name a ``fileName`` that comes after
-    ``content`` in the object. Call :meth:`write` for every slice of the string (JSON
-    escapes already resolved), then :meth:`finish` when the string ends.
+    ``content`` in the object. ``field`` follows the label in messages about the
+    content itself (``.content`` for the JSON member). Call :meth:`write` for every
+    slice (JSON escapes already resolved), then :meth:`finish` when the content ends.
+    With ``base64=False`` the slices are the file's bytes as they are.
     """
 
-    __slots__ = ("_decoder", "_hash", "_label", "_max_bytes", "_sha256", "_sink", "_size")
+    __slots__ = (
+        "_decoder",
+        "_field",
+        "_hash",
+        "_label",
+        "_max_bytes",
+        "_sha256",
+        "_sink",
+        "_size",
+    )
 
-    def __init__(self, limits: Limits, sink: BlobSink, label: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        sink: BlobSink,
+        label: Callable[[], str],
+        *,
+        base64: bool = True,
+        field: str = ".content",
+    ) -> None:
         self._max_bytes = limits.max_file_bytes
         self._sink = sink
         self._label = label
-        self._decoder = Base64StreamDecoder()
+        self._field = field
+        self._decoder = Base64StreamDecoder() if base64 else None
         self._hash = hashlib.sha256()
         self._size = 0
         self._sha256: str | None = None
@@ -49,6 +71,9 @@ class FileContent:
         return self._sha256
 
     def write(self, data: bytes) -> None:
+        if self._decoder is None:
+            self._take(data)
+            return
         try:
             decoded = self._decoder.decode(data)
         except Base64Error as exc:
@@ -60,16 +85,18 @@ class FileContent:
             self._take(decoded)
 
     def finish(self) -> None:
-        """The string has ended: decode its last group, refuse an empty file, seal."""
-        try:
-            decoded = self._decoder.finish()
-        except Base64Error as exc:
-            raise self._invalid_base64(exc) from None
-        if decoded:
-            self._take(decoded)
+        """The content has ended: decode its last group, refuse an empty file, seal."""
+        if self._decoder is not None:
+            try:
+                decoded = self._decoder.finish()
+            except Base64Error as exc:
+                raise self._invalid_base64(exc) from None
+            if decoded:
+                self._take(decoded)
         if self._size == 0:
+            what = "decodes to 0 bytes" if self._decoder is not None else "is empty"
             raise InvalidRequest(
-                f"{self._label()}.content: decodes to 0 bytes; at least 1 byte is required",
+                f"{self._label()}{self._field}: {what}; at least 1 byte is required",
                 reason="empty_file",
             )
         self._sha256 = self._hash.hexdigest()
@@ -86,4 +113,4 @@ class FileContent:
         self._sink.write(decoded)
 
     def _invalid_base64(self, exc: Base64Error) -> InvalidRequest:
-        return InvalidRequest(f"{self._label()}.content: {exc}", reason="invalid_base64")
+        return InvalidRequest(f"{self._label()}{self._field}: {exc}", reason="invalid_base64")

@@ -14,6 +14,12 @@ path, and names the file (``payload.files[2] ('photo.jpg')``) once its ``fileNam
 known, except a body over ``maxRequestBytes`` or a file over ``maxFileBytes``:
 :class:`~ecb_files.errors.PayloadTooLarge` (413).
 
+With ``file_parts=True`` the parser reads the ``submission`` part of a multipart body
+(§10.1): each file names the part that carries its bytes (``files[i].part``) instead of
+holding them in ``content`` (refused there), its ``fileName`` and ``contentType`` may
+come from that part instead, and :attr:`SubmissionParser.declared_files` gives the
+files by part name for :mod:`~ecb_files.ingest.multipart_submission` to complete.
+
 Whoever drives the parser must call :meth:`SubmissionParser.abort` whenever the
 submission is not stored in the end: after any exception, and after ``finish()`` when a
 later check refuses it. Nothing is aborted implicitly.
@@ -23,9 +29,9 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 from ecb_files.config import Limits
 from ecb_files.domain import rules
@@ -94,6 +100,8 @@ _SLOTS: Final[dict[tuple[int, str], tuple[str, bool, str]]] = {
     (_FILE, "isDamageImage"): ("boolean", True, "a boolean (true or false)"),
     (_FILE, "sha256"): ("string", True, "a string (64 hex digits)"),
 }
+# A multipart submission's files name their part instead of holding their content.
+_PART_SLOTS: Final = _SLOTS | {(_FILE, "part"): ("string", False, "a string (a part's name)")}
 _GOT: Final = {
     "string": "a string",
     "number": "a number",
@@ -115,8 +123,11 @@ def _json_type(value: JsonScalar) -> str:
 
 
 @dataclass(slots=True)
-class _FileDraft(Generic[S]):
+class FileDraft(Generic[S]):
+    """One file of the request while it is read; :meth:`complete` once its content is."""
+
     index: int
+    part: str | None = None
     file_name: str | None = None
     content_type: str | None = None
     description: str | None = None
@@ -131,17 +142,48 @@ class _FileDraft(Generic[S]):
             return f"payload.files[{self.index}]"
         return f"payload.files[{self.index}] ({self.file_name!r})"
 
+    def complete(self, *, missing: str = "") -> ParsedFile[S]:
+        """The file, its required members present and its ``sha256`` (if claimed)
+        matching; ``missing`` is added to a missing member's message."""
+        label = self.label()
+        if self.file_name is None:
+            raise _missing(f"{label}.fileName", missing)
+        if self.content_type is None:
+            raise _missing(f"{label}.contentType", missing)
+        if self.content is None or self.blob is None:
+            raise _missing(f"{label}.content", missing)
+        actual = self.content.sha256
+        if self.claimed_sha256 is not None and not hmac.compare_digest(self.claimed_sha256, actual):
+            raise InvalidRequest(
+                f"{label}.sha256: does not match the SHA-256 of the decoded content ({actual})",
+                reason="sha256_mismatch",
+            )
+        return ParsedFile(
+            index=self.index,
+            file_name=self.file_name,
+            content_type=self.content_type,
+            description=self.description,
+            is_restricted=self.is_restricted,
+            is_damage_image=self.is_damage_image,
+            size=self.content.size,
+            sha256=actual,
+            blob=self.blob,
+        )
 
-def _missing(field: str) -> InvalidRequest:
-    return InvalidRequest(f"{field}: required field is missing", reason="missing_field")
+
+def _missing(field: str, hint: str = "") -> InvalidRequest:
+    return InvalidRequest(f"{field}: required field is missing{hint}", reason="missing_field")
 
 
 class _Assembler(Generic[S]):
     """The JSON event handler that turns events into a :class:`ParsedSubmission`."""
 
-    def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
+    def __init__(self, limits: Limits, open_sink: Callable[[], S], *, file_parts: bool) -> None:
         self._limits = limits
         self._open_sink = open_sink
+        self._file_parts = file_parts
+        self._slots = _PART_SLOTS if file_parts else _SLOTS
+        self.declared: dict[str, FileDraft[S]] = {}  # by part name, with file_parts
         self.sinks: list[S] = []
         self.result: ParsedSubmission[S] | None = None
         self._containers: list[int] = []
@@ -155,7 +197,7 @@ class _Assembler(Generic[S]):
         self._email: str | None = None
         self._has_files = False
         self._file_count = 0
-        self._file: _FileDraft[S] | None = None
+        self._file: FileDraft[S] | None = None
         self._streaming: FileContent | None = None
         self._files: list[ParsedFile[S]] = []
 
@@ -191,7 +233,7 @@ class _Assembler(Generic[S]):
             return None
         container = self._containers[-1]
         name = "" if container == _FILES else self._key
-        slot = _SLOTS.get((container, name))
+        slot = self._slots.get((container, name))
         if slot is None:
             return None
         if container == _FILES:
@@ -222,7 +264,7 @@ class _Assembler(Generic[S]):
             self._has_payload = True
             self._containers.append(_PAYLOAD)
         else:
-            self._file = _FileDraft(index=self._file_count - 1)
+            self._file = FileDraft(index=self._file_count - 1)
             self._containers.append(_FILE)
 
     def start_array(self) -> None:
@@ -261,6 +303,12 @@ class _Assembler(Generic[S]):
             return False
         draft = self._file
         assert draft is not None
+        if self._file_parts:
+            raise InvalidRequest(
+                f"{draft.label()}.content: not allowed in a multipart submission; the "
+                "file's bytes go in the part that its 'part' member names",
+                reason="content_in_multipart",
+            )
         draft.blob = blob = self._open_sink()
         self.sinks.append(blob)
         draft.content = self._streaming = FileContent(self._limits, blob, draft.label)
@@ -327,6 +375,10 @@ class _Assembler(Generic[S]):
             if not value:
                 raise InvalidRequest(f"{field}: must not be empty", reason="empty_content_type")
             draft.content_type = value
+        elif name == "part":
+            if not value:
+                raise InvalidRequest(f"{field}: must not be empty", reason="empty_part_name")
+            draft.part = value
         elif name == "description":
             limit = self._limits.max_description_chars
             if len(value) > limit:
@@ -343,35 +395,20 @@ class _Assembler(Generic[S]):
     def _close_file(self) -> None:
         draft = self._file
         assert draft is not None
-        label = draft.label()
-        if draft.file_name is None:
-            raise _missing(f"{label}.fileName")
-        if draft.content_type is None:
-            raise _missing(f"{label}.contentType")
-        if draft.content is None or draft.blob is None:
-            raise _missing(f"{label}.content")
-        actual = draft.content.sha256
-        if draft.claimed_sha256 is not None and not hmac.compare_digest(
-            draft.claimed_sha256, actual
-        ):
-            raise InvalidRequest(
-                f"{label}.sha256: does not match the SHA-256 of the decoded content ({actual})",
-                reason="sha256_mismatch",
-            )
-        self._files.append(
-            ParsedFile(
-                index=draft.index,
-                file_name=draft.file_name,
-                content_type=draft.content_type,
-                description=draft.description,
-                is_restricted=draft.is_restricted,
-                is_damage_image=draft.is_damage_image,
-                size=draft.content.size,
-                sha256=actual,
-                blob=draft.blob,
-            )
-        )
         self._file = None
+        if not self._file_parts:
+            self._files.append(draft.complete())
+            return
+        if draft.part is None:
+            raise _missing(f"{draft.label()}.part")
+        earlier = self.declared.get(draft.part)
+        if earlier is not None:
+            raise InvalidRequest(
+                f"{draft.label()}.part: {draft.part!r} is already named by {earlier.label()}; "
+                "each file part is named by exactly one file",
+                reason="duplicate_part_name",
+            )
+        self.declared[draft.part] = draft
 
     def _close_payload(self) -> None:
         if self._target_id is None:
@@ -401,16 +438,44 @@ class _Assembler(Generic[S]):
         )
 
 
+class SubmissionBody(Protocol[S]):
+    """What reads a submit request body of either form (§3.1, §10.1); see
+    :class:`SubmissionParser`, whose contract every form keeps."""
+
+    def feed(self, chunk: bytes) -> None: ...
+    def finish(self) -> ParsedSubmission[S]: ...
+    def abort(self) -> None: ...
+
+
+def feed_within_request_size(
+    feed: Callable[[bytes], None], chunk: bytes, received: int, limits: Limits
+) -> int:
+    """``feed(chunk)`` unless the body passes ``maxRequestBytes`` with it: then what fits
+    is still fed (a fault in it was met first), and the body is refused. Returns the
+    bytes received with the chunk."""
+    allowed = limits.max_request_bytes - received
+    received += len(chunk)
+    if len(chunk) > allowed:
+        feed(chunk[:allowed])
+        rules.check_request_size(received, limits)
+    feed(chunk)
+    return received
+
+
 class SubmissionParser(Generic[S]):
     """Parse one submit request body pushed in chunks (see the module docstring).
 
     ``open_sink`` is called once per file, when its ``content`` string starts. After an
     exception from :meth:`feed` or :meth:`finish`, only :meth:`abort` may be called.
+    With ``file_parts`` (§10.1), ``finish()`` gives the submission without files, and
+    :attr:`declared_files` what each part's file is to be.
     """
 
-    def __init__(self, limits: Limits, open_sink: Callable[[], S]) -> None:
+    def __init__(
+        self, limits: Limits, open_sink: Callable[[], S], *, file_parts: bool = False
+    ) -> None:
         self._limits = limits
-        self._assembler: _Assembler[S] = _Assembler(limits, open_sink)
+        self._assembler: _Assembler[S] = _Assembler(limits, open_sink, file_parts=file_parts)
         # Streamed strings are file contents: the base64 decoder validates every byte,
         # and §3.1 has it ignore line breaks, raw ones included.
         self._tokenizer = JsonTokenizer(
@@ -426,16 +491,17 @@ class SubmissionParser(Generic[S]):
     def bytes_received(self) -> int:
         return self._received
 
+    @property
+    def declared_files(self) -> Mapping[str, FileDraft[S]]:
+        """With ``file_parts``: the files by the name of their part, once finished."""
+        return self._assembler.declared
+
     def feed(self, chunk: bytes) -> None:
         self._require_open()
-        allowed = self._limits.max_request_bytes - self._received
-        self._received += len(chunk)
         try:
-            if len(chunk) > allowed:
-                # What fits is still parsed: a fault in it was met first.
-                self._tokenizer.feed(chunk[:allowed])
-                rules.check_request_size(self._received, self._limits)
-            self._tokenizer.feed(chunk)
+            self._received = feed_within_request_size(
+                self._tokenizer.feed, chunk, self._received, self._limits
+            )
         except BaseException:
             self._state = "failed"
             raise

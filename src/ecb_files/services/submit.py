@@ -13,8 +13,12 @@ An attempt that is ``in_memory`` (no key, and a body no longer than the small-fi
 size) never blocks before its commit: ``feed`` and ``finish_in_memory``, whose future
 ends with the commit, may run on the event loop, and the commit thread does the rest.
 
+The body is JSON (§3.1) or, with a multipart boundary from its ``Content-Type``, the
+binary form of §10.1; both parse into the same submission, accepted the same way.
+
 Every rule of idempotent retries is decided here: a retry's body is only hashed and
-compared; a refusal that is remembered (``idempotency.is_remembered``) found in the
+compared (a multipart body without its boundary, which senders choose anew for every
+request); a refusal that is remembered (``idempotency.is_remembered``) found in the
 middle of the body is kept while the rest is read, so a retry of the same body can be
 recognised; everything else lets the key go.
 """
@@ -25,11 +29,15 @@ import hashlib
 import hmac
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import EcbError, IdempotencyKeyReused
 from ecb_files.ingest import SubmissionParser
+from ecb_files.ingest.multipart import BoundaryFreeSha256
+from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
+from ecb_files.ingest.submission import SubmissionBody
 from ecb_files.services.acceptance import Acceptance, Accepted
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import (
@@ -44,6 +52,13 @@ from ecb_files.storage.small_blobs import SmallBlobs, SmallOrSpilledBlob
 
 # Small files held in memory by one request at most, before they spill to the store.
 SMALL_FILES_REQUEST_BUDGET = 1024 * 1024
+
+
+class BodyDigest(Protocol):
+    """What identifies a request body for idempotent retries (a hashlib object)."""
+
+    def update(self, data: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,11 @@ class SubmitService:
         endpoint: Endpoint,
         idempotency_key: str | None,
         content_length: int | None = None,
+        *,
+        multipart_boundary: str | None = None,
     ) -> SubmitAttempt:
-        """An attempt for a request whose headers passed step 1. Does no I/O; raises
+        """An attempt for a request whose headers passed step 1: a JSON body, or the
+        binary form (§10.1) with its ``multipart_boundary``. Does no I/O; raises
         ``InvalidRequest`` for a malformed ``Idempotency-Key`` header."""
         key = parse_idempotency_key(idempotency_key, self._limits.max_idempotency_key_chars)
         scope = None if key is None else IdempotencyScope(principal.client_id, endpoint.value, key)
@@ -86,16 +104,30 @@ class SubmitService:
         blobs = SmallBlobs(
             self._store, max_inline_bytes=self._small_file_bytes, request_budget=budget
         )
-        parser = SubmissionParser(self._limits, blobs.stage)
-        # Base64 is longer than what it decodes to: a body this short keeps every file
-        # in memory, and has nothing to do that blocks before its commit.
+        parser: SubmissionBody[SmallOrSpilledBlob]
+        digest: BodyDigest
+        if multipart_boundary is None:
+            parser = SubmissionParser(self._limits, blobs.stage)
+            digest = hashlib.sha256()
+        else:
+            parser = MultipartSubmissionParser(multipart_boundary, self._limits, blobs.stage)
+            digest = BoundaryFreeSha256(multipart_boundary)
+        # A body is no shorter than the files in it (base64 or raw): a body this short
+        # keeps every file in memory, and has nothing to do that blocks before its commit.
         in_memory = (
             scope is None
             and content_length is not None
             and content_length <= min(self._small_file_bytes, budget)
         )
         return SubmitAttempt(
-            self._idempotency, self._acceptance, principal, endpoint, scope, parser, in_memory
+            self._idempotency,
+            self._acceptance,
+            principal,
+            endpoint,
+            scope,
+            parser,
+            in_memory,
+            body_digest=digest if scope is not None else None,
         )
 
     def close(self) -> None:
@@ -112,8 +144,10 @@ class SubmitAttempt:
         principal: Principal,
         endpoint: Endpoint,
         scope: IdempotencyScope | None,
-        parser: SubmissionParser[SmallOrSpilledBlob],
+        parser: SubmissionBody[SmallOrSpilledBlob],
         in_memory: bool = False,
+        *,
+        body_digest: BodyDigest | None = None,
     ) -> None:
         self._idempotency = idempotency
         self.in_memory = in_memory
@@ -121,9 +155,9 @@ class SubmitAttempt:
         self._principal = principal
         self._endpoint = endpoint
         self._scope = scope
-        self._parser: SubmissionParser[SmallOrSpilledBlob] | None = parser
-        # The body's SHA-256 only serves idempotent retries: without a key, skip it.
-        self._body_sha256 = hashlib.sha256() if scope is not None else None
+        self._parser: SubmissionBody[SmallOrSpilledBlob] | None = parser
+        # The body's digest only serves idempotent retries: begin() makes one for a key.
+        self._body_sha256 = body_digest
         self._remembered: RememberedAnswer | None = None
         self._refusal: EcbError | None = None
         # True once the key needs nothing more: its answer is stored, or it was let go.

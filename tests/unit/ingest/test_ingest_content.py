@@ -100,3 +100,48 @@ def test_sha256_is_not_available_before_finish() -> None:
     file.write(b"QUJD")
     with pytest.raises(RuntimeError):
         _ = file.sha256
+
+
+def raw_content(limit: int = 100) -> tuple[FileContent, MemorySink]:
+    sink = MemorySink()
+    label = "part 1 ('photo') for payload.files[0] ('x.pdf')"
+    return FileContent(
+        Limits(max_file_bytes=limit), sink, lambda: label, base64=False, field=""
+    ), sink
+
+
+def test_raw_bytes_skip_decoding_and_are_measured_hashed_and_written() -> None:
+    """§10.1: a file part's raw bytes are the file."""
+    data = bytes(range(256)) * 3
+    file, sink = raw_content(limit=1000)
+    for start in range(0, len(data), 7):
+        file.write(data[start : start + 7])
+    file.finish()
+    assert bytes(sink.data) == data
+    assert sink.sealed
+    assert file.size == len(data)
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_raw_bytes_over_max_file_bytes_are_refused_at_once() -> None:
+    """§10.1 with §3.2 step 2: 413 the moment the size passes the limit."""
+    file, sink = raw_content(limit=10)
+    file.write(b"x" * 10)
+    with pytest.raises(PayloadTooLarge) as caught:
+        file.write(b"y")
+    assert caught.value.description == (
+        "part 1 ('photo') for payload.files[0] ('x.pdf'): the file is larger than "
+        "maxFileBytes 10 bytes"
+    )
+    assert len(sink.data) == 10
+
+
+def test_an_empty_raw_part_is_refused() -> None:
+    """§3.1 via §10.1: at least 1 byte."""
+    file, sink = raw_content()
+    with pytest.raises(InvalidRequest) as caught:
+        file.finish()
+    assert caught.value.description == (
+        "part 1 ('photo') for payload.files[0] ('x.pdf'): is empty; at least 1 byte is required"
+    )
+    assert not sink.sealed

@@ -1,4 +1,8 @@
-"""The two submit endpoints (§3): headers → body → the submit use case → the answer."""
+"""The two submit endpoints (§3): headers → body → the submit use case → the answer.
+
+The body is JSON (§3.1) or ``multipart/form-data`` (§10.1), told apart by the request's
+``Content-Type``; both go the same way through the use case.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from ecb_files.api.threads import in_thread
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.domain.rules import check_request_size
 from ecb_files.errors import UnsupportedMediaType
+from ecb_files.ingest import parse_multipart_content_type
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
 from ecb_files.services.submit import Answer, SubmitAttempt
@@ -73,12 +78,16 @@ async def submit(
 ) -> Response:
     """Headers (step 1 of §3.2, after the token), then the body through the use case."""
     headers = request.headers
-    check_content_type(headers.get("content-type"))
+    boundary = multipart_boundary(headers.get("content-type"))
     content_length = _declared_length(headers.get("content-length"))
     if content_length is not None:
         check_request_size(content_length, services.settings.limits, declared=True)
     attempt = services.submit.begin(
-        principal, endpoint, headers.get("idempotency-key"), content_length
+        principal,
+        endpoint,
+        headers.get("idempotency-key"),
+        content_length,
+        multipart_boundary=boundary,
     )
     body = BodyReader(
         request.stream(),
@@ -113,8 +122,19 @@ async def _read_into(attempt: SubmitAttempt, body: BodyReader) -> Answer:
     raise AssertionError("a body always ends with its last batch")
 
 
+def multipart_boundary(value: str | None) -> str | None:
+    """The request's form from its ``Content-Type``: ``None`` for JSON (§3.1), the
+    boundary for ``multipart/form-data`` (§10.1); anything else → 415. A multipart
+    type without a usable boundary → 400 (§10)."""
+    mime = (value or "").partition(";")[0].strip().lower()
+    if mime == "multipart/form-data":
+        return parse_multipart_content_type(value)[1]
+    check_content_type(value)
+    return None
+
+
 def check_content_type(value: str | None) -> None:
-    """Only ``application/json``, with at most a ``charset=utf-8`` parameter (§3.1)."""
+    """``application/json``, with at most a ``charset=utf-8`` parameter (§3.1)."""
     mime, _, parameters = (value or "").partition(";")
     acceptable = mime.strip().lower() == "application/json"
     for parameter in parameters.split(";"):
@@ -127,7 +147,8 @@ def check_content_type(value: str | None) -> None:
     if not acceptable:
         shown = f"'{value}'" if value else "missing"
         raise UnsupportedMediaType(
-            f"Content-Type: {shown}; the request must be application/json (charset=utf-8)",
+            f"Content-Type: {shown}; the request must be application/json (charset=utf-8) "
+            "or multipart/form-data with a boundary",
             reason="request_content_type",
         )
 
