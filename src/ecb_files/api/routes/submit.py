@@ -21,9 +21,10 @@ from ecb_files.domain.endpoints import Endpoint
 from ecb_files.domain.rules import check_request_size
 from ecb_files.errors import UnsupportedMediaType
 from ecb_files.ingest import parse_multipart_content_type
+from ecb_files.services.attempt import Answer
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
-from ecb_files.services.submit import Answer, SubmitAttempt
+from ecb_files.services.submit import SubmitAttempt
 
 router = APIRouter(tags=["file submission"])
 
