@@ -166,8 +166,7 @@ class FnolParser(Generic[S]):
             limit = self._limits.max_fnol_bytes
             if len(self._fnol_bytes) > limit:
                 raise PayloadTooLarge(
-                    f"{self._fnol_label}: the FNoL part is larger than maxFnolBytes "
-                    f"{limit} bytes",
+                    f"{self._fnol_label}: the FNoL part is larger than maxFnolBytes {limit} bytes",
                     reason="fnol_too_large",
                 )
         else:
@@ -401,9 +400,7 @@ def _entries(members: dict[str, tuple[Any, str]], limits: Limits) -> tuple[Attac
             )
         part = item.get("part")
         if part is None:
-            raise InvalidRequest(
-                f"{field}.part: required field is missing", reason="missing_field"
-            )
+            raise InvalidRequest(f"{field}.part: required field is missing", reason="missing_field")
         if not isinstance(part, str) or not part:
             raise InvalidRequest(f"{field}.part: must be a part's name", reason="wrong_type")
         if part in seen:
