@@ -42,6 +42,9 @@ class Limits:
     # may have beyond its files (the submission or FNoL part, and room for extras).
     max_part_header_bytes: int = 16 * 1024
     max_extra_parts: int = 64
+    # The FNoL part of a damage notification request (§10.2) is read whole (its JSON is
+    # validated as one value and kept as sent), so it has a bound of its own.
+    max_fnol_bytes: int = 1 * MIB
 
     @property
     def max_parts(self) -> int:
@@ -63,6 +66,7 @@ class Limits:
             "maxIdempotencyKeyChars": self.max_idempotency_key_chars,
             "maxPartHeaderBytes": self.max_part_header_bytes,
             "maxParts": self.max_parts,
+            "maxFnolBytes": self.max_fnol_bytes,
         }
 
 

@@ -10,6 +10,7 @@
     ├── UserNotFound                 404  UserNotFound
     ├── ClaimNotFound                404  ClaimNotFound
     ├── DamageNotificationNotFound   404  DamageNotificationNotFound
+    ├── InsuranceCompanyNotFound     404  InsuranceCompanyNotFound
     ├── ClaimIsClosed                400  ClaimIsClosed
     ├── DamageNotificationMergedToClaim 400
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
@@ -114,6 +115,11 @@ class ClaimNotFound(EcbError):
 class DamageNotificationNotFound(EcbError):
     status = 404
     error_type = "DamageNotificationNotFound"
+
+
+class InsuranceCompanyNotFound(EcbError):
+    status = 404
+    error_type = "InsuranceCompanyNotFound"
 
 
 class ClaimIsClosed(EcbError):

@@ -22,11 +22,11 @@ from ecb_files.api import interpreter
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
-from ecb_files.api.routes import meta, oauth, submit
+from ecb_files.api.routes import fnol, meta, oauth, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
-from ecb_files.domain.endpoints import TOKEN_PATH, Endpoint
+from ecb_files.domain.endpoints import FNOL_PATH, TOKEN_PATH, Endpoint
 from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
 from ecb_files.services.container import Services
 
@@ -34,7 +34,8 @@ log = logging.getLogger("ecb_files.api")
 
 DESCRIPTION = """\
 Service partners submit photos, reports and invoices (JSON with base64 content) to
-insurers' cases and damage notifications. Get a token at `/connect/token`
+insurers' cases and damage notifications, and create damage notifications (FNoL,
+multipart). Get a token at `/connect/token`
 (client credentials, `private_key_jwt` or a client secret), then POST to a submit
 endpoint with `Authorization: Bearer …`. Every error is
 `{"success": false, "errorDescription", "errorType"}`.
@@ -77,6 +78,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.include_router(oauth.router)
     app.include_router(submit.router)
+    app.include_router(fnol.router)
     app.include_router(meta.router)
     app.add_exception_handler(EcbError, handle_ecb_error)
     app.add_exception_handler(OAuthError, handle_oauth_error)
@@ -132,8 +134,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         }
     }
-    for endpoint in Endpoint:
-        operation = schema["paths"][endpoint.path]["post"]
+    for path in (*(endpoint.path for endpoint in Endpoint), FNOL_PATH):
+        operation = schema["paths"][path]["post"]
         operation["security"] = [{"partnerToken": [REQUIRED_SCOPE]}]
     app.openapi_schema = schema
     return schema

@@ -79,8 +79,8 @@ class ErrorEnvelope(BaseModel):
         description=(
             "Unauthorized, Forbidden, InvalidSecurityToken, InvalidRequest, UserNotFound, "
             "ClaimNotFound, DamageNotificationNotFound, ClaimIsClosed, "
-            "DamageNotificationMergedToClaim, GenericError, IdempotencyKeyReused, "
-            "RequestInProgress, TooManyRequests"
+            "DamageNotificationMergedToClaim, InsuranceCompanyNotFound, GenericError, "
+            "IdempotencyKeyReused, RequestInProgress, TooManyRequests"
         ),
     )
 
@@ -124,4 +124,49 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
     500: error("GenericError: unexpected; quotes the request id"),
     503: error("GenericError: database or storage unavailable (Retry-After)"),
     507: error("GenericError: storage full; nothing was stored"),
+}
+
+
+class CreatedDamageNotification(BaseModel):
+    id: str = Field(description="GUID of the new damage notification.")
+    files: list[StoredFileOut] = Field(description="Its attachments, in part order.")
+
+
+class FnolSuccess(BaseModel):
+    success: Literal[True]
+    payload: CreatedDamageNotification
+
+
+FNOL_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {
+        "model": FnolSuccess,
+        "description": "The damage notification is created, open, with every attachment; "
+        "Location names it.",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    },
+    400: error(
+        "InvalidRequest: malformed multipart or JSON, no or two FNoL parts, an attachment "
+        "without a filename, an attachments entry naming no part, the FNoL not valid under "
+        "the tenant's schema (names the path), or a bad Idempotency-Key"
+    ),
+    401: error("Unauthorized (no or invalid bearer token) or InvalidSecurityToken"),
+    403: error("Forbidden: the token lacks platform-service-provider:write"),
+    404: error("UserNotFound, or InsuranceCompanyNotFound (unknown or not served)"),
+    408: error("GenericError: the body stopped arriving"),
+    409: error("RequestInProgress: the same Idempotency-Key is in flight"),
+    413: error("GenericError: an attachment, the FNoL part or the body is over its limit"),
+    415: error("GenericError: request Content-Type, or an attachment's extension or type"),
+    422: error("IdempotencyKeyReused: same key, different body"),
+    500: error("GenericError: unexpected; quotes the request id"),
+    503: error("GenericError: database or storage unavailable (Retry-After)"),
+    507: error("GenericError: storage full; nothing was stored"),
+}
+
+FNOL_SCHEMA_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "The tenant's FNoL schema, or the built-in default",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: error("InvalidRequest: insuranceCompanyAlias is missing"),
+    404: error("InsuranceCompanyNotFound"),
 }

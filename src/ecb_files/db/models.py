@@ -44,6 +44,7 @@ CASE_OPEN = "open"
 CASE_CLOSED = "closed"
 ENDPOINT_CASE = "submitForCase"
 ENDPOINT_DN = "submitForDamageNotification"
+ENDPOINT_FNOL = "damageNotification"
 IDEMPOTENCY_IN_FLIGHT = "in_flight"
 IDEMPOTENCY_DONE = "done"
 
@@ -74,6 +75,8 @@ class InsuranceCompany(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alias: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The tenant's FNoL schema (§10.2) as JSON text; None: the built-in default.
+    fnol_schema: Mapped[str | None] = mapped_column(Text)
 
 
 class ServicePartner(Base):
@@ -147,6 +150,10 @@ class DamageNotification(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
     partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
     merged_to_case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    # The ``damageNotification`` member of the FNoL exactly as sent (§10.2), JSON text;
+    # None for a DN created otherwise (a fixture). Who sent it is on its submission.
+    fnol: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     company: Mapped[InsuranceCompany] = relationship()
 
 
@@ -154,7 +161,8 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         CheckConstraint(
-            "endpoint IN ('submitForCase', 'submitForDamageNotification')", name="endpoint"
+            "endpoint IN ('submitForCase', 'submitForDamageNotification', 'damageNotification')",
+            name="endpoint",
         ),
     )
 

@@ -1,11 +1,22 @@
-"""The service's endpoints that rules refer to: the token endpoint (§2) and the two
-submit endpoints, with what differs between them (§3)."""
+"""The service's endpoints that rules refer to: the token endpoint (§2), the two
+submit endpoints, with what differs between them (§3), and the FNoL endpoint (§10.2)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 — a path, not a secret
+
+# The FNoL endpoint (§10.2): its name (a submission's ``endpoint``, an Idempotency-Key's
+# scope), where it is, where the DN it creates will be, and its schema endpoint.
+FNOL_ENDPOINT = "damageNotification"
+FNOL_PATH = f"/ecx/host/api/integration/v1/{FNOL_ENDPOINT}"
+FNOL_SCHEMA_PATH = f"{FNOL_PATH}/schema"
+
+
+def damage_notification_location(dn_id: str) -> str:
+    """The ``Location`` of a damage notification created through the FNoL endpoint."""
+    return f"{FNOL_PATH}/{dn_id}"
 
 
 class Endpoint(StrEnum):

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ecb_files.config import Limits
+from ecb_files.domain.json_paths import JsonPath as JsonPath
+from ecb_files.domain.json_paths import format_path as format_path
 from ecb_files.errors import InvalidRequest
-
-JsonPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,23 +79,8 @@ class JsonEventHandler(Protocol):
     def end_string(self) -> None: ...
 
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*", re.ASCII)
+# Keys longer than this are kept as a digest for the duplicate check.
 _MAX_KEY_IN_PATH = 64
-
-
-def format_path(path: JsonPath, prefix: str = "") -> str:
-    """``payload.files[2].fileName``; odd keys in brackets, quoted and shortened."""
-    out = prefix
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part) and len(part) <= _MAX_KEY_IN_PATH:
-            out += f".{part}" if out else part
-        else:
-            shown = part if len(part) <= _MAX_KEY_IN_PATH else part[:_MAX_KEY_IN_PATH] + "…"
-            out += f"[{json.dumps(shown, ensure_ascii=False)}]"
-    return out or "(root object)"
-
 
 # What the tokenizer expects next, outside any token.
 _ROOT = 0  # the root object (after an optional BOM and whitespace)

@@ -61,7 +61,7 @@ _REFUSALS = (
 )
 
 
-class _Lookups:
+class Lookups:
     """The lookups of steps 3.1–3.4 on one connection, each made once per ``cache``: a
     write transaction's rows cannot change under it, and the target lookups take the
     row lock that keeps them so until the commit."""
@@ -143,7 +143,7 @@ class Acceptance:
         try:
             if any(blob.inline_content is None for blob in blobs):
                 with self._database.read_connection() as connection:
-                    self._check(_Lookups(connection, {}), principal, endpoint, submission)
+                    self._check(Lookups(connection, {}), principal, endpoint, submission)
                 for blob in blobs:
                     blob.publish()
             outcome = self._commits.run(
@@ -153,7 +153,7 @@ class Acceptance:
                 raise outcome
             return outcome
         except BaseException:
-            _discard(blobs)
+            discard(blobs)
             raise
 
     def accept_in_memory(
@@ -181,6 +181,11 @@ class Acceptance:
         self._commits.submit(unit).add_done_callback(settle)
         return outcome
 
+    @property
+    def commits(self) -> GroupCommitter:
+        """The process's group committer, for other use cases' write units to share."""
+        return self._commits
+
     def close(self) -> None:
         self._commits.close()
 
@@ -194,7 +199,7 @@ class Acceptance:
         unit: Transaction,
     ) -> Accepted | EcbError:
         """The group-commit unit: the checks of steps 3.1–3.5, then the rows of step 4."""
-        lookups = _Lookups(unit.connection(), unit.info.setdefault(_LOOKUPS, {}))
+        lookups = Lookups(unit.connection(), unit.info.setdefault(_LOOKUPS, {}))
         try:
             checked = self._check(lookups, principal, endpoint, submission)
         except _REFUSALS as refusal:
@@ -206,27 +211,17 @@ class Acceptance:
         return accepted
 
     def _check(
-        self, lookups: _Lookups, principal: Principal, endpoint: Endpoint, body: Submission
+        self, lookups: Lookups, principal: Principal, endpoint: Endpoint, body: Submission
     ) -> _Checked:
-        caller = lookups.caller(principal.client_id, body.user_email)
-        if caller is None:
-            # The token is genuine but its client was removed since it was issued.
-            raise Unauthorized("the access token's client no longer exists")
-        # 3.1 — constant time, so the token cannot be guessed byte by byte.
-        if not hmac.compare_digest(body.security_token.bytes, caller.security_token.bytes):
-            raise InvalidSecurityToken(
-                "securityToken: does not match the service partner of this client",
-                reason="security_token_mismatch",
-            )
-        # 3.2
-        if caller.employee_id is None:
-            raise UserNotFound(
-                f"payload.userEmail: no active employee '{body.user_email}' at this service partner"
-            )
+        # 3.1 and 3.2
+        caller = check_caller(
+            lookups, principal, body.security_token, body.user_email, "payload.userEmail"
+        )
         # 3.3 and 3.4
         case_id, dn_id = self._open_target(lookups, endpoint, body, caller.partner_id)
         # 3.5
-        _check_file_types(body.files)
+        check_file_types(body.files, [_label(parsed) for parsed in body.files])
+        assert caller.employee_id is not None
         return _Checked(
             client_pk=caller.client_pk,
             partner_id=caller.partner_id,
@@ -256,28 +251,22 @@ class Acceptance:
             idempotency_key=idempotency.key if idempotency is not None else None,
             created_at=now,
         )
-        files = [_file_row(parsed, endpoint, submission) for parsed in body.files]
-        contents = [
-            {"blob_id": parsed.blob.blob_id, "content": content}
+        files = [
+            file_row(
+                parsed,
+                submission,
+                is_restricted=parsed.is_restricted and endpoint.honours_is_restricted,
+                is_damage_image=parsed.is_damage_image and endpoint.honours_is_damage_image,
+            )
             for parsed in body.files
-            if (content := parsed.blob.inline_content) is not None
         ]
-        intake.queue_submission(session, submission, files, contents)
-        entries = [
-            {
-                "id": str(row["id"]),
-                "fileName": row["file_name"],
-                "size": row["size"],
-                "sha256": row["sha256"],
-            }
-            for row in files
-        ]
-        answer = {"success": True, "payload": {"files": entries}}
+        intake.queue_submission(session, submission, files, small_contents(body.files))
+        answer = {"success": True, "payload": {"files": file_entries(files)}}
         return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
 
     def _open_target(
         self,
-        lookups: _Lookups,
+        lookups: Lookups,
         endpoint: Endpoint,
         body: Submission,
         partner_id: uuid.UUID,
@@ -312,9 +301,39 @@ class Acceptance:
         return None, dn.id
 
 
-def _check_file_types(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> None:
-    for parsed in files:
-        where = f"payload.files[{parsed.index}] ('{parsed.file_name}')"
+def check_caller(
+    lookups: Lookups,
+    principal: Principal,
+    security_token: uuid.UUID,
+    user_email: str,
+    email_field: str,
+) -> intake.Caller:
+    """Steps 3.1 and 3.2: the token's client, its partner's security token, and an active
+    employee ``user_email`` there (named ``email_field`` in the refusal)."""
+    caller = lookups.caller(principal.client_id, user_email)
+    if caller is None:
+        # The token is genuine but its client was removed since it was issued.
+        raise Unauthorized("the access token's client no longer exists")
+    # 3.1 — constant time, so the token cannot be guessed byte by byte.
+    if not hmac.compare_digest(security_token.bytes, caller.security_token.bytes):
+        raise InvalidSecurityToken(
+            "securityToken: does not match the service partner of this client",
+            reason="security_token_mismatch",
+        )
+    # 3.2
+    if caller.employee_id is None:
+        raise UserNotFound(
+            f"{email_field}: no active employee '{user_email}' at this service partner"
+        )
+    return caller
+
+
+def check_file_types(
+    files: Sequence[ParsedFile[SmallOrSpilledBlob]], labels: Sequence[str]
+) -> None:
+    """Step 3.5: each file's extension allowed and its contentType accepted for it (§4);
+    ``labels`` name the files in the refusal."""
+    for parsed, where in zip(files, labels, strict=True):
         extension = filetypes.extension_of(parsed.file_name)
         if extension is None or not filetypes.is_allowed_extension(extension):
             shown = f"'.{extension}'" if extension else "no extension"
@@ -332,8 +351,16 @@ def _check_file_types(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> None:
             )
 
 
-def _file_row(
-    parsed: ParsedFile[SmallOrSpilledBlob], endpoint: Endpoint, submission: dict[str, Any]
+def _label(parsed: ParsedFile[SmallOrSpilledBlob]) -> str:
+    return f"payload.files[{parsed.index}] ('{parsed.file_name}')"
+
+
+def file_row(
+    parsed: ParsedFile[SmallOrSpilledBlob],
+    submission: dict[str, Any],
+    *,
+    is_restricted: bool,
+    is_damage_image: bool,
 ) -> dict[str, Any]:
     """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
     return {
@@ -348,14 +375,36 @@ def _file_row(
         "size": parsed.size,
         "sha256": parsed.sha256,
         "description": parsed.description,
-        "is_restricted": parsed.is_restricted and endpoint.honours_is_restricted,
-        "is_damage_image": parsed.is_damage_image and endpoint.honours_is_damage_image,
+        "is_restricted": is_restricted,
+        "is_damage_image": is_damage_image,
         "blob_id": parsed.blob.blob_id,
         "created_at": submission["created_at"],
     }
 
 
-def _discard(blobs: Sequence[SmallOrSpilledBlob]) -> None:
+def small_contents(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> list[dict[str, Any]]:
+    """The ``small_file_contents`` rows of the files kept with their rows."""
+    return [
+        {"blob_id": parsed.blob.blob_id, "content": content}
+        for parsed in files
+        if (content := parsed.blob.inline_content) is not None
+    ]
+
+
+def file_entries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The files of a success answer (§3.3): ``id``, ``fileName``, ``size``, ``sha256``."""
+    return [
+        {
+            "id": str(row["id"]),
+            "fileName": row["file_name"],
+            "size": row["size"],
+            "sha256": row["sha256"],
+        }
+        for row in rows
+    ]
+
+
+def discard(blobs: Sequence[SmallOrSpilledBlob]) -> None:
     for blob in blobs:
         # Best effort: gc removes whatever stays behind.
         with suppress(Exception):

@@ -16,6 +16,7 @@ from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.bearer import BearerGate
+from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.submit import SubmitService
@@ -50,6 +51,7 @@ class Services:
     tokens: TokenService
     idempotency: Idempotency
     submit: SubmitService
+    fnol: FnolService
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -75,6 +77,7 @@ class Services:
             ttl_seconds=settings.idempotency_ttl_seconds,
             lease_seconds=settings.idempotency_lease_seconds,
         )
+        acceptance = Acceptance(database, idempotency)
         return cls(
             settings=settings,
             database=database,
@@ -87,7 +90,15 @@ class Services:
                 store,
                 settings.limits,
                 idempotency,
-                Acceptance(database, idempotency),
+                acceptance,
+                small_file_bytes=settings.small_file_bytes,
+            ),
+            fnol=FnolService(
+                database,
+                store,
+                settings.limits,
+                idempotency,
+                acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
         )

@@ -48,9 +48,10 @@ from ecb_files.errors import (
     UnsupportedMediaType,
     UserNotFound,
 )
+from ecb_files.services.attempt import Answer
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
-from ecb_files.services.submit import Answer, SubmitAttempt
+from ecb_files.services.submit import SubmitAttempt
 
 PRINCIPAL = Principal(CLIENT_ID, frozenset({"platform-service-provider:write"}), time.time() + 3600)
 SMALL_FILES = Limits(max_file_bytes=1000)

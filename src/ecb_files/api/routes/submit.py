@@ -7,23 +7,23 @@ The body is JSON (§3.1) or ``multipart/form-data`` (§10.1), told apart by the 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ecb_files.api.attempts import answer_headers, answer_of, declared_length, read_in_threads
 from ecb_files.api.body import BodyReader
 from ecb_files.api.dependencies import WriterDep
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import SUBMIT_RESPONSES, SubmitRequest
-from ecb_files.api.threads import in_thread
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.domain.rules import check_request_size
 from ecb_files.errors import UnsupportedMediaType
 from ecb_files.ingest import parse_multipart_content_type
+from ecb_files.services.attempt import Answer
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
-from ecb_files.services.submit import Answer, SubmitAttempt
+from ecb_files.services.submit import SubmitAttempt
 
 router = APIRouter(tags=["file submission"])
 
@@ -79,7 +79,7 @@ async def submit(
     """Headers (step 1 of §3.2, after the token), then the body through the use case."""
     headers = request.headers
     boundary = multipart_boundary(headers.get("content-type"))
-    content_length = _declared_length(headers.get("content-length"))
+    content_length = declared_length(headers.get("content-length"))
     if content_length is not None:
         check_request_size(content_length, services.settings.limits, declared=True)
     attempt = services.submit.begin(
@@ -89,22 +89,14 @@ async def submit(
         content_length,
         multipart_boundary=boundary,
     )
-    body = BodyReader(
-        request.stream(),
+    answer = await answer_of(
+        attempt,
+        request,
         idle_timeout=services.settings.body_idle_timeout_seconds,
         content_length=content_length,
+        read=_read_into,
     )
-    try:
-        if attempt.holds_a_key:
-            await in_thread(attempt.claim)
-        answer = await _read_into(attempt, body)
-    except BaseException:
-        await in_thread(attempt.abandon)
-        raise
-    finally:
-        body.close()
-    replayed = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return json_response(answer.status, answer.body, replayed)
+    return json_response(answer.status, answer.body, answer_headers(answer))
 
 
 async def _read_into(attempt: SubmitAttempt, body: BodyReader) -> Answer:
@@ -115,11 +107,7 @@ async def _read_into(attempt: SubmitAttempt, body: BodyReader) -> Answer:
             if batch.last:
                 return await asyncio.wrap_future(attempt.finish_in_memory(batch.data))
             attempt.feed(batch.data)
-    async for batch in body:
-        if batch.last:  # the last bytes and the answer in one hop
-            return await in_thread(partial(attempt.finish, batch.data))
-        await in_thread(partial(attempt.feed, batch.data))
-    raise AssertionError("a body always ends with its last batch")
+    return await read_in_threads(attempt, body)
 
 
 def multipart_boundary(value: str | None) -> str | None:
@@ -151,7 +139,3 @@ def check_content_type(value: str | None) -> None:
             "or multipart/form-data with a boundary",
             reason="request_content_type",
         )
-
-
-def _declared_length(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() else None

@@ -8,6 +8,9 @@ developer running ``alembic`` by hand, e.g. to autogenerate a revision) the data
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -29,8 +32,34 @@ def _run(connection: Connection) -> None:
         transactional_ddl=True,
         compare_type=True,
     )
-    with context.begin_transaction():
+    with _foreign_keys_off_on_sqlite(connection), context.begin_transaction():
         context.run_migrations()
+        if is_sqlite:
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_off_on_sqlite(connection: Connection) -> Iterator[None]:
+    """SQLite's own procedure for a table rebuild (batch mode): with foreign keys
+    enforced, dropping a table that others refer to fails, so enforcement is off while
+    the migration runs (the pragma only takes effect outside a transaction) and the
+    references are checked before the commit instead (``_check_foreign_keys``)."""
+    if connection.dialect.name != "sqlite" or connection.in_transaction():
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
 
 
 def _main() -> None:
