@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ecb_files_client import LocalValidationError, Upload
+from ecb_files_client import Limits, LocalValidationError, Upload
 from ecb_files_client._body import Envelope
 from ecb_files_client._fnol import FNOL_CONTENT_TYPE, FnolBody, FnolEnvelope
 from ecb_files_client._multipart import (
@@ -308,3 +308,10 @@ def test_a_payload_that_is_not_json_is_refused_before_sending() -> None:
         FnolBody(bad, [], None)
     with pytest.raises(ValueError, match="is_restricted is honoured by submitForCase only"):
         FnolBody(FNOL, prepare([Upload(b"x", file_name="a.txt", is_restricted=True)]), None)
+
+
+def test_the_limits_say_whether_the_server_takes_multipart() -> None:
+    assert Limits.from_document({"maxFileBytes": 5, "multipart": True}).multipart
+    assert not Limits.from_document({"maxFileBytes": 5}).multipart  # an older server
+    assert not Limits.from_document({"multipart": "yes"}).multipart
+    assert Limits.from_document({"maxFnolBytes": 2048}).max_fnol_bytes == 2048

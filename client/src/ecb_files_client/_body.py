@@ -26,7 +26,7 @@ import json
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
-from ecb_files_client._streamed import PIECE_BYTES, Piece, StreamedBody
+from ecb_files_client._streamed import Piece, StreamedBody
 from ecb_files_client._uploads import PreparedFile
 
 _SHA256_HEX_CHARS = 64
@@ -90,24 +90,17 @@ class SubmissionBody(StreamedBody):
 
     def _content(self, file: PreparedFile) -> Generator[Piece, None, None]:
         digest = hashlib.sha256()
-        total = 0
         carry = b""
-        with file.open() as stream:
-            while data := stream.read(PIECE_BYTES):
-                if not isinstance(data, bytes | bytearray):
-                    raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
-                total += len(data)
-                self.check_size(file, total, final=False)
-                digest.update(data)
-                if carry:
-                    data = carry + data
-                usable = len(data) - len(data) % 3
-                carry = data[usable:]
-                if usable:
-                    encoded = base64.b64encode(memoryview(data)[:usable])
-                    self.sent_sizes[file.index] += usable
-                    yield Piece(encoded, file.index, usable)
-        self.check_size(file, total, final=True)
+        for data in self.read(file):
+            digest.update(data)
+            if carry:
+                data = carry + data
+            usable = len(data) - len(data) % 3
+            carry = data[usable:]
+            if usable:
+                encoded = base64.b64encode(memoryview(data)[:usable])
+                self.sent_sizes[file.index] += usable
+                yield Piece(encoded, file.index, usable)
         if carry:
             self.sent_sizes[file.index] += len(carry)
             yield Piece(base64.b64encode(carry), file.index, len(carry))

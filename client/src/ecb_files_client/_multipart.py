@@ -39,7 +39,7 @@ from typing import Any
 
 from ecb_files_client._body import Envelope
 from ecb_files_client._exceptions import LocalValidationError
-from ecb_files_client._streamed import PIECE_BYTES, Piece, StreamedBody, changed_while_sent
+from ecb_files_client._streamed import Piece, StreamedBody, changed_while_sent
 from ecb_files_client._uploads import PreparedFile
 
 CRLF = b"\r\n"
@@ -157,22 +157,14 @@ class MultipartBody(StreamedBody):
 
     def _content(self, file: PreparedFile, announced: str | None) -> Generator[Piece, None, None]:
         digest = hashlib.sha256()
-        total = 0
         # The part's head ends with CRLF, so a file starting with "--<boundary>" would
         # close the part at once: watch from the line break before the content.
         tail = CRLF
-        with file.open() as stream:
-            while data := stream.read(PIECE_BYTES):
-                if not isinstance(data, bytes | bytearray):
-                    raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
-                data = bytes(data)
-                total += len(data)
-                self.check_size(file, total, final=False)
-                tail = self._watch_boundary(file, tail, data)
-                digest.update(data)
-                self.sent_sizes[file.index] += len(data)
-                yield Piece(data, file.index, len(data))
-        self.check_size(file, total, final=True)
+        for data in self.read(file):
+            tail = self._watch_boundary(file, tail, data)
+            digest.update(data)
+            self.sent_sizes[file.index] += len(data)
+            yield Piece(data, file.index, len(data))
         hexdigest = digest.hexdigest()
         if announced is not None and announced != hexdigest:
             # Raised before the part is closed: the server sees a cut body, stores nothing.
@@ -193,15 +185,8 @@ class MultipartBody(StreamedBody):
 
     def _hash(self, file: PreparedFile) -> str:
         digest = hashlib.sha256()
-        total = 0
-        with file.open() as stream:
-            while data := stream.read(PIECE_BYTES):
-                if not isinstance(data, bytes | bytearray):
-                    raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
-                total += len(data)
-                self.check_size(file, total, final=False)
-                digest.update(data)
-        self.check_size(file, total, final=True)
+        for data in self.read(file):
+            digest.update(data)
         return digest.hexdigest()
 
 

@@ -47,7 +47,16 @@ class SubmitResult:
         """camelCase, like the API; what ``ecb-files-submit --json`` prints."""
         return {
             "success": True,
-            "files": _file_dicts(self.files),
+            "files": [
+                {
+                    "id": f.id,
+                    "fileName": f.file_name,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "sha256Matches": f.sha256_matches,
+                }
+                for f in self.files
+            ],
             "attempts": self.attempts,
             "idempotencyKey": self.idempotency_key,
             "requestId": self.request_id,
@@ -56,34 +65,16 @@ class SubmitResult:
 
 
 @dataclass(frozen=True)
-class DamageNotificationResult:
-    """A damage notification created from an FNoL (§10.2): its id, and its attachments
-    as stored, in request order."""
+class DamageNotificationResult(SubmitResult):
+    """A damage notification created from an FNoL (§10.2): what a submission reports of
+    its attachments, and the new damage notification's ``id`` and ``location``."""
 
     id: str
     location: str | None
-    files: tuple[StoredFile, ...]
-    attempts: int
-    idempotency_key: str
-    request_id: str | None
-    replayed: bool
-
-    @property
-    def all_sha256_match(self) -> bool:
-        return all(f.sha256_matches for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
         """camelCase, like the API; what ``ecb-files-submit fnol --json`` prints."""
-        return {
-            "success": True,
-            "id": self.id,
-            "location": self.location,
-            "files": _file_dicts(self.files),
-            "attempts": self.attempts,
-            "idempotencyKey": self.idempotency_key,
-            "requestId": self.request_id,
-            "replayed": self.replayed,
-        }
+        return {"success": True, "id": self.id, "location": self.location} | super().as_dict()
 
 
 def parse_success(
@@ -121,19 +112,6 @@ def stored_files(
         )
         for entry, local in zip(entries, local_sha256, strict=True)
     )
-
-
-def _file_dicts(files: Sequence[StoredFile]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f.id,
-            "fileName": f.file_name,
-            "size": f.size,
-            "sha256": f.sha256,
-            "sha256Matches": f.sha256_matches,
-        }
-        for f in files
-    ]
 
 
 def _entries(document: object) -> list[dict[str, Any]] | None:

@@ -91,6 +91,18 @@ class StreamedBody:
         finally:
             pieces.close()
 
+    def read(self, file: PreparedFile) -> Generator[bytes, None, None]:
+        """The file's bytes from the start, a piece at a time, held to its size bounds."""
+        total = 0
+        with file.open() as stream:
+            while data := stream.read(PIECE_BYTES):
+                if not isinstance(data, bytes | bytearray):
+                    raise TypeError(f"{file.label}: open the file in binary mode ('rb')")
+                total += len(data)
+                self.check_size(file, total, final=False)
+                yield bytes(data)
+        self.check_size(file, total, final=True)
+
     def _start_attempt(self) -> None:
         self.attempts += 1
         self.digests = [None] * len(self.files)

@@ -22,9 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ecb_files_client._cli.progress import human_bytes
 from ecb_files_client._cli.settings import UsageError
-from ecb_files_client._results import DamageNotificationResult
 from ecb_files_client._uploads import Upload
 
 ATTACHMENTS = "attachments"
@@ -139,18 +137,3 @@ def load_payload(where: str | None, stdin: TextIO = sys.stdin) -> dict[str, Any]
     if not isinstance(document, dict):
         raise UsageError(f"--payload {where} must hold a JSON object (the damageNotification)")
     return document
-
-
-def show_created(result: DamageNotificationResult, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False), file=out)
-        return
-    for stored in result.files:
-        check = "sha256 ok" if stored.sha256_matches else "SHA-256 MISMATCH"
-        print(
-            f"stored {stored.file_name}  {human_bytes(stored.size)}  id={stored.id}  {check}",
-            file=out,
-        )
-    how = f"attempt {result.attempts}" + (", replayed by the server" if result.replayed else "")
-    count = f"{len(result.files)} attachment" + ("s" if len(result.files) != 1 else "")
-    print(f"damage notification {result.id} created with {count} ({how})", file=out)

@@ -14,27 +14,24 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
 
 from ecb_files_client._cli import fnol
-from ecb_files_client._cli.exit_codes import TABLE, ExitCode, exit_code_for
-from ecb_files_client._cli.progress import human_bytes, progress_for
+from ecb_files_client._cli.exit_codes import TABLE, ExitCode
+from ecb_files_client._cli.output import PROG, fail, show_plan, show_result
+from ecb_files_client._cli.progress import progress_for
 from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, UsageError, resolve
 from ecb_files_client._client import SubmitClient
-from ecb_files_client._exceptions import ApiError, EcbClientError, LocalValidationError
+from ecb_files_client._exceptions import EcbClientError
 from ecb_files_client._results import SubmitResult
 from ecb_files_client._retry import RetryPolicy
 from ecb_files_client._submission import (
     TRANSFERS,
     Endpoint,
     NewDamageNotification,
-    Plan,
     Submission,
 )
 from ecb_files_client._uploads import Upload
 from ecb_files_client._version import __version__
-
-PROG = "ecb-files-submit"
 
 _DESCRIPTION = """\
 Submit files to a case (submitForCase) or a damage notification
@@ -220,23 +217,23 @@ def _run(args: argparse.Namespace) -> int:
                 schema = client.damage_notification_schema(alias)
                 print(json.dumps(schema, indent=2, ensure_ascii=False))
                 return ExitCode.OK
+            result: SubmitResult
             if isinstance(request, NewDamageNotification):
                 if args.dry_run:
-                    _show_plan(client._plan_damage_notification(request), args.json, sys.stdout)
+                    show_plan(client._plan_damage_notification(request), args.json, sys.stdout)
                     return ExitCode.OK
-                created = client._create_damage_notification(request)
-                fnol.show_created(created, args.json, sys.stdout)
-                return ExitCode.OK if created.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
-            if args.dry_run:
-                _show_plan(client._plan(request), args.json, sys.stdout)
+                result = client._create_damage_notification(request)
+            elif args.dry_run:
+                show_plan(client._plan(request), args.json, sys.stdout)
                 return ExitCode.OK
-            result = client._submit(request)
+            else:
+                result = client._submit(request)
         except EcbClientError as error:
-            return _fail(error, args.json)
+            return fail(error, args.json)
         except ValueError as error:  # an argument the SDK refuses (e.g. a payload not JSON)
             print(f"{PROG}: {error}", file=sys.stderr)
             return ExitCode.USAGE
-    _show_result(result, args.json, sys.stdout)
+    show_result(result, args.json, sys.stdout)
     return ExitCode.OK if result.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
 
 
@@ -248,71 +245,6 @@ def _upload(args: argparse.Namespace, path: str) -> Upload:
         is_restricted=getattr(args, "restricted", False),
         is_damage_image=getattr(args, "damage_image", False),
     )
-
-
-def _fail(error: EcbClientError, as_json: bool) -> int:
-    code = exit_code_for(error)
-    if as_json:
-        document: dict[str, Any] = {
-            "success": False,
-            "errorType": getattr(error, "error_type", type(error).__name__),
-            "errorDescription": getattr(error, "description", error.message),
-            "status": getattr(error, "status", None),
-            "local": isinstance(error, LocalValidationError),
-            "attempts": error.attempts,
-            "requestId": error.request_id if isinstance(error, ApiError) else None,
-            "exitCode": int(code),
-        }
-        print(json.dumps(document, ensure_ascii=False), file=sys.stdout)
-    what = "refused before sending" if isinstance(error, LocalValidationError) else "failed"
-    detail = f"{PROG}: {what}: {error}"
-    if isinstance(error, ApiError) and error.request_id:
-        detail += f" [request id {error.request_id}]"
-    if error.attempts > 1:
-        detail += f" (after {error.attempts} attempts)"
-    print(detail, file=sys.stderr)
-    return code
-
-
-def _show_result(result: SubmitResult, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False), file=out)
-        return
-    for stored in result.files:
-        check = "sha256 ok" if stored.sha256_matches else "SHA-256 MISMATCH"
-        print(
-            f"stored {stored.file_name}  {human_bytes(stored.size)}  id={stored.id}  {check}",
-            file=out,
-        )
-    how = f"attempt {result.attempts}" + (", replayed by the server" if result.replayed else "")
-    print(f"{len(result.files)} file(s) stored ({how})", file=out)
-
-
-def _show_plan(plan: Plan, as_json: bool, out: TextIO) -> None:
-    body_bytes = plan.body.content_length
-    if as_json:
-        document = {
-            "dryRun": True,
-            "url": plan.url,
-            "bodyBytes": body_bytes,
-            "idempotencyKey": plan.idempotency_key,
-            "contentType": plan.body.content_type,
-            "localChecks": plan.locally_checked,
-            "files": [
-                {"fileName": f.file_name, "contentType": f.content_type, "size": f.size}
-                for f in plan.files
-            ],
-        }
-        print(json.dumps(document, ensure_ascii=False), file=out)
-        return
-    body = "unknown size" if body_bytes is None else f"{body_bytes} bytes"
-    form = plan.body.content_type.split(";")[0]
-    print(f"dry run: would POST {len(plan.files)} file(s) to {plan.url} ({body}, {form})", file=out)
-    for f in plan.files:
-        size = "size unknown" if f.size is None else human_bytes(f.size)
-        print(f"  [{f.index + 1}] {f.file_name}  {f.content_type}  {size}", file=out)
-    checked = "passed" if plan.locally_checked else "skipped (--no-local-checks)"
-    print(f"local checks {checked}; nothing was sent", file=out)
 
 
 __all__ = ["ENV_PREFIX", "build_parser", "main"]
