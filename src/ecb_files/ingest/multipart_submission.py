@@ -27,14 +27,14 @@ from ecb_files.domain import rules
 from ecb_files.errors import InvalidRequest
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.multipart import MultipartReader, PartHeaders, split_header_value
-from ecb_files.ingest.submission import (
+from ecb_files.ingest.parsed import (
     FileDraft,
     ParsedFile,
     ParsedSubmission,
     S,
-    SubmissionParser,
     feed_within_request_size,
 )
+from ecb_files.ingest.submission import SubmissionParser
 
 SUBMISSION_PART: Final = "submission"
 _JSON_TYPES: Final = frozenset({"application/json"})

@@ -34,10 +34,12 @@ from typing import Protocol
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.errors import EcbError, IdempotencyKeyReused
-from ecb_files.ingest import SubmissionParser
-from ecb_files.ingest.multipart import BoundaryFreeSha256
-from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
-from ecb_files.ingest.submission import SubmissionBody
+from ecb_files.ingest import (
+    BoundaryFreeSha256,
+    MultipartSubmissionParser,
+    SubmissionBody,
+    SubmissionParser,
+)
 from ecb_files.services.acceptance import Acceptance, Accepted
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import (
