@@ -15,9 +15,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pybase64
 from servers import CASE_ID, EMAIL, SECURITY_TOKEN
@@ -71,6 +72,18 @@ def _file_prefix(index: int, name: str) -> bytes:
     return (separator + json.dumps(fields)[:-1] + ', "content": "').encode()
 
 
+def _write_random(out: BinaryIO, size: int, encode: Callable[[bytes], bytes]) -> str:
+    """Writes ``size`` random bytes, each slice through ``encode``; their SHA-256."""
+    digest = hashlib.sha256()
+    left = size
+    while left:
+        raw = os.urandom(min(_RAW_SLICE, left))
+        left -= len(raw)
+        digest.update(raw)
+        out.write(encode(raw))
+    return digest.hexdigest()
+
+
 def write_body(path: Path, sizes: list[int]) -> Body:
     """Writes a submission of ``len(sizes)`` random files; returns where each content is."""
     specs: list[FileSpec] = []
@@ -80,14 +93,8 @@ def write_body(path: Path, sizes: list[int]) -> Body:
             name = f"photo-{index}.jpg"
             out.write(_file_prefix(index, name))
             start = out.tell()
-            digest = hashlib.sha256()
-            left = size
-            while left:
-                raw = os.urandom(min(_RAW_SLICE, left))
-                left -= len(raw)
-                digest.update(raw)
-                out.write(pybase64.b64encode(raw))
-            specs.append(FileSpec(name, size, digest.hexdigest(), start, out.tell()))
+            digest = _write_random(out, size, pybase64.b64encode)
+            specs.append(FileSpec(name, size, digest, start, out.tell()))
             out.write(b'"}')
         out.write(b"]}}")
     return Body(path, tuple(specs))
@@ -103,16 +110,7 @@ def write_multipart_body(path: Path, sizes: list[int]) -> Body:
         {"part": f"file{index}", "fileName": f"photo-{index}.jpg", "contentType": "image/jpeg"}
         for index in range(len(sizes))
     ]
-    document = {
-        "securityToken": SECURITY_TOKEN,
-        "timestamp": "2026-11-28",
-        "payload": {
-            "id": CASE_ID,
-            "insuranceCompanyAlias": "company",
-            "userEmail": EMAIL,
-            "files": files,
-        },
-    }
+    document = _submission(files)
 
     def part_head(name: str, extra: str = "") -> bytes:
         return (
@@ -127,42 +125,36 @@ def write_multipart_body(path: Path, sizes: list[int]) -> Body:
         for index, size in enumerate(sizes):
             out.write(part_head(f"file{index}"))
             start = out.tell()
-            digest = hashlib.sha256()
-            left = size
-            while left:
-                raw = os.urandom(min(_RAW_SLICE, left))
-                left -= len(raw)
-                digest.update(raw)
-                out.write(raw)
-            specs.append(
-                FileSpec(f"photo-{index}.jpg", size, digest.hexdigest(), start, out.tell())
-            )
+            digest = _write_random(out, size, bytes)
+            specs.append(FileSpec(f"photo-{index}.jpg", size, digest, start, out.tell()))
             out.write(b"\r\n")
         out.write(f"--{MULTIPART_BOUNDARY}--\r\n".encode())
     content_type = f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
     return Body(path, tuple(specs), content_type=content_type, base64=False)
 
 
-def small_body(size: int) -> tuple[bytes, str]:
-    """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
-    raw = os.urandom(size)
-    document: dict[str, Any] = {
+def _submission(files: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "securityToken": SECURITY_TOKEN,
         "timestamp": "2026-11-28",
         "payload": {
             "id": CASE_ID,
             "insuranceCompanyAlias": "company",
             "userEmail": EMAIL,
-            "files": [
-                {
-                    "fileName": "small.jpg",
-                    "contentType": "image/jpeg",
-                    "content": base64.b64encode(raw).decode(),
-                }
-            ],
+            "files": files,
         },
     }
-    return json.dumps(document).encode(), hashlib.sha256(raw).hexdigest()
+
+
+def small_body(size: int) -> tuple[bytes, str]:
+    """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
+    raw = os.urandom(size)
+    file = {
+        "fileName": "small.jpg",
+        "contentType": "image/jpeg",
+        "content": base64.b64encode(raw).decode(),
+    }
+    return json.dumps(_submission([file])).encode(), hashlib.sha256(raw).hexdigest()
 
 
 def _write_all(fd: int, data: bytes) -> None:

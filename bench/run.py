@@ -169,41 +169,36 @@ class Bench:
             self.small(server, "naive-fsync", 2)
 
     def large(self, server: _Server, who: str, interleave_raw: bool) -> None:
-        for size, body in self.bodies.items():
+        reps = self.plan.naive_large_reps if who.startswith("naive") else self.plan.large_reps
+        self.large_runs(server, who, "raw", self.bodies, reps, interleave_raw)
+        if who == "ecb-files":
+            # The binary form: the same bytes raw in multipart parts, against the raw
+            # limit of the work left without base64 (hash + write + fsync).
+            self.large_runs(server, BINARY, RAW_NO_DECODE, self.binary_bodies, reps, interleave_raw)
+
+    def large_runs(
+        self,
+        server: _Server,
+        who: str,
+        raw_who: str,
+        bodies: dict[str, Body],
+        reps: int,
+        interleave_raw: bool,
+    ) -> None:
+        for size, body in bodies.items():
             runs: list[dict[str, Any]] = []
             raws: list[dict[str, Any]] = []
-            reps = self.plan.naive_large_reps if who.startswith("naive") else self.plan.large_reps
             for rep in range(reps):
                 if interleave_raw:
                     raws.append(raw_run(body, self.root / "raw"))
-                self.log(f"{server.label}: large {size} MiB, run {rep + 1}")
+                self.log(f"{server.label}: large {size} MiB ({who}), run {rep + 1}")
                 run = large_run(server.port, server.token, server.pid, body)
                 if run["problem"]:
-                    self.failures.append(f"{server.label} large {size}: {run['problem']}")
+                    self.failures.append(f"{server.label} large {size} ({who}): {run['problem']}")
                 runs.append(run)
             self.results["large"].setdefault(who, {})[size] = summarise_large(runs)
             if raws:
-                self.results["large"].setdefault("raw", {})[size] = summarise_large(raws)
-        if who == "ecb-files":
-            self.large_binary(server, interleave_raw)
-
-    def large_binary(self, server: _Server, interleave_raw: bool) -> None:
-        """The binary form: the same bytes raw in multipart parts, against the raw limit
-        of the work left without base64 (hash + write + fsync)."""
-        for size, body in self.binary_bodies.items():
-            runs: list[dict[str, Any]] = []
-            raws: list[dict[str, Any]] = []
-            for rep in range(self.plan.large_reps):
-                if interleave_raw:
-                    raws.append(raw_run(body, self.root / "raw"))
-                self.log(f"{server.label}: large {size} MiB multipart, run {rep + 1}")
-                run = large_run(server.port, server.token, server.pid, body)
-                if run["problem"]:
-                    self.failures.append(f"{server.label} large {size} multipart: {run['problem']}")
-                runs.append(run)
-            self.results["large"].setdefault(BINARY, {})[size] = summarise_large(runs)
-            if raws:
-                self.results["large"].setdefault(RAW_NO_DECODE, {})[size] = summarise_large(raws)
+                self.results["large"].setdefault(raw_who, {})[size] = summarise_large(raws)
 
     def raw_alone(self) -> None:
         for who, bodies in (("raw", self.bodies), (RAW_NO_DECODE, self.binary_bodies)):

@@ -8,9 +8,10 @@ every form's parser offers its driver.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -125,3 +126,49 @@ def feed_within_request_size(
         rules.check_request_size(received, limits)
     feed(chunk)
     return received
+
+
+class ParserState:
+    """Where a body parser is: open → finished, or failed; then aborted at any time.
+
+    After an exception from ``feed`` or ``finish``, only ``abort`` may follow: the parse
+    is over, and a second call would act on a half-updated state.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value = "open"
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        """One ``feed`` or ``finish``: refused unless open; failed if it raises."""
+        if self._value != "open":
+            raise RuntimeError(f"the submission parser is {self._value}; only abort() may follow")
+        try:
+            yield
+        except BaseException:
+            self._value = "failed"
+            raise
+
+    def finished(self) -> None:
+        self._value = "finished"
+
+    def abort(self) -> bool:
+        """Move to aborted; ``False`` if it already was (there is nothing left to do)."""
+        if self._value == "aborted":
+            return False
+        self._value = "aborted"
+        return True
+
+
+def abort_all(sinks: Iterable[BlobSink]) -> None:
+    """Abort every sink even if one fails; the first failure is raised after."""
+    first_failure: Exception | None = None
+    for sink in sinks:
+        try:
+            sink.abort()
+        except Exception as exc:
+            first_failure = first_failure or exc
+    if first_failure is not None:
+        raise first_failure

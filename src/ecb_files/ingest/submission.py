@@ -46,7 +46,9 @@ from ecb_files.ingest.parsed import (
     FileDraft,
     ParsedFile,
     ParsedSubmission,
+    ParserState,
     S,
+    abort_all,
     feed_within_request_size,
     missing_field,
 )
@@ -385,7 +387,7 @@ class SubmissionParser(Generic[S]):
             handler_checks_streamed_bytes=True,
         )
         self._received = 0
-        self._state = "open"
+        self._state = ParserState()
 
     @property
     def bytes_received(self) -> int:
@@ -397,24 +399,16 @@ class SubmissionParser(Generic[S]):
         return self._assembler.declared
 
     def feed(self, chunk: bytes) -> None:
-        self._require_open()
-        try:
+        with self._state.step():
             self._received = feed_within_request_size(
                 self._tokenizer.feed, chunk, self._received, self._limits
             )
-        except BaseException:
-            self._state = "failed"
-            raise
 
     def finish(self) -> ParsedSubmission[S]:
         """The body has ended: the parsed submission, every blob sealed."""
-        self._require_open()
-        try:
+        with self._state.step():
             self._tokenizer.finish()
-        except BaseException:
-            self._state = "failed"
-            raise
-        self._state = "finished"
+        self._state.finished()
         result = self._assembler.result
         assert result is not None
         return result
@@ -424,18 +418,5 @@ class SubmissionParser(Generic[S]):
 
         Every sink is aborted even if one fails; the first failure is raised after.
         """
-        if self._state == "aborted":
-            return
-        self._state = "aborted"
-        first_failure: Exception | None = None
-        for sink in self._assembler.sinks:
-            try:
-                sink.abort()
-            except Exception as exc:
-                first_failure = first_failure or exc
-        if first_failure is not None:
-            raise first_failure
-
-    def _require_open(self) -> None:
-        if self._state != "open":
-            raise RuntimeError(f"the submission parser is {self._state}; only abort() may follow")
+        if self._state.abort():
+            abort_all(self._assembler.sinks)

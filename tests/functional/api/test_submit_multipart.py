@@ -11,12 +11,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.functional.api.multipart_bodies import (
     API,
+    Part,
     curl,
     post_parts,
     post_raw,
@@ -24,7 +26,7 @@ from tests.functional.api.multipart_bodies import (
     submission_part,
 )
 from tests.functional.api.test_all_or_nothing import wait_until_storage_is
-from tests.functional.api.test_large import PeakSampler, rss_kib
+from tests.functional.api.test_large import with_peak_growth
 from tests.functional.conftest import Api, assert_error, secret_token, submission
 from tests.functional.server import ServerProcess
 from tests.functional.world import World
@@ -182,98 +184,58 @@ def test_limits_say_multipart(server: ServerProcess) -> None:
 # --- refused, nothing left behind -----------------------------------------------------
 
 
-def refused(
-    api: Api,
-    world: World,
-    parts: list[tuple[str, tuple[str | None, bytes, str | None]]],
-    *fragments: str,
+SUBMISSION = "submission"  # where the submission part goes in a REFUSALS layout
+A_PART: Part = ("a", ("a.txt", PHOTO, "text/plain"))
+WRONG_SHA256 = hashlib.sha256(b"other").hexdigest()
+
+# §10.1: each 400 of the binary form — (files of the submission, parts in body order,
+# the start of errorDescription).
+REFUSALS = {
+    "content member": (
+        [{"part": "a", "fileName": "a.txt", "contentType": "text/plain", "content": "aGk="}],
+        [SUBMISSION, A_PART],
+        "payload.files[0] ('a.txt').content: not allowed in a multipart submission",
+    ),
+    "part naming no part": (
+        [{"part": "a"}, {"part": "missing", "fileName": "m.txt"}],
+        [SUBMISSION, A_PART],
+        "payload.files[1] ('m.txt').part: names no part of the request ('missing')",
+    ),
+    "part named by no file": (
+        [{"part": "a"}],
+        [SUBMISSION, A_PART, ("stray", ("s.txt", b"s", "text/plain"))],
+        "part 2 ('stray'): no payload.files[i].part names this part",
+    ),
+    "two parts with one name": (
+        [{"part": "a"}],
+        [SUBMISSION, A_PART, ("a", ("b.txt", b"b", "text/plain"))],
+        "part 2 ('a'): a second part named 'a'",
+    ),
+    "file part before submission": (
+        [{"part": "a"}],
+        [A_PART, SUBMISSION],
+        "part 0 ('a'): comes before the 'submission' part",
+    ),
+    "sha256 mismatch": (
+        [{"part": "a", "sha256": WRONG_SHA256}],
+        [SUBMISSION, A_PART],
+        "payload.files[0] ('a.txt').sha256: does not match",
+    ),
+}
+
+
+@pytest.mark.parametrize(("files", "layout", "description"), REFUSALS.values(), ids=REFUSALS)
+def test_each_fault_of_the_binary_form_is_400_and_leaves_nothing(
+    api: Api, world: World, files: list[dict[str, Any]], layout: list[Any], description: str
 ) -> None:
+    """§10.1: 400 InvalidRequest naming the part or file; §3.4: no row, no blob."""
+    document = submission(world, world.open_case, files)
+    parts = [submission_part(document) if p == SUBMISSION else p for p in layout]
     before = Unchanged(api, world)
     response = post_parts(api, "submitForCase", parts)
-    assert_error(response, 400, "InvalidRequest", *fragments)
+    assert_error(response, 400, "InvalidRequest")
+    assert response.json()["errorDescription"].startswith(description), response.text
     before.check()
-
-
-def test_a_content_member_is_refused(api: Api, world: World) -> None:
-    """§10.1: a content member in the submission part → 400 naming it."""
-    document = submission(
-        world,
-        world.open_case,
-        [{"part": "a", "fileName": "a.txt", "contentType": "text/plain", "content": "aGk="}],
-    )
-    refused(
-        api,
-        world,
-        [submission_part(document), ("a", ("a.txt", b"a", None))],
-        "payload.files[0] ('a.txt').content: not allowed in a multipart submission",
-    )
-
-
-def test_a_part_naming_no_part_is_refused(api: Api, world: World) -> None:
-    """§10.1: files[i].part naming no part → 400 naming it."""
-    document = submission(
-        world, world.open_case, [{"part": "a"}, {"part": "missing", "fileName": "m.txt"}]
-    )
-    refused(
-        api,
-        world,
-        [submission_part(document), ("a", ("a.txt", PHOTO, "text/plain"))],
-        "payload.files[1] ('m.txt').part: names no part of the request ('missing')",
-    )
-
-
-def test_a_part_named_by_no_file_is_refused(api: Api, world: World) -> None:
-    """§10.1: a part no file names → 400 naming the part."""
-    document = submission(world, world.open_case, [{"part": "a"}])
-    refused(
-        api,
-        world,
-        [
-            submission_part(document),
-            ("a", ("a.txt", PHOTO, "text/plain")),
-            ("stray", ("s.txt", b"s", "text/plain")),
-        ],
-        "part 2 ('stray'): no payload.files[i].part names this part",
-    )
-
-
-def test_two_parts_with_one_name_are_refused(api: Api, world: World) -> None:
-    """§10.1: two parts with one name → 400 naming it."""
-    document = submission(world, world.open_case, [{"part": "a"}])
-    refused(
-        api,
-        world,
-        [
-            submission_part(document),
-            ("a", ("a.txt", PHOTO, "text/plain")),
-            ("a", ("b.txt", b"b", "text/plain")),
-        ],
-        "part 2 ('a'): a second part named 'a'",
-    )
-
-
-def test_a_file_part_before_the_submission_is_refused(api: Api, world: World) -> None:
-    """§10.1: a file part before the submission part → 400 naming it."""
-    document = submission(world, world.open_case, [{"part": "a"}])
-    refused(
-        api,
-        world,
-        [("a", ("a.txt", PHOTO, "text/plain")), submission_part(document)],
-        "part 0 ('a'): comes before the 'submission' part",
-    )
-
-
-def test_a_part_sha256_mismatch_is_refused(api: Api, world: World) -> None:
-    """§10.1 with §3.1: a sha256 that does not match → 400 naming the file."""
-    document = submission(
-        world, world.open_case, [{"part": "a", "sha256": hashlib.sha256(b"other").hexdigest()}]
-    )
-    refused(
-        api,
-        world,
-        [submission_part(document), ("a", ("a.txt", PHOTO, "text/plain"))],
-        "payload.files[0] ('a.txt').sha256: does not match",
-    )
 
 
 def test_a_body_without_closing_delimiter_is_refused(api: Api, world: World) -> None:
@@ -486,20 +448,14 @@ def test_three_100_mib_parts_keep_server_memory_flat(tmp_path: Path, world: Worl
             ],
         )
         assert warm.status_code == 200, warm.text
-        idle = rss_kib(server.pid)
-        high_water_before = rss_kib(server.pid, "VmHWM")
-        sampler = PeakSampler(server.pid)
-        sampler.start()
         digests: list[str] = []
         boundary = f"large-{uuid.uuid4().hex}"
         length, body = streamed_parts(world, boundary, 3, 100 * MIB, digests)
-        response = post_raw(api, "submitForCase", body, boundary, {"Content-Length": str(length)})
-        sampler.stopping.set()
-        sampler.join()
+        response, growth_mib = with_peak_growth(
+            server.pid,
+            lambda: post_raw(api, "submitForCase", body, boundary, {"Content-Length": str(length)}),
+        )
         assert response.status_code == 200, response.text
-        high_water_after = rss_kib(server.pid, "VmHWM")
-        peak = max(sampler.peak, high_water_after if high_water_after > high_water_before else 0)
-        growth_mib = (peak - idle) / 1024
         stored = response.json()["payload"]["files"]
         assert [f["sha256"] for f in stored] == digests
         assert all(f["size"] == 100 * MIB for f in stored)
