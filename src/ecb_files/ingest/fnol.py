@@ -37,7 +37,7 @@ from ecb_files.errors import InvalidRequest, PayloadTooLarge
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import JsonScalar, JsonTokenizer
 from ecb_files.ingest.multipart import MultipartReader, PartHeaders, split_header_value
-from ecb_files.ingest.submission import ParsedFile, S, feed_within_request_size
+from ecb_files.ingest.parsed import ParsedFile, S, feed_within_request_size
 
 FNOL_PART_TYPE: Final = "application/vnd.casecreation+json"
 DEFAULT_ATTACHMENT_TYPE: Final = "application/octet-stream"
