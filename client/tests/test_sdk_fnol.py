@@ -15,6 +15,7 @@ import pytest
 
 from client_support import CuttingProxy, stored_files
 from ecb_files_client import (
+    ApiError,
     AsyncSubmitClient,
     ClientCredentials,
     DamageNotificationResult,
@@ -207,3 +208,68 @@ def test_the_async_client_creates_one_too(
     result = asyncio.run(create())
     [record] = stored_files(server, dn=result.id)
     assert record["isDamageImage"] is True
+
+
+FNOL_CASES: dict[str, dict[str, Any]] = {
+    "securityToken not a GUID": {"security_token": "not-a-guid"},
+    "alias empty": {"insurance_company_alias": ""},
+    "e-mail without a domain": {"user_email": "nobody@localhost"},
+    "attachment name with a slash": {"attachments": [Upload(b"x", file_name="dir/a.txt")]},
+    "attachment empty": {"attachments": [Upload(b"", file_name="a.txt")]},
+    "description too long": {
+        "attachments": [Upload(b"x", file_name="a.txt", description="d" * 4001)]
+    },
+    "attachment type not allowed": {"attachments": [Upload(b"x", file_name="virus.exe")]},
+    "content type not accepted": {
+        "attachments": [Upload(b"x", file_name="a.jpg", content_type="text/plain")]
+    },
+}
+SMALL_FNOL_CASES: dict[str, dict[str, Any]] = {
+    "attachment over maxFileBytes": {"attachments": [Upload(b"x" * 1001, file_name="big.txt")]},
+    "more than maxFilesPerRequest attachments": {
+        "attachments": [Upload(b"x", file_name=f"{i}.txt") for i in range(4)]
+    },
+}
+
+
+def _local_and_remote(
+    server: Any, world: Any, credentials: ClientCredentials, overrides: dict[str, Any]
+) -> tuple[LocalValidationError, ApiError]:
+    answers: list[Exception] = []
+    for validate_locally in (True, False):
+        with (
+            SubmitClient(
+                server.url,
+                credentials,
+                security_token=world.security_token,
+                validate_locally=validate_locally,
+                token_cache=TokenCache(),
+            ) as client,
+            pytest.raises((LocalValidationError, ApiError)) as caught,
+        ):
+            _create(client, world, **overrides)
+        answers.append(caught.value)
+    local, remote = answers
+    assert isinstance(local, LocalValidationError), local
+    assert isinstance(remote, ApiError), remote
+    return local, remote
+
+
+@pytest.mark.parametrize("case", FNOL_CASES)
+def test_local_refusals_of_a_damage_notification_match_the_server(
+    case: str, server: Any, world: Any, secret_credentials: ClientCredentials
+) -> None:
+    local, remote = _local_and_remote(server, world, secret_credentials, FNOL_CASES[case])
+    assert local.description == remote.description
+    assert (local.error_type, local.status) == (remote.error_type, remote.status)
+
+
+@pytest.mark.parametrize("case", SMALL_FNOL_CASES)
+def test_local_refusals_at_the_servers_limits_match_the_server(
+    case: str, small_server: Any, world: Any, secret_credentials: ClientCredentials
+) -> None:
+    local, remote = _local_and_remote(
+        small_server, world, secret_credentials, SMALL_FNOL_CASES[case]
+    )
+    assert local.description == remote.description
+    assert (local.error_type, local.status) == (remote.error_type, remote.status)

@@ -2,7 +2,8 @@
 
 Each case is sent twice: checked locally (nothing goes out) and with
 ``validate_locally=False`` to a real server. The two answers must agree on
-``errorDescription``, ``errorType`` and status (§3.1, §3.2 order, §4, §9).
+``errorDescription``, ``errorType`` and status (§3.1, §3.2 order, §4, §9), in the JSON
+form and in the binary multipart form (§10.1), which names a file's content by its part.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ecb_files_client import (
     LocalValidationError,
     SubmitClient,
     TokenCache,
+    Transfer,
     Upload,
 )
 
@@ -39,6 +41,9 @@ DEFAULT_SERVER_CASES: dict[str, Overrides] = {
     "fileName with a slash": lambda w: {"files": _txt(name="dir/a.txt")},
     "description too long": lambda w: {"files": _txt(description="d" * 4001)},
     "empty file": lambda w: {"files": _txt(b"")},
+    "empty second file after a bad description (order)": lambda w: {
+        "files": [*_txt(b""), *_txt(name="b.txt", description="d" * 4001)]
+    },
     "extension not allowed": lambda w: {"files": _txt(name="virus.exe")},
     "no extension": lambda w: {"files": _txt(name="README")},
     "dot-file": lambda w: {"files": _txt(name=".bashrc")},
@@ -65,7 +70,11 @@ SMALL_SERVER_CASES: dict[str, Overrides] = {
 
 
 def _answers(
-    server: Any, world: Any, credentials: ClientCredentials, overrides: dict[str, Any]
+    server: Any,
+    world: Any,
+    credentials: ClientCredentials,
+    overrides: dict[str, Any],
+    transfer: Transfer,
 ) -> tuple[LocalValidationError, ApiError]:
     arguments: dict[str, Any] = {
         "case_id": world.open_case,
@@ -79,7 +88,11 @@ def _answers(
     answers: list[Exception] = []
     for validate_locally in (True, False):
         client = SubmitClient(
-            server.url, credentials, validate_locally=validate_locally, token_cache=TokenCache()
+            server.url,
+            credentials,
+            validate_locally=validate_locally,
+            token_cache=TokenCache(),
+            transfer=transfer,
         )
         with client, pytest.raises((LocalValidationError, ApiError)) as caught:
             client.submit_to_case(case_id, **arguments)
@@ -95,21 +108,32 @@ def _same_words(local: LocalValidationError, remote: ApiError) -> None:
     assert (local.error_type, local.status) == (remote.error_type, remote.status)
 
 
+TRANSFERS = pytest.mark.parametrize("transfer", ["json", "multipart"])
+
+
+@TRANSFERS
 @pytest.mark.parametrize("case", DEFAULT_SERVER_CASES)
 def test_local_refusal_matches_the_server(
-    case: str, server: Any, world: Any, secret_credentials: ClientCredentials
+    case: str, server: Any, world: Any, secret_credentials: ClientCredentials, transfer: Transfer
 ) -> None:
-    local, remote = _answers(server, world, secret_credentials, DEFAULT_SERVER_CASES[case](world))
+    local, remote = _answers(
+        server, world, secret_credentials, DEFAULT_SERVER_CASES[case](world), transfer
+    )
     _same_words(local, remote)
 
 
+@TRANSFERS
 @pytest.mark.parametrize("case", SMALL_SERVER_CASES)
 def test_local_refusal_at_the_servers_limits_matches_the_server(
-    case: str, small_server: Any, world: Any, secret_credentials: ClientCredentials
+    case: str,
+    small_server: Any,
+    world: Any,
+    secret_credentials: ClientCredentials,
+    transfer: Transfer,
 ) -> None:
     """The limits come from ``GET …/file/limits``: the small server's, not the defaults."""
     local, remote = _answers(
-        small_server, world, secret_credentials, SMALL_SERVER_CASES[case](world)
+        small_server, world, secret_credentials, SMALL_SERVER_CASES[case](world), transfer
     )
     _same_words(local, remote)
 

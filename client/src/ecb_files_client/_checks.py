@@ -176,11 +176,8 @@ def file_label(index: int, file_name: str) -> str:
     return f"payload.files[{index}] ({file_name!r})"
 
 
-def too_large(index: int, file_name: str, max_file_bytes: int) -> LocalValidationError:
-    return _too_large(file_label(index, file_name), max_file_bytes)
-
-
-def _too_large(label: str, max_file_bytes: int) -> LocalValidationError:
+def too_large(label: str, max_file_bytes: int) -> LocalValidationError:
+    """A file over ``maxFileBytes``; ``label`` names it as the server's reader does."""
     return LocalValidationError(
         f"{label}: the file is larger than maxFileBytes {max_file_bytes} bytes",
         error_type="GenericError",
@@ -188,12 +185,11 @@ def _too_large(label: str, max_file_bytes: int) -> LocalValidationError:
     )
 
 
-def empty_file(index: int, file_name: str) -> LocalValidationError:
-    return _empty(file_label(index, file_name))
-
-
-def _empty(label: str) -> LocalValidationError:
-    return _invalid(f"{label}.content", "decodes to 0 bytes; at least 1 byte is required")
+def empty_file(label: str, *, base64: bool) -> LocalValidationError:
+    """A file of 0 bytes: its base64 ``content`` member (JSON), or its part (multipart)."""
+    if base64:
+        return _invalid(f"{label}.content", "decodes to 0 bytes; at least 1 byte is required")
+    return _invalid(label, "is empty; at least 1 byte is required")
 
 
 def check_request_length(length: int | None, limits: Limits) -> None:
@@ -216,8 +212,13 @@ def check_fields(
     user_email: str,
     files: Sequence[FileFacts],
     limits: Limits,
+    part_labels: Sequence[str] | None = None,
 ) -> None:
-    """Every §3.1 rule, in the order the server meets them in this client's body."""
+    """Every §3.1 rule, in the order the server meets them in this client's body.
+
+    In the JSON form each file's content follows its fields. In the multipart form
+    (``part_labels``: how the server names each file's part) every field comes first,
+    in the ``submission`` part, and the contents after it."""
     check_guid(security_token, field="securityToken")
     if timestamp is not None:
         check_timestamp(timestamp, field="timestamp")
@@ -233,11 +234,14 @@ def check_fields(
                 "payload.files",
                 f"more than maxFilesPerRequest {limits.max_files_per_request} files",
             )
-        _check_file_fields(
-            facts, limits, f"payload.files[{index}]", file_label(index, facts.file_name)
-        )
+        field, label = f"payload.files[{index}]", file_label(index, facts.file_name)
+        _check_file_fields(facts, limits, field, label)
+        if part_labels is None:
+            _check_file_size(facts, limits, label, base64=True)
     if not files:
         raise _invalid("payload.files", "at least one file is required")
+    for facts, label in zip(files, part_labels or (), strict=False):
+        _check_file_size(facts, limits, label, base64=False)
 
 
 def _check_file_fields(facts: FileFacts, limits: Limits, field: str, label: str) -> None:
@@ -247,16 +251,23 @@ def _check_file_fields(facts: FileFacts, limits: Limits, field: str, label: str)
         raise _invalid(f"{field}.fileName", problem)
     if not facts.content_type:
         raise _invalid(f"{label}.contentType", "must not be empty")
+    _check_description(facts, limits, label)
+
+
+def _check_description(facts: FileFacts, limits: Limits, label: str) -> None:
     if facts.description is not None and len(facts.description) > limits.max_description_chars:
         raise _invalid(
             f"{label}.description",
             f"is longer than maxDescriptionChars {limits.max_description_chars} characters",
         )
+
+
+def _check_file_size(facts: FileFacts, limits: Limits, label: str, *, base64: bool) -> None:
     if facts.size is not None:
         if facts.size > limits.max_file_bytes:
-            raise _too_large(label, limits.max_file_bytes)
+            raise too_large(label, limits.max_file_bytes)
         if facts.size == 0:
-            raise _empty(label)
+            raise empty_file(label, base64=base64)
 
 
 def check_file_types(files: Sequence[FileFacts], fields: Sequence[str] | None = None) -> None:
@@ -297,7 +308,9 @@ def check_idempotency_key(value: str, *, max_chars: int = 255) -> None:
 def check_attachments(files: Sequence[FileFacts], parts: Sequence[str], limits: Limits) -> None:
     """A new damage notification's attachments (§10.2): §3.1's file rules and limits,
     each file named by its part as the server names parts (``part 1 ('attachment-0')``);
-    none at all is allowed."""
+    none at all is allowed. Descriptions are in the FNoL part, so they come first."""
+    for index, facts in enumerate(files):
+        _check_description(facts, limits, f"attachments[{index}]")
     for index, (facts, part) in enumerate(zip(files, parts, strict=True)):
         if index == limits.max_files_per_request:
             raise _invalid(
@@ -306,7 +319,7 @@ def check_attachments(files: Sequence[FileFacts], parts: Sequence[str], limits: 
         problem = file_name_problem(facts.file_name, max_chars=limits.max_file_name_chars)
         if problem is not None:
             raise _invalid(f"{part}: filename", problem)
-        _check_file_fields(facts, limits, part, f"{part} ({facts.file_name!r})")
+        _check_file_size(facts, limits, f"{part} ({facts.file_name!r})", base64=False)
 
 
 def check_fnol_part(size: int, part: str, limits: Limits) -> None:

@@ -77,6 +77,13 @@ class FnolBody(MultipartBody):
     def lead(self, digests: Sequence[str | None]) -> bytes:
         return self._lead
 
+    def part_label(self, file: PreparedFile) -> str:
+        # Parts are numbered from 0 in body order, the FNoL part first.
+        return f"part {file.index + 1} ({self.part_names[file.index]!r})"
+
+    def content_label(self, file: PreparedFile) -> str:
+        return f"{self.part_label(file)} ({file.file_name!r})"
+
     def _document(self, envelope: FnolEnvelope) -> dict[str, Any]:
         if not isinstance(envelope.damage_notification, Mapping):
             raise TypeError("damage_notification must be a mapping (a JSON object)")
@@ -106,8 +113,7 @@ class FnolBody(MultipartBody):
 def check(body: FnolBody, limits: Limits) -> None:
     """What the server would refuse in a new damage notification, in its order (§10.2)."""
     envelope = body.envelope
-    # Parts as the server names them: numbered from 0 in body order, the FNoL first.
-    parts = [f"part {index + 1} ({name!r})" for index, name in enumerate(body.part_names)]
+    parts = [body.part_label(file) for file in body.files]
     facts = [file.facts for file in body.files]
     # The FNoL part comes first in the body, so the server meets its faults first.
     checks.check_fnol_part(len(body.lead(())), f"part 0 ({body.lead_name!r})", limits)

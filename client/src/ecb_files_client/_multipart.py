@@ -38,6 +38,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from ecb_files_client._body import Envelope
+from ecb_files_client._checks import file_label
 from ecb_files_client._exceptions import LocalValidationError
 from ecb_files_client._streamed import Piece, StreamedBody, changed_while_sent
 from ecb_files_client._uploads import PreparedFile
@@ -100,6 +101,7 @@ class MultipartBody(StreamedBody):
 
     lead_name: str
     lead_content_type: str
+    base64 = False
 
     def __init__(
         self,
@@ -207,6 +209,11 @@ class MultipartSubmissionBody(MultipartBody):
         self._envelope = envelope
         names = [f"file-{file.index}" for file in files]
         super().__init__(files, max_file_bytes, part_names=names, boundary=boundary)
+
+    def content_label(self, file: PreparedFile) -> str:
+        # Parts are numbered from 0 in body order, the submission part first.
+        part = f"part {file.index + 1} ({self.part_names[file.index]!r})"
+        return f"{part} for {file_label(file.index, file.file_name)}"
 
     def hashes_ahead(self, file: PreparedFile) -> bool:
         # Only what can be read twice: a stream of unknown size goes unannounced, and the

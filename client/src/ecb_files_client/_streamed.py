@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass
 
-from ecb_files_client._checks import empty_file, too_large
+from ecb_files_client._checks import empty_file, file_label, too_large
 from ecb_files_client._exceptions import LocalValidationError
 from ecb_files_client._uploads import PreparedFile
 
@@ -44,6 +44,7 @@ class StreamedBody:
     """
 
     content_type: str
+    base64 = True  # file bytes travel base64-encoded (the JSON form), else raw in parts
 
     def __init__(self, files: Sequence[PreparedFile], max_file_bytes: int | None) -> None:
         """``max_file_bytes`` bounds streams of unknown size as they are read (None: the
@@ -63,6 +64,10 @@ class StreamedBody:
     def pieces(self) -> Generator[Piece, None, None]:
         """A fresh stream of the whole body (files reopened or rewound)."""
         raise NotImplementedError
+
+    def content_label(self, file: PreparedFile) -> str:
+        """How the server names this file's content in its refusals."""
+        return file_label(file.index, file.file_name)
 
     def unrepeatable(self) -> str | None:
         """The label of a file that cannot be read again for another attempt, if any."""
@@ -115,9 +120,9 @@ class StreamedBody:
                 return
             # Unknown ahead: the same bounds, the moment they are passed.
             if total > self._max_file_bytes:
-                raise too_large(file.index, file.file_name, self._max_file_bytes)
+                raise too_large(self.content_label(file), self._max_file_bytes)
             if final and total == 0:
-                raise empty_file(file.index, file.file_name)
+                raise empty_file(self.content_label(file), base64=self.base64)
         elif total > file.size or (final and total != file.size):
             raise changed_while_sent(file, f"expected {file.size} bytes, read {total}")
 

@@ -187,6 +187,7 @@ class SubmissionFlows:
                 user_email=envelope.user_email,
                 files=facts,
                 limits=limits,
+                part_labels=None if body.base64 else [body.content_label(f) for f in files],
             )
             checks.check_file_types(facts)
         url = f"{self.base_url}{API_PATH}/{endpoint.value}"
