@@ -117,10 +117,7 @@ class CuttingProxy:
                 sink.sendall(data)
         except OSError:
             pass
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+        _close(source, sink)
 
 
 class LimitsProxy:
@@ -193,7 +190,11 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
             sink.sendall(data)
     except OSError:
         pass
-    for sock in (source, sink):
+    _close(source, sink)
+
+
+def _close(*sockets: socket.socket) -> None:
+    for sock in sockets:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from ecb_files_client import Limits, LocalValidationError, Upload
-from ecb_files_client._body import Envelope
 from ecb_files_client._fnol import FNOL_CONTENT_TYPE, FnolBody, FnolEnvelope
 from ecb_files_client._multipart import (
     MultipartBody,
@@ -28,16 +27,7 @@ from ecb_files_client._multipart import (
 )
 from ecb_files_client._streamed import PIECE_BYTES, Piece
 from ecb_files_client._uploads import prepare
-
-ENVELOPE = Envelope(
-    security_token="00000000-0000-0000-0000-0000000000a2",
-    timestamp="2024-05-01",
-    target_id="00000000-0000-0000-0000-0000000000c1",
-    alias='Aage & Søn "quoted"',
-    user_email="me@example.com",
-    honours_is_restricted=True,
-    honours_is_damage_image=False,
-)
+from test_body import ENVELOPE
 
 
 @dataclass

@@ -223,11 +223,7 @@ def check_fields(
     if timestamp is not None:
         check_timestamp(timestamp, field="timestamp")
     check_guid(target_id, field="payload.id")
-    if not alias:
-        raise _invalid("payload.insuranceCompanyAlias", "must not be empty")
-    problem = email_problem(user_email)
-    if problem is not None:
-        raise _invalid("payload.userEmail", f"is not a valid e-mail address: {problem}")
+    _check_alias_and_email(alias, user_email, within="payload.")
     for index, facts in enumerate(files):
         if index == limits.max_files_per_request:
             raise _invalid(
@@ -335,8 +331,13 @@ def check_fnol_part(size: int, part: str, limits: Limits) -> None:
 def check_envelope(*, security_token: str, alias: str, user_email: str) -> None:
     """The members beside a new damage notification's payload (§10.2)."""
     check_guid(security_token, field="securityToken")
+    _check_alias_and_email(alias, user_email, within="")
+
+
+def _check_alias_and_email(alias: str, user_email: str, *, within: str) -> None:
+    """``within``: the JSON path of the object holding them (``payload.``, or the root)."""
     if not alias:
-        raise _invalid("insuranceCompanyAlias", "must not be empty")
+        raise _invalid(f"{within}insuranceCompanyAlias", "must not be empty")
     problem = email_problem(user_email)
     if problem is not None:
-        raise _invalid("userEmail", f"is not a valid e-mail address: {problem}")
+        raise _invalid(f"{within}userEmail", f"is not a valid e-mail address: {problem}")
