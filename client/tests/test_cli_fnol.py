@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from client_support import named, run_cli, stored_files
+from client_support import CuttingProxy, named, run_cli, stored_files
 from ecb_files_client._cli.main import build_parser
 
 FNOL = {"incidentDate": "2024-05-01", "description": "Storm damage to the roof"}
@@ -212,3 +212,27 @@ def test_case_transfer_forced_either_way(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["files"][0]["sha256Matches"]
     assert len(named(stored_files(server, case=world.open_case), {path.name})) == 1
+
+
+def test_fnol_retries_a_cut_body_and_says_so(
+    server: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The same retries and plain progress lines as the submit commands."""
+    photo = _file(tmp_path, "roof.bin.zip", os.urandom(4 * 1024 * 1024))
+    with CuttingProxy(server.port, mode="request", after_bytes=2 * 1024 * 1024) as proxy:
+        env = {**cli_env, "ECB_SUBMIT_URL": proxy.url, "ECB_SUBMIT_ISSUER": server.url}
+        done = run_cli(
+            "fnol",
+            "--payload",
+            str(_payload(tmp_path)),
+            "--attachment",
+            str(photo),
+            "--json",
+            env=env,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "attempt 1 failed:" in done.stderr
+    assert "attempt 2: sending 1 file (4.0 MiB)" in done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["attempts"] == 2
+    assert [r["fileName"] for r in stored_files(server, dn=outcome["id"])] == ["roof.bin.zip"]

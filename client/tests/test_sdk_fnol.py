@@ -112,14 +112,17 @@ def test_the_same_idempotency_key_gives_the_same_damage_notification_back(
     assert len(stored_files(server, dn=first.id)) == 1
 
 
-def test_an_answer_lost_after_creating_is_replayed_not_created_again(
-    server: Any, world: Any, jwt_credentials: ClientCredentials, tmp_path: Path
+@pytest.mark.parametrize("mode", ["request", "response"])
+def test_a_cut_connection_is_retried_into_one_damage_notification(
+    server: Any, world: Any, jwt_credentials: ClientCredentials, tmp_path: Path, mode: str
 ) -> None:
+    """Cut mid-body (nothing created yet) or after the answer left (created, answer
+    lost): either way the retry, with the same key, ends with one damage notification."""
     path = tmp_path / "dent.bin.zip"
     path.write_bytes(os.urandom(2 * MIB))
     direct = ClientCredentials("jwt-client", jwt_credentials.auth, issuer=server.url)
     with (
-        CuttingProxy(server.port, mode="response", after_bytes=MIB) as proxy,
+        CuttingProxy(server.port, mode=mode, after_bytes=MIB) as proxy,
         SubmitClient(
             proxy.url,
             direct,
@@ -131,7 +134,8 @@ def test_an_answer_lost_after_creating_is_replayed_not_created_again(
         result = _create(client, world, attachments=[path])
     assert proxy.cuts_done == 1
     assert result.attempts == 2
-    assert result.replayed
+    assert result.replayed is (mode == "response")
+    assert result.all_sha256_match
     assert [r["fileName"] for r in stored_files(server, dn=result.id)] == [path.name]
 
 
