@@ -38,8 +38,8 @@ from ecb_files.config import Limits
 from ecb_files.errors import InvalidRequest
 
 # python-multipart logs a warning for every malformed body it meets, before raising:
-# that is a partner's bad input, answered with a 400 naming it and logged with its
-# reason by the access log, not a fault of the service to print on stderr.
+# that is a partner's bad input, answered with a 400 naming it and logged as a refusal
+# with its reason (api/responses.py), not a fault of the service to print on stderr.
 logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 # RFC 2046 §5.1.1: a boundary is 1 to 70 characters.
