@@ -162,7 +162,7 @@ class MultipartSubmissionParser(Generic[S]):
                 "part must be application/json",
                 reason="submission_part_type",
             )
-        if headers.transfer_encoding not in (None, "7bit", "8bit", "binary"):
+        if headers.base64:  # the reader has refused every other transfer encoding
             raise InvalidRequest(
                 f"{headers.label()}: Content-Transfer-Encoding {headers.transfer_encoding!r}; "
                 "the submission part is sent as it is",

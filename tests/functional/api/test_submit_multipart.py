@@ -25,6 +25,7 @@ from tests.functional.api.multipart_bodies import (
     raw_part,
     submission_part,
 )
+from tests.functional.api.raw_http import exchange, request_head
 from tests.functional.api.test_all_or_nothing import wait_until_storage_is
 from tests.functional.api.test_large import with_peak_growth
 from tests.functional.conftest import Api, assert_error, secret_token, submission
@@ -336,6 +337,35 @@ def test_a_connection_dropped_mid_part_leaves_nothing(
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(head + body[: len(body) * 3 // 4])
         time.sleep(0.5)  # let the server stream part of it into staging
+    before.check()
+
+
+def test_a_stalled_file_part_is_cut_off_with_408_and_leaves_nothing(
+    small_api: Api, world: World
+) -> None:
+    """§10 with §9: no byte for the idle timeout (2 s here) mid-part → 408; §3.4: nothing
+    of it stays."""
+    server = small_api.server
+    before = Unchanged(small_api, world)
+    boundary = "stalled"
+    document = submission(
+        world, world.open_case, [{"part": "a", "fileName": "a.txt", "contentType": "text/plain"}]
+    )
+    body = (
+        raw_part(boundary, "submission", json.dumps(document).encode())
+        + raw_part(boundary, "a", b"x" * 900)
+        + f"--{boundary}--\r\n".encode()
+    )
+    head = request_head(
+        server,
+        {
+            "Authorization": f"Bearer {small_api.token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(body)),
+        },
+    )
+    answer = exchange(server, head + body[: body.index(b"x" * 900) + 400], timeout=15)
+    assert_error(answer.response, 408, "GenericError")
     before.check()
 
 

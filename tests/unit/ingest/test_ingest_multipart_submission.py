@@ -301,3 +301,19 @@ def test_a_missing_closing_delimiter_aborts_every_sink() -> None:
     raw = simple_body()[: -len(f"--{BOUNDARY}--\r\n")]
     error = failure(raw)
     assert "without the closing delimiter" in error.description
+
+
+def test_a_base64_submission_part_is_refused() -> None:
+    """§10.1: the submission part is JSON as it is; only file parts may be base64."""
+    document = submission([binary_file("n", fileName="n.txt", contentType="t/p")])
+    raw = body(
+        part(
+            "submission",
+            base64.b64encode(json.dumps(document).encode()),
+            headers="Content-Type: application/json\r\nContent-Transfer-Encoding: base64\r\n",
+        ),
+        part("n", b"x"),
+    )
+    assert failure(raw).description.startswith(
+        "part 0 ('submission'): Content-Transfer-Encoding 'base64'"
+    )
