@@ -9,6 +9,13 @@
                       security_token="…") as client:
         client.submit_to_case(case_id, insurance_company_alias="company",
                               user_email="me@example.com", files=["photo.jpg"])
+        created = client.create_damage_notification(
+            {"incidentDate": "2024-05-01", "description": "…"},
+            insurance_company_alias="company", user_email="me@example.com",
+            attachments=["dent.jpg"])
+
+File bytes go raw in ``multipart/form-data`` when the server takes it, else base64 in
+JSON (``transfer="auto"``; ``"multipart"`` or ``"json"`` forces one).
 
 The implementation modules are private; everything public is imported here.
 """
