@@ -9,7 +9,7 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,14 @@ from ecb_files_client import (
     ClientCredentials,
     DamageNotificationMergedToClaim,
     LocalValidationError,
+    ProgressListener,
     RetryPolicy,
     SubmitClient,
     SubmitResult,
     TokenCache,
     Transfer,
     Upload,
+    UploadInfo,
 )
 
 MIB = 1024 * 1024
@@ -325,3 +327,65 @@ def test_local_checks_hold_for_multipart_as_for_json(
     assert refused.value.status == 413
     assert "maxFileBytes 1000" in refused.value.description
     assert recorder.sent == []
+
+
+class Events(ProgressListener):
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Any]] = []
+        self.sent: dict[int, int] = {}
+
+    def attempt_started(
+        self, attempt: int, files: Sequence[UploadInfo], body_bytes: int | None
+    ) -> None:
+        self.log.append(("attempt", (attempt, [f.size for f in files], body_bytes)))
+
+    def advance(self, index: int, nbytes: int) -> None:
+        self.sent[index] = self.sent.get(index, 0) + nbytes
+
+    def file_done(self, index: int) -> None:
+        self.log.append(("file_done", index))
+
+    def body_sent(self) -> None:
+        self.log.append(("body_sent", None))
+
+
+def test_progress_is_told_the_same_story_in_the_binary_form(
+    server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder, tmp_path: Path
+) -> None:
+    """Raw file bytes per file, each file done in order, the body sent once; the body's
+    size is the Content-Length that went out."""
+    path = tmp_path / _unique("progress.bin.zip")
+    path.write_bytes(os.urandom(2 * MIB + 5))
+    events = Events()
+    lengths: list[int] = []
+    http = recorder.http()
+    http.event_hooks["request"].append(
+        lambda request: (
+            lengths.append(int(request.headers["content-length"]))
+            if request.url.path.startswith(SUBMIT_PATH)
+            else None
+        )
+    )
+    direct = ClientCredentials("jwt-client", jwt_credentials.auth, issuer=server.url)
+    with SubmitClient(
+        server.url,
+        direct,
+        security_token=world.security_token,
+        token_cache=TokenCache(),
+        transfer="multipart",
+        http=http,
+    ) as client:
+        client.submit_to_case(
+            world.open_case,
+            insurance_company_alias="company",
+            user_email=world.email,
+            files=[path, Upload(b"abc", file_name=_unique("p.txt"))],
+            progress=events,
+        )
+    assert events.log == [
+        ("attempt", (1, [2 * MIB + 5, 3], lengths[0])),
+        ("file_done", 0),
+        ("file_done", 1),
+        ("body_sent", None),
+    ]
+    assert events.sent == {0: 2 * MIB + 5, 1: 3}
