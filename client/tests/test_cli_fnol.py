@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from client_support import CuttingProxy, named, run_cli, stored_files
+from client_support import CLI, CuttingProxy, named, run_cli, stored_files
 from ecb_files_client._cli.main import build_parser
 
 FNOL = {"incidentDate": "2024-05-01", "description": "Storm damage to the roof"}
@@ -236,3 +237,11 @@ def test_fnol_retries_a_cut_body_and_says_so(
     outcome = json.loads(done.stdout)
     assert outcome["attempts"] == 2
     assert [r["fileName"] for r in stored_files(server, dn=outcome["id"])] == ["roof.bin.zip"]
+
+
+def test_help_explains_the_attachment_syntax_and_exit_codes() -> None:
+    done = subprocess.run([*CLI, "fnol", "--help"], capture_output=True, text=True, check=True)
+    assert "after it describe that file only" in done.stdout
+    assert "--attachment kitchen.jpg --damage-image" in done.stdout
+    assert "  5  not found" in done.stdout
+    assert "--transfer" not in done.stdout  # a new damage notification is always multipart

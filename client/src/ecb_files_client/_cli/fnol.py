@@ -27,6 +27,22 @@ from ecb_files_client._uploads import Upload
 
 ATTACHMENTS = "attachments"
 
+_DESCRIPTION = """\
+Create a damage notification from a first notice of loss (FNoL). --payload is a JSON
+file (- reads stdin) holding the damageNotification object, the insurance company's
+FNoL data; the security token, alias and e-mail come from the settings as for the other
+commands. Each --attachment adds a file; the --description, --damage-image,
+--content-type and --file-name after it describe that file only. The new damage
+notification's id is printed.
+"""
+
+_EXAMPLE = """\
+example:
+  ecb-files-submit fnol --payload fnol.json \\
+      --attachment kitchen.jpg --damage-image --description "water on the floor" \\
+      --attachment invoice.pdf
+"""
+
 
 class _Attachment(argparse.Action):
     """``--attachment PATH``: starts a new attachment."""
@@ -71,8 +87,8 @@ def add_parser(
         "fnol",
         parents=list(parents),
         help="create a damage notification from a first notice of loss (FNoL)",
-        description=__doc__.split("::")[0].strip() if __doc__ else None,
-        epilog=epilog,
+        description=_DESCRIPTION,
+        epilog=epilog + "\n" + _EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fnol.set_defaults(**{ATTACHMENTS: None})
