@@ -9,6 +9,11 @@ The order is the server's (§3.2, §9): the request's Content-Length first, then
 the fields in the order this client writes them into the body (``securityToken``,
 ``timestamp``, ``payload.id``, ``insuranceCompanyAlias``, ``userEmail``, then each file's
 ``fileName``, ``contentType``, ``description``, ``content``), then the file types (415).
+In the multipart form (§10.1) every field is in the first part, so each file's content
+is judged after all of them, and named by its part; a new damage notification (§10.2)
+is judged in its own body's order: the FNoL part, then each attachment part.
+``tests/test_sdk_local_checks.py`` and ``tests/test_sdk_fnol.py`` send each refusal both
+ways, checked here and to a real server, and hold the answers equal.
 No I/O here: sizes come in as numbers (None when a stream's size is unknown).
 """
 
