@@ -277,3 +277,20 @@ def test_local_refusals_at_the_servers_limits_match_the_server(
     )
     assert local.description == remote.description
     assert (local.error_type, local.status) == (remote.error_type, remote.status)
+
+
+def test_attachment_names_survive_the_part_headers(
+    client: SubmitClient, server: Any, world: Any
+) -> None:
+    """A new damage notification's file names travel only in Content-Disposition: plain
+    quoted, or RFC 5987 filename* beyond plain ASCII and for quotes and backslashes."""
+    names = [
+        "semi;colon=x.txt",
+        "per%20cent.txt",
+        'say "cheese".jpg',
+        "Ærø ø 日本.pdf",
+        "spaces  and 'single'.txt",
+    ]
+    result = _create(client, world, attachments=[Upload(b"x", file_name=name) for name in names])
+    assert [f.file_name for f in result.files] == names
+    assert sorted(r["fileName"] for r in stored_files(server, dn=result.id)) == sorted(names)
