@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from ecb_files_client import Limits, LocalValidationError, Upload
+from ecb_files_client import (
+    ClientCredentials,
+    ClientSecret,
+    Limits,
+    LocalValidationError,
+    SubmitClient,
+    Upload,
+)
 from ecb_files_client._fnol import FNOL_CONTENT_TYPE, FnolBody, FnolEnvelope
 from ecb_files_client._multipart import (
     MultipartBody,
@@ -305,3 +312,9 @@ def test_the_limits_say_whether_the_server_takes_multipart() -> None:
     assert not Limits.from_document({"maxFileBytes": 5}).multipart  # an older server
     assert not Limits.from_document({"multipart": "yes"}).multipart
     assert Limits.from_document({"maxFnolBytes": 2048}).max_fnol_bytes == 2048
+
+
+def test_an_unknown_transfer_is_refused_up_front() -> None:
+    credentials = ClientCredentials("c", ClientSecret("s"))
+    with pytest.raises(ValueError, match="transfer must be one of auto, multipart, json"):
+        SubmitClient("https://files.example.com", credentials, transfer="xml")  # type: ignore[arg-type]
