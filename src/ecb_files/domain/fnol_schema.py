@@ -88,6 +88,12 @@ def check_fnol_schema(schema: Any) -> None:
         )
 
 
+def fnol_schema_text(schema: Any) -> str:
+    """``schema`` checked, as the JSON text a tenant's schema is stored as."""
+    check_fnol_schema(schema)
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
 def parse_fnol_schema(text: str) -> dict[str, Any]:
     """The schema stored as JSON ``text``, checked (:class:`FnolSchemaError` otherwise)."""
     try:

@@ -6,11 +6,12 @@ not a GUID``). It touches no database, so a bad document is refused before anyth
 written. References to objects *not* in the document (an insurance company loaded
 earlier) are resolved later, by the loader, against the database.
 
-An omitted (or ``null``) ``status``, ``active``, ``insuranceCompanies`` (of a partner)
-or ``servicePartners`` (of a case) keeps what is stored, and a new object gets the
-default (open, active, none). An omitted ``clientSecret`` keeps the stored one; ``null``
-removes it. Members whose name starts with ``$``
-(``$schema``, ``$comment``) are ignored; any other unknown member is an error, as a typo
+An omitted ``fnolSchema`` keeps the tenant's FNoL schema, ``null`` returns it to the
+built-in default (§10.2). An omitted (or ``null``) ``status``, ``active``,
+``insuranceCompanies`` (of a partner) or ``servicePartners`` (of a case) keeps what is
+stored, and a new object gets the default (open, active, none). An omitted
+``clientSecret`` keeps the stored one; ``null`` removes it. Members whose name starts
+with ``$`` (``$schema``, ``$comment``) are ignored; any other unknown member is an error, as a typo
 would otherwise be silently lost.
 """
 
@@ -26,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from ecb_files.auth.client_keys import ClientPublicKey, key_from_certificate, key_from_jwk
 from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, email_key
 from ecb_files.domain import rules
+from ecb_files.domain.fnol_schema import FnolSchemaError, fnol_schema_text
 
 # Column sizes of ecb_files.db.models.
 MAX_ALIAS = 100
@@ -66,6 +68,10 @@ class CompanySpec:
     path: str
     alias: str
     name: str
+    # Whether the document sets the FNoL schema (§10.2), and to what: the JSON text to
+    # store, or None for the built-in default.
+    sets_fnol_schema: bool = False
+    fnol_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,10 +169,28 @@ def parse_fixture(data: Any) -> FixtureDocument:
 
 
 def _company(obj: _Object) -> CompanySpec:
-    obj.only("alias", "name")
+    obj.only("alias", "name", "fnolSchema")
+    sets_fnol_schema = obj.has("fnolSchema")
+    fnol_schema = None
+    if sets_fnol_schema:
+        fnol_schema = _fnol_schema(obj.raw["fnolSchema"], obj.member("fnolSchema"))
     return CompanySpec(
-        obj.path, obj.text("alias", max_chars=MAX_ALIAS), obj.text("name", max_chars=MAX_NAME)
+        obj.path,
+        obj.text("alias", max_chars=MAX_ALIAS),
+        obj.text("name", max_chars=MAX_NAME),
+        sets_fnol_schema,
+        fnol_schema,
     )
+
+
+def _fnol_schema(value: Any, path: str) -> str | None:
+    """A tenant's FNoL schema, checked, as the JSON text to store; ``null``: the default."""
+    if value is None:
+        return None
+    try:
+        return fnol_schema_text(value)
+    except FnolSchemaError as error:
+        raise FixtureError(f"{path}: {error}") from None
 
 
 def _partner(obj: _Object) -> PartnerSpec:
