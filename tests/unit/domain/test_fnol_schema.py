@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -173,3 +174,20 @@ def test_another_draft_is_refused() -> None:
 def test_a_stored_schema_that_is_not_json_is_refused() -> None:
     with pytest.raises(FnolSchemaError, match="not valid JSON"):
         parse_fnol_schema("{")
+
+
+def test_the_partners_guide_shows_the_default_schema_in_force() -> None:
+    """docs/fnol.md prints the default's rules; they are the ones enforced."""
+    guide = (Path(__file__).parents[3] / "docs" / "fnol.md").read_text(encoding="utf-8")
+    shown = json.loads(guide.split("uses the built-in default:\n\n```json\n")[1].split("```")[0])
+
+    def rules_of(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: rules_of(value)
+                for key, value in node.items()
+                if key not in ("title", "description") or isinstance(value, dict)
+            }
+        return node
+
+    assert rules_of(dict(DEFAULT_FNOL_SCHEMA)) == shown
