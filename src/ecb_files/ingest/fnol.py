@@ -33,6 +33,7 @@ from typing import Any, Final, Generic
 
 from ecb_files.config import Limits
 from ecb_files.domain import rules
+from ecb_files.domain.json_paths import json_kind
 from ecb_files.errors import InvalidRequest, PayloadTooLarge
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import JsonScalar, JsonTokenizer
@@ -365,7 +366,9 @@ def _required(members: dict[str, tuple[Any, str]], name: str) -> tuple[Any, str]
 def _text(members: dict[str, tuple[Any, str]], name: str) -> str:
     value = _required(members, name)[0]
     if not isinstance(value, str):
-        raise InvalidRequest(f"{name}: must be a string, not {_kind(value)}", reason="wrong_type")
+        raise InvalidRequest(
+            f"{name}: must be a string, not {json_kind(value)}", reason="wrong_type"
+        )
     return value
 
 
@@ -388,7 +391,7 @@ def _entries(members: dict[str, tuple[Any, str]], limits: Limits) -> tuple[Attac
         return ()
     if not isinstance(value, list):
         raise InvalidRequest(
-            f"attachments: must be an array, not {_kind(value)}", reason="wrong_type"
+            f"attachments: must be an array, not {json_kind(value)}", reason="wrong_type"
         )
     entries: list[AttachmentEntry] = []
     seen: dict[str, int] = {}
@@ -396,7 +399,7 @@ def _entries(members: dict[str, tuple[Any, str]], limits: Limits) -> tuple[Attac
         field = f"attachments[{index}]"
         if not isinstance(item, dict):
             raise InvalidRequest(
-                f"{field}: must be an object, not {_kind(item)}", reason="wrong_type"
+                f"{field}: must be an object, not {json_kind(item)}", reason="wrong_type"
             )
         part = item.get("part")
         if part is None:
@@ -425,7 +428,7 @@ def _description(value: Any, field: str, limits: Limits) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRequest(
-            f"{field}.description: must be a string, not {_kind(value)}", reason="wrong_type"
+            f"{field}.description: must be a string, not {json_kind(value)}", reason="wrong_type"
         )
     if len(value) > limits.max_description_chars:
         raise InvalidRequest(
@@ -441,19 +444,7 @@ def _flag(value: Any, field: str) -> bool:
         return False
     if not isinstance(value, bool):
         raise InvalidRequest(
-            f"{field}: must be a boolean (true or false), not {_kind(value)}",
+            f"{field}: must be a boolean (true or false), not {json_kind(value)}",
             reason="wrong_type",
         )
     return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"

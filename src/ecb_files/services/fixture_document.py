@@ -28,6 +28,7 @@ from ecb_files.auth.client_keys import ClientPublicKey, key_from_certificate, ke
 from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, email_key
 from ecb_files.domain import rules
 from ecb_files.domain.fnol_schema import FnolSchemaError, fnol_schema_text
+from ecb_files.domain.json_paths import json_kind
 
 # Column sizes of ecb_files.db.models.
 MAX_ALIAS = 100
@@ -406,7 +407,7 @@ class _Object:
 
 def _text(value: Any, path: str, max_chars: int) -> str:
     if not isinstance(value, str):
-        raise FixtureError(f"{path}: must be a string, not {_json_kind(value)}")
+        raise FixtureError(f"{path}: must be a string, not {json_kind(value)}")
     if not value.strip():
         raise FixtureError(f"{path}: must not be empty")
     if len(value) > max_chars:
@@ -417,19 +418,5 @@ def _text(value: Any, path: str, max_chars: int) -> str:
 def _guid(value: Any, path: str) -> uuid.UUID:
     if isinstance(value, str) and rules.is_guid(value):
         return uuid.UUID(value)
-    shown = repr(value) if isinstance(value, str) else _json_kind(value)
+    shown = repr(value) if isinstance(value, str) else json_kind(value)
     raise FixtureError(f"{path}: not a GUID ({shown})")
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return "a string"

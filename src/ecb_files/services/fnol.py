@@ -49,6 +49,7 @@ from ecb_files.services.acceptance import (
     Lookups,
     check_caller,
     check_file_types,
+    committed,
     discard,
     file_entries,
     file_row,
@@ -146,10 +147,7 @@ class FnolService:
             for blob in blobs:
                 blob.publish()
             unit = partial(self._write, principal, fnol, checked, idempotency, request_sha256)
-            outcome = self._commits.run(unit)
-            if isinstance(outcome, EcbError):
-                raise outcome
-            return outcome
+            return committed(self._commits, unit)
         except BaseException:
             discard(blobs)
             raise

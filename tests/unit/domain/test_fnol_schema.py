@@ -82,12 +82,12 @@ def test_an_unknown_member_is_refused_by_the_default() -> None:
 
 def test_a_nested_fault_names_the_nested_path() -> None:
     assert refusal({**VALID, "address": {"city": 8000}}) == (
-        "damageNotification.address.city: must be of type string, not number"
+        "damageNotification.address.city: must be of type string, not a number"
     )
 
 
 def test_not_an_object_is_refused() -> None:
-    assert refusal(["x"]) == "damageNotification: must be of type object, not array"
+    assert refusal(["x"]) == "damageNotification: must be of type object, not an array"
 
 
 def test_the_first_fault_is_the_earliest_in_the_fnol_as_sent() -> None:
