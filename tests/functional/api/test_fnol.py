@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -455,3 +457,45 @@ def test_a_tenant_schema_set_by_the_operator_is_served_and_enforced(
     shown = json.loads(server.cli("tenant", "fnol-schema", "company", "--show").stdout)
     assert shown["required"] == ["incidentDate", "description"]
     created(post_files(api, form(world)))
+
+
+def test_a_large_attachment_streams_into_storage_exactly(
+    api: Api, world: World, server: ServerProcess
+) -> None:
+    """§10, §6: an attachment of many batches arrives whole, hashed as it streamed."""
+    data = hashlib.sha256(b"seed").digest() * (6 * 1024 * 1024 // 32)
+    parts = [*form(world, photo=False), ("photo1", ("big.jpg", data, "image/jpeg"))]
+    payload = created(post_files(api, parts))
+    assert payload["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    out = server.data_dir / "big.bin"
+    server.cli("files", "get", payload["files"][0]["id"], "-o", str(out))
+    assert out.read_bytes() == data
+
+
+def test_a_dropped_connection_leaves_nothing_behind(
+    api: Api, world: World, server: ServerProcess
+) -> None:
+    """§3.4 for §10.2: a body cut off mid-attachment stores no DN, row or blob."""
+    rows, blobs = row_counts(server), server.blob_files()
+    body = hand_built(
+        part([f"Content-Type: {FNOL_TYPE}"], json.dumps(fnol(world)).encode()),
+        part(
+            ['Content-Disposition: form-data; name="photo1"; filename="a.jpg"'],
+            b"x" * 3_000_000,
+        ),
+    )
+    head = (
+        f"POST {FNOL_URL} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {api.token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(head + body[: len(body) * 3 // 4])
+        time.sleep(0.5)  # let the server stream part of it into staging
+    deadline = time.monotonic() + 5
+    while server.blob_files() != blobs and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.blob_files() == blobs
+    assert row_counts(server) == rows
