@@ -1,9 +1,10 @@
 """Request bodies on disk, and the raw limit of the same work without HTTP.
 
-A body is the submission JSON of the contract with random file content, written once
-in bounded slices (never held whole) with every ``content`` string's byte range and
-the SHA-256 of its decoded bytes recorded, so that the raw limit can decode exactly the
-bytes the server decodes and every answer can be checked.
+A body is the submission JSON of the contract with random file content as base64, or
+its binary multipart/form-data form (§10.1) with the same random bytes raw in their
+parts, written once in bounded slices (never held whole) with every file's byte range
+and the SHA-256 of its bytes recorded, so that the raw limit can read exactly the bytes
+the server reads (decoding them when they are base64) and every answer can be checked.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pybase64
 from servers import CASE_ID, EMAIL, SECURITY_TOKEN
@@ -40,6 +42,8 @@ class FileSpec:
 class Body:
     path: Path
     files: tuple[FileSpec, ...]
+    content_type: str = "application/json"
+    base64: bool = True  # False: each file's byte range holds its bytes as they are
 
     @property
     def decoded_bytes(self) -> int:
@@ -68,6 +72,18 @@ def _file_prefix(index: int, name: str) -> bytes:
     return (separator + json.dumps(fields)[:-1] + ', "content": "').encode()
 
 
+def _write_random(out: BinaryIO, size: int, encode: Callable[[bytes], bytes]) -> str:
+    """Writes ``size`` random bytes, each slice through ``encode``; their SHA-256."""
+    digest = hashlib.sha256()
+    left = size
+    while left:
+        raw = os.urandom(min(_RAW_SLICE, left))
+        left -= len(raw)
+        digest.update(raw)
+        out.write(encode(raw))
+    return digest.hexdigest()
+
+
 def write_body(path: Path, sizes: list[int]) -> Body:
     """Writes a submission of ``len(sizes)`` random files; returns where each content is."""
     specs: list[FileSpec] = []
@@ -77,39 +93,68 @@ def write_body(path: Path, sizes: list[int]) -> Body:
             name = f"photo-{index}.jpg"
             out.write(_file_prefix(index, name))
             start = out.tell()
-            digest = hashlib.sha256()
-            left = size
-            while left:
-                raw = os.urandom(min(_RAW_SLICE, left))
-                left -= len(raw)
-                digest.update(raw)
-                out.write(pybase64.b64encode(raw))
-            specs.append(FileSpec(name, size, digest.hexdigest(), start, out.tell()))
+            digest = _write_random(out, size, pybase64.b64encode)
+            specs.append(FileSpec(name, size, digest, start, out.tell()))
             out.write(b'"}')
         out.write(b"]}}")
     return Body(path, tuple(specs))
 
 
-def small_body(size: int) -> tuple[bytes, str]:
-    """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
-    raw = os.urandom(size)
-    document: dict[str, Any] = {
+MULTIPART_BOUNDARY = "ecb-bench-boundary-5c1f"
+
+
+def write_multipart_body(path: Path, sizes: list[int]) -> Body:
+    """The binary form (§10.1) of :func:`write_body`: a ``submission`` part naming one
+    raw part per file."""
+    files = [
+        {"part": f"file{index}", "fileName": f"photo-{index}.jpg", "contentType": "image/jpeg"}
+        for index in range(len(sizes))
+    ]
+    document = _submission(files)
+
+    def part_head(name: str, extra: str = "") -> bytes:
+        return (
+            f"--{MULTIPART_BOUNDARY}\r\n"
+            f'Content-Disposition: form-data; name="{name}"\r\n{extra}\r\n'
+        ).encode()
+
+    specs: list[FileSpec] = []
+    with path.open("wb") as out:
+        out.write(part_head("submission", "Content-Type: application/json\r\n"))
+        out.write(json.dumps(document).encode() + b"\r\n")
+        for index, size in enumerate(sizes):
+            out.write(part_head(f"file{index}"))
+            start = out.tell()
+            digest = _write_random(out, size, bytes)
+            specs.append(FileSpec(f"photo-{index}.jpg", size, digest, start, out.tell()))
+            out.write(b"\r\n")
+        out.write(f"--{MULTIPART_BOUNDARY}--\r\n".encode())
+    content_type = f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+    return Body(path, tuple(specs), content_type=content_type, base64=False)
+
+
+def _submission(files: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "securityToken": SECURITY_TOKEN,
         "timestamp": "2026-11-28",
         "payload": {
             "id": CASE_ID,
             "insuranceCompanyAlias": "company",
             "userEmail": EMAIL,
-            "files": [
-                {
-                    "fileName": "small.jpg",
-                    "contentType": "image/jpeg",
-                    "content": base64.b64encode(raw).decode(),
-                }
-            ],
+            "files": files,
         },
     }
-    return json.dumps(document).encode(), hashlib.sha256(raw).hexdigest()
+
+
+def small_body(size: int) -> tuple[bytes, str]:
+    """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
+    raw = os.urandom(size)
+    file = {
+        "fileName": "small.jpg",
+        "contentType": "image/jpeg",
+        "content": base64.b64encode(raw).decode(),
+    }
+    return json.dumps(_submission([file])).encode(), hashlib.sha256(raw).hexdigest()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -135,8 +180,9 @@ def raw_limit(body: Body, out_dir: Path) -> RawRun:
 
     Reads the body file in 1 MiB chunks, decodes each file's base64 with a carry of
     under four characters between chunks (pybase64), hashes the decoded bytes (SHA-256),
-    writes them to a new file in ``out_dir`` and fsyncs it, then checks the digest. The
-    time of each phase is kept, to show which one bounds the rest.
+    writes them to a new file in ``out_dir`` and fsyncs it, then checks the digest. A
+    binary body's bytes skip the decoding. The time of each phase is kept, to show
+    which one bounds the rest.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     phases = dict.fromkeys(("read", "decode", "sha256", "write", "fsync"), 0.0)
@@ -155,11 +201,14 @@ def raw_limit(body: Body, out_dir: Path) -> RawRun:
                     t0 = clock()
                     chunk = source.read(min(READ_CHUNK, left))
                     left -= len(chunk)
-                    data = carry + chunk
-                    whole = len(data) - len(data) % 4
-                    carry = data[whole:]
+                    if body.base64:
+                        data = carry + chunk
+                        whole = len(data) - len(data) % 4
+                        carry = data[whole:]
+                        chunk = data[:whole]
                     t1 = clock()
-                    decoded = pybase64.b64decode(data[:whole], validate=True)
+                    # A binary body's bytes are the file's: nothing to decode.
+                    decoded = pybase64.b64decode(chunk, validate=True) if body.base64 else chunk
                     t2 = clock()
                     digest.update(decoded)
                     t3 = clock()

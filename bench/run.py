@@ -25,12 +25,12 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import profiling
-from bodies import MIB, Body, small_body, write_body
+from bodies import MIB, Body, small_body, write_body, write_multipart_body
 from measure import (
     closed_loop,
     fsync_limit,
@@ -67,6 +67,9 @@ SMALL_FILE_BYTES = 10 * 1024
 CONCURRENCIES = (16, 64)
 PROBE_PAUSE_SECONDS = 0.005
 PROFILED_LARGE_REQUESTS = 3
+# Rows of the large section for the binary form (§10.1) and its raw limit.
+BINARY = "ecb-files multipart"
+RAW_NO_DECODE = "raw (no decode)"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Bench:
     bodies: dict[str, Body]
     small_file: Path
     warmup_body: Body
+    # The binary multipart form of §10.1 (large 3 × 100 MiB), beside the base64 bodies.
+    binary_bodies: dict[str, Body] = field(default_factory=dict)
 
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -164,27 +169,43 @@ class Bench:
             self.small(server, "naive-fsync", 2)
 
     def large(self, server: _Server, who: str, interleave_raw: bool) -> None:
-        for size, body in self.bodies.items():
+        reps = self.plan.naive_large_reps if who.startswith("naive") else self.plan.large_reps
+        self.large_runs(server, who, "raw", self.bodies, reps, interleave_raw)
+        if who == "ecb-files":
+            # The binary form: the same bytes raw in multipart parts, against the raw
+            # limit of the work left without base64 (hash + write + fsync).
+            self.large_runs(server, BINARY, RAW_NO_DECODE, self.binary_bodies, reps, interleave_raw)
+
+    def large_runs(
+        self,
+        server: _Server,
+        who: str,
+        raw_who: str,
+        bodies: dict[str, Body],
+        reps: int,
+        interleave_raw: bool,
+    ) -> None:
+        for size, body in bodies.items():
             runs: list[dict[str, Any]] = []
             raws: list[dict[str, Any]] = []
-            reps = self.plan.naive_large_reps if who.startswith("naive") else self.plan.large_reps
             for rep in range(reps):
                 if interleave_raw:
                     raws.append(raw_run(body, self.root / "raw"))
-                self.log(f"{server.label}: large {size} MiB, run {rep + 1}")
+                self.log(f"{server.label}: large {size} MiB ({who}), run {rep + 1}")
                 run = large_run(server.port, server.token, server.pid, body)
                 if run["problem"]:
-                    self.failures.append(f"{server.label} large {size}: {run['problem']}")
+                    self.failures.append(f"{server.label} large {size} ({who}): {run['problem']}")
                 runs.append(run)
             self.results["large"].setdefault(who, {})[size] = summarise_large(runs)
             if raws:
-                self.results["large"].setdefault("raw", {})[size] = summarise_large(raws)
+                self.results["large"].setdefault(raw_who, {})[size] = summarise_large(raws)
 
     def raw_alone(self) -> None:
-        for size, body in self.bodies.items():
-            self.log(f"raw limit {size} MiB")
-            runs = [raw_run(body, self.root / "raw") for _ in range(self.plan.large_reps)]
-            self.results["large"].setdefault("raw", {})[size] = summarise_large(runs)
+        for who, bodies in (("raw", self.bodies), (RAW_NO_DECODE, self.binary_bodies)):
+            for size, body in bodies.items():
+                self.log(f"{who} limit {size} MiB")
+                runs = [raw_run(body, self.root / "raw") for _ in range(self.plan.large_reps)]
+                self.results["large"].setdefault(who, {})[size] = summarise_large(runs)
 
     def trivial(self, server: _Server, name: str, with_wrk: bool) -> None:
         """The framework's limit: a public trivial GET, and one that checks the token."""
@@ -514,6 +535,11 @@ def main(argv: list[str] | None = None) -> int:
             bench.log("writing the large bodies (random data, base64 JSON)")
             bench.bodies["1x100"] = write_body(root / "body-1x100.json", [100 * MIB])
             bench.bodies["3x100"] = write_body(root / "body-3x100.json", [100 * MIB] * 3)
+        if sections & {"large", "raw"}:
+            bench.log("writing the binary body (random data, multipart/form-data)")
+            bench.binary_bodies["3x100"] = write_multipart_body(
+                root / "body-3x100.multipart", [100 * MIB] * 3
+            )
         bench.run()
     finally:
         if args.keep:

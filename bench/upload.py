@@ -77,7 +77,7 @@ def upload(host: str, port: int, path: str, token: str, body: Body) -> UploadRes
     length = body.length
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: {body.content_type}\r\n"
         f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
     ).encode()
     with socket.create_connection((host, port), timeout=600) as sock:

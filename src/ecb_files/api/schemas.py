@@ -13,23 +13,9 @@ from ecb_files.config import Limits
 _DEFAULTS = Limits()
 
 
-class FileIn(BaseModel):
-    model_config = ConfigDict(title="SubmittedFile")
+class _FileFields(BaseModel):
+    """The members of a file entry that both forms share (§3.1, §10.1)."""
 
-    fileName: str = Field(
-        min_length=1,
-        max_length=_DEFAULTS.max_file_name_chars,
-        description="File name with an allowed extension; no '/', '\\' or control characters.",
-        examples=["filename.txt"],
-    )
-    contentType: str = Field(
-        description="A MIME type accepted for the extension (see contentTypes).",
-        examples=["text/plain"],
-    )
-    content: str = Field(
-        description="Standard base64 (RFC 4648 §4) with padding; 1 byte to maxFileBytes decoded.",
-        examples=["aGVsbG8="],
-    )
     description: str | None = Field(default=None, max_length=_DEFAULTS.max_description_chars)
     isRestricted: bool = Field(default=False, description="Honoured on submitForCase only.")
     isDamageImage: bool = Field(
@@ -42,6 +28,46 @@ class FileIn(BaseModel):
     )
 
 
+_FILE_NAME = Field(
+    min_length=1,
+    max_length=_DEFAULTS.max_file_name_chars,
+    description="File name with an allowed extension; no '/', '\\' or control characters.",
+    examples=["filename.txt"],
+)
+_CONTENT_TYPE = Field(
+    description="A MIME type accepted for the extension (see contentTypes).",
+    examples=["text/plain"],
+)
+
+
+class FileIn(_FileFields):
+    model_config = ConfigDict(title="SubmittedFile")
+
+    fileName: str = _FILE_NAME
+    contentType: str = _CONTENT_TYPE
+    content: str = Field(
+        description="Standard base64 (RFC 4648 §4) with padding; 1 byte to maxFileBytes decoded.",
+        examples=["aGVsbG8="],
+    )
+
+
+class BinaryFileIn(_FileFields):
+    model_config = ConfigDict(title="SubmittedFilePart")
+
+    part: str = Field(
+        min_length=1,
+        description="The name of the multipart part that carries this file's bytes.",
+        examples=["photo"],
+    )
+    fileName: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=_DEFAULTS.max_file_name_chars,
+        description="Default: the part's Content-Disposition filename (or filename*).",
+    )
+    contentType: str | None = Field(default=None, description="Default: the part's Content-Type.")
+
+
 class SubmitPayload(BaseModel):
     id: str = Field(description="GUID of the case or damage notification.")
     insuranceCompanyAlias: str = Field(min_length=1, examples=["company"])
@@ -49,10 +75,49 @@ class SubmitPayload(BaseModel):
     files: list[FileIn] = Field(min_length=1, max_length=_DEFAULTS.max_files_per_request)
 
 
+class BinarySubmitPayload(SubmitPayload):
+    files: list[BinaryFileIn] = Field(  # type: ignore[assignment]
+        min_length=1, max_length=_DEFAULTS.max_files_per_request
+    )
+
+
 class SubmitRequest(BaseModel):
     securityToken: str = Field(description="The service partner's security token (GUID).")
     timestamp: str | None = Field(default=None, description="yyyy-MM-dd or ISO 8601 date-time.")
     payload: SubmitPayload
+
+
+class BinarySubmitRequest(SubmitRequest):
+    """The part named submission of a multipart/form-data submit request."""
+
+    payload: BinarySubmitPayload
+
+
+def submit_request_bodies() -> dict[str, object]:
+    """The two forms of a submit request body, for an operation's ``requestBody``."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "description": (
+                        "The first part, 'submission', is the JSON of SubmitRequest with "
+                        "files[i].part naming the part that carries each file's raw bytes "
+                        "(Content-Transfer-Encoding: base64 honoured); every other part is "
+                        "one file, named by exactly one files[i].part."
+                    ),
+                    "required": ["submission"],
+                    "properties": {
+                        "submission": {"$ref": "#/components/schemas/BinarySubmitRequest"}
+                    },
+                    "additionalProperties": {"type": "string", "format": "binary"},
+                },
+                "encoding": {"submission": {"contentType": "application/json"}},
+            },
+        },
+    }
 
 
 class StoredFileOut(BaseModel):
@@ -110,7 +175,8 @@ def error(description: str) -> dict[str, object]:
 SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": SubmitSuccess, "description": "Every file stored, in request order."},
     400: error(
-        "InvalidRequest (malformed JSON, base64 or a field rule; names the field or file), "
+        "InvalidRequest (malformed JSON, multipart or base64, or a field rule; names the "
+        "field, file or part), "
         "ClaimIsClosed, DamageNotificationMergedToClaim, or a bad Idempotency-Key"
     ),
     401: error("Unauthorized (no or invalid bearer token) or InvalidSecurityToken"),

@@ -68,6 +68,9 @@ def commands_for(document: dict[str, Any], base: str) -> str:
             ],
         },
     }
+    # The binary form (§10.1): the same submission naming a part instead of content.
+    binary = json.loads(json.dumps(body))
+    binary["payload"]["files"] = [{"part": "file", "description": "a first binary file"}]
     token_request = (
         f"curl -s -u {client['clientId']}:{client['clientSecret']} "
         f"-d grant_type=client_credentials {base}/connect/token"
@@ -80,6 +83,14 @@ def commands_for(document: dict[str, Any], base: str) -> str:
             f"TOKEN=$({token_request} | {extract})",
             'curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
             f"  -d {shlex.quote(json.dumps(body))} \\",
+            f"  {base}/ecx/host/api/integration/v1/file/submitForCase",
+            "",
+            "Or the file's bytes as they are (multipart/form-data):",
+            "",
+            "printf 'hello, insurer!\\n' > hello.txt",
+            'curl -s -H "Authorization: Bearer $TOKEN" \\',
+            f"  -F {shlex.quote(f'submission={json.dumps(binary)};type=application/json')} \\",
+            "  -F 'file=@hello.txt;type=text/plain' \\",
             f"  {base}/ecx/host/api/integration/v1/file/submitForCase",
             "",
             f"Then: ecb-files files list --case {case['id']} --json",

@@ -33,7 +33,7 @@ from ecb_files.services.container import Services
 @click.option(
     "--demo",
     is_flag=True,
-    help="First load the demo data and print a curl pair for this server (./dev serve).",
+    help="First load the demo data and print curl commands for this server (./dev serve).",
 )
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Run the API (creates or migrates the database first).

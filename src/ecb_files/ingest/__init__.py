@@ -6,7 +6,9 @@ Feed a submit request body in chunks to :class:`SubmissionParser`; it tokenizes 
 :class:`BlobSink` in one pass (:mod:`~ecb_files.ingest.content`).
 
 Multipart bodies (§10) are read part by part by :class:`MultipartReader`
-(:mod:`~ecb_files.ingest.multipart`), which hands each part's bytes on as they arrive.
+(:mod:`~ecb_files.ingest.multipart`), which hands each part's bytes on as they arrive;
+:class:`MultipartSubmissionParser` reads the binary submit body of §10.1 with it. Both
+forms parse into a :class:`ParsedSubmission` (:mod:`~ecb_files.ingest.parsed`).
 """
 
 from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
@@ -20,18 +22,22 @@ from ecb_files.ingest.json_events import (
     format_path,
 )
 from ecb_files.ingest.multipart import (
+    BoundaryFreeSha256,
     MultipartReader,
     PartHandler,
     PartHeaders,
     parse_multipart_content_type,
 )
+from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
+from ecb_files.ingest.parsed import ParsedFile, ParsedSubmission, SubmissionBody
 from ecb_files.ingest.sink import BlobSink
-from ecb_files.ingest.submission import ParsedFile, ParsedSubmission, SubmissionParser
+from ecb_files.ingest.submission import SubmissionParser
 
 __all__ = [
     "Base64Error",
     "Base64StreamDecoder",
     "BlobSink",
+    "BoundaryFreeSha256",
     "FileContent",
     "JsonEventHandler",
     "JsonNumber",
@@ -39,10 +45,12 @@ __all__ = [
     "JsonScalar",
     "JsonTokenizer",
     "MultipartReader",
+    "MultipartSubmissionParser",
     "ParsedFile",
     "ParsedSubmission",
     "PartHandler",
     "PartHeaders",
+    "SubmissionBody",
     "SubmissionParser",
     "format_path",
     "parse_multipart_content_type",

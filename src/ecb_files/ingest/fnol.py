@@ -38,7 +38,13 @@ from ecb_files.errors import InvalidRequest, PayloadTooLarge
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import JsonScalar, JsonTokenizer
 from ecb_files.ingest.multipart import MultipartReader, PartHeaders, split_header_value
-from ecb_files.ingest.submission import ParsedFile, S, feed_within_request_size
+from ecb_files.ingest.parsed import (
+    ParsedFile,
+    ParserState,
+    S,
+    abort_all,
+    feed_within_request_size,
+)
 
 FNOL_PART_TYPE: Final = "application/vnd.casecreation+json"
 DEFAULT_ATTACHMENT_TYPE: Final = "application/octet-stream"
@@ -101,22 +107,17 @@ class FnolParser(Generic[S]):
         self._labels: list[str] = []
         self._sinks: list[S] = []
         self._received = 0
-        self._state = "open"
+        self._state = ParserState()
 
     def feed(self, chunk: bytes) -> None:
-        self._require_open()
-        try:
+        with self._state.step():
             self._received = feed_within_request_size(
                 self._reader.feed, chunk, self._received, self._limits
             )
-        except BaseException:
-            self._state = "failed"
-            raise
 
     def finish(self) -> ParsedFnol[S]:
         """The body has ended: the parsed FNoL, its attachments in part order."""
-        self._require_open()
-        try:
+        with self._state.step():
             self._reader.finish()
             fnol = self._fnol
             if fnol is None:
@@ -125,10 +126,7 @@ class FnolParser(Generic[S]):
                     reason="no_fnol_part",
                 )
             files = self._with_entries(fnol.entries)
-        except BaseException:
-            self._state = "failed"
-            raise
-        self._state = "finished"
+        self._state.finished()
         return ParsedFnol(
             security_token=fnol.security_token,
             insurance_company_alias=fnol.alias,
@@ -141,17 +139,8 @@ class FnolParser(Generic[S]):
 
     def abort(self) -> None:
         """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly."""
-        if self._state == "aborted":
-            return
-        self._state = "aborted"
-        first_failure: Exception | None = None
-        for sink in self._sinks:
-            try:
-                sink.abort()
-            except Exception as exc:
-                first_failure = first_failure or exc
-        if first_failure is not None:
-            raise first_failure
+        if self._state.abort():
+            abort_all(self._sinks)
 
     # -- PartHandler ----------------------------------------------------------------------
 
@@ -281,10 +270,6 @@ class FnolParser(Generic[S]):
                 )
             described.append(parsed)
         return tuple(described)
-
-    def _require_open(self) -> None:
-        if self._state != "open":
-            raise RuntimeError(f"the FNoL parser is {self._state}; only abort() may follow")
 
 
 def _is_fnol_part(headers: PartHeaders) -> bool:

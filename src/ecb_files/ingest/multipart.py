@@ -25,6 +25,7 @@ every multipart endpoint. An exception a handler raises propagates out of ``feed
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ from python_multipart.multipart import MultipartParser
 
 from ecb_files.config import Limits
 from ecb_files.errors import InvalidRequest
+
+# python-multipart logs a warning for every malformed body it meets, before raising:
+# that is a partner's bad input, answered with a 400 naming it and logged as a refusal
+# with its reason (api/responses.py), not a fault of the service to print on stderr.
+logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 # RFC 2046 §5.1.1: a boundary is 1 to 70 characters.
 MAX_BOUNDARY_CHARS = 70

@@ -27,14 +27,16 @@ from ecb_files.domain import rules
 from ecb_files.errors import InvalidRequest
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.multipart import MultipartReader, PartHeaders, split_header_value
-from ecb_files.ingest.submission import (
+from ecb_files.ingest.parsed import (
     FileDraft,
     ParsedFile,
     ParsedSubmission,
+    ParserState,
     S,
-    SubmissionParser,
+    abort_all,
     feed_within_request_size,
 )
+from ecb_files.ingest.submission import SubmissionParser
 
 SUBMISSION_PART: Final = "submission"
 _JSON_TYPES: Final = frozenset({"application/json"})
@@ -56,22 +58,17 @@ class MultipartSubmissionParser(Generic[S]):
         self._files: list[ParsedFile[S]] = []
         self._sinks: list[S] = []
         self._received = 0
-        self._state = "open"
+        self._state = ParserState()
 
     def feed(self, chunk: bytes) -> None:
-        self._require_open()
-        try:
+        with self._state.step():
             self._received = feed_within_request_size(
                 self._reader.feed, chunk, self._received, self._limits
             )
-        except BaseException:
-            self._state = "failed"
-            raise
 
     def finish(self) -> ParsedSubmission[S]:
         """The body has ended: the parsed submission, its files in request order."""
-        self._require_open()
-        try:
+        with self._state.step():
             self._reader.finish()
             submission = self._submission
             if submission is None:
@@ -85,30 +82,15 @@ class MultipartSubmissionParser(Generic[S]):
                         f"{draft.label()}.part: names no part of the request ({draft.part!r})",
                         reason="part_not_found",
                     )
-        except BaseException:
-            self._state = "failed"
-            raise
-        self._state = "finished"
+        self._state.finished()
         files = tuple(sorted(self._files, key=lambda file: file.index))
         return dataclasses.replace(submission, files=files)
 
     def abort(self) -> None:
         """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly."""
-        if self._state == "aborted":
-            return
-        self._state = "aborted"
-        first_failure: Exception | None = None
-        try:
-            self._json.abort()
-        except Exception as exc:
-            first_failure = exc
-        for sink in self._sinks:
-            try:
-                sink.abort()
-            except Exception as exc:
-                first_failure = first_failure or exc
-        if first_failure is not None:
-            raise first_failure
+        if self._state.abort():
+            self._json.abort()  # opens no sink of its own: files are parts here
+            abort_all(self._sinks)
 
     # -- PartHandler ----------------------------------------------------------------------
 
@@ -180,7 +162,7 @@ class MultipartSubmissionParser(Generic[S]):
                 "part must be application/json",
                 reason="submission_part_type",
             )
-        if headers.transfer_encoding not in (None, "7bit", "8bit", "binary"):
+        if headers.base64:  # the reader has refused every other transfer encoding
             raise InvalidRequest(
                 f"{headers.label()}: Content-Transfer-Encoding {headers.transfer_encoding!r}; "
                 "the submission part is sent as it is",
@@ -200,7 +182,3 @@ class MultipartSubmissionParser(Generic[S]):
             draft.file_name = headers.filename
         if draft.content_type is None and headers.content_type:
             draft.content_type = headers.content_type
-
-    def _require_open(self) -> None:
-        if self._state != "open":
-            raise RuntimeError(f"the submission parser is {self._state}; only abort() may follow")

@@ -27,11 +27,9 @@ later check refuses it. Nothing is aborted implicitly.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, Generic
 
 from ecb_files.config import Limits
 from ecb_files.domain import rules
@@ -44,37 +42,18 @@ from ecb_files.ingest.json_events import (
     JsonTokenizer,
     format_path,
 )
-from ecb_files.ingest.sink import BlobSink
+from ecb_files.ingest.parsed import (
+    FileDraft,
+    ParsedFile,
+    ParsedSubmission,
+    ParserState,
+    S,
+    abort_all,
+    feed_within_request_size,
+    missing_field,
+)
 
-S = TypeVar("S", bound=BlobSink)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFile(Generic[S]):
-    """One file of the request, its content already sealed in ``blob``."""
-
-    index: int
-    file_name: str
-    content_type: str
-    description: str | None
-    is_restricted: bool
-    is_damage_image: bool
-    size: int
-    sha256: str
-    blob: S
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedSubmission(Generic[S]):
-    """A request body that passed every §3.1 rule; ``files`` in request order."""
-
-    security_token: uuid.UUID
-    timestamp: str | None
-    target_id: uuid.UUID
-    insurance_company_alias: str
-    user_email: str
-    files: tuple[ParsedFile[S], ...]
-
+__all__ = ["FileDraft", "ParsedFile", "ParsedSubmission", "SubmissionParser"]
 
 # The objects and arrays of the document that the submission gives a meaning to.
 _ROOT: Final = 0
@@ -120,59 +99,6 @@ def _json_type(value: JsonScalar) -> str:
     if isinstance(value, JsonNumber):
         return "number"
     return "null"
-
-
-@dataclass(slots=True)
-class FileDraft(Generic[S]):
-    """One file of the request while it is read; :meth:`complete` once its content is."""
-
-    index: int
-    part: str | None = None
-    file_name: str | None = None
-    content_type: str | None = None
-    description: str | None = None
-    is_restricted: bool = False
-    is_damage_image: bool = False
-    claimed_sha256: str | None = None
-    content: FileContent | None = None
-    blob: S | None = None
-
-    def label(self) -> str:
-        if self.file_name is None:
-            return f"payload.files[{self.index}]"
-        return f"payload.files[{self.index}] ({self.file_name!r})"
-
-    def complete(self, *, missing: str = "") -> ParsedFile[S]:
-        """The file, its required members present and its ``sha256`` (if claimed)
-        matching; ``missing`` is added to a missing member's message."""
-        label = self.label()
-        if self.file_name is None:
-            raise _missing(f"{label}.fileName", missing)
-        if self.content_type is None:
-            raise _missing(f"{label}.contentType", missing)
-        if self.content is None or self.blob is None:
-            raise _missing(f"{label}.content", missing)
-        actual = self.content.sha256
-        if self.claimed_sha256 is not None and not hmac.compare_digest(self.claimed_sha256, actual):
-            raise InvalidRequest(
-                f"{label}.sha256: does not match the SHA-256 of the decoded content ({actual})",
-                reason="sha256_mismatch",
-            )
-        return ParsedFile(
-            index=self.index,
-            file_name=self.file_name,
-            content_type=self.content_type,
-            description=self.description,
-            is_restricted=self.is_restricted,
-            is_damage_image=self.is_damage_image,
-            size=self.content.size,
-            sha256=actual,
-            blob=self.blob,
-        )
-
-
-def _missing(field: str, hint: str = "") -> InvalidRequest:
-    return InvalidRequest(f"{field}: required field is missing{hint}", reason="missing_field")
 
 
 class _Assembler(Generic[S]):
@@ -400,7 +326,7 @@ class _Assembler(Generic[S]):
             self._files.append(draft.complete())
             return
         if draft.part is None:
-            raise _missing(f"{draft.label()}.part")
+            raise missing_field(f"{draft.label()}.part")
         earlier = self.declared.get(draft.part)
         if earlier is not None:
             raise InvalidRequest(
@@ -412,19 +338,19 @@ class _Assembler(Generic[S]):
 
     def _close_payload(self) -> None:
         if self._target_id is None:
-            raise _missing("payload.id")
+            raise missing_field("payload.id")
         if self._alias is None:
-            raise _missing("payload.insuranceCompanyAlias")
+            raise missing_field("payload.insuranceCompanyAlias")
         if self._email is None:
-            raise _missing("payload.userEmail")
+            raise missing_field("payload.userEmail")
         if not self._has_files:
-            raise _missing("payload.files")
+            raise missing_field("payload.files")
 
     def _close_root(self) -> None:
         if self._security_token is None:
-            raise _missing("securityToken")
+            raise missing_field("securityToken")
         if not self._has_payload:
-            raise _missing("payload")
+            raise missing_field("payload")
         assert self._target_id is not None
         assert self._alias is not None
         assert self._email is not None
@@ -436,30 +362,6 @@ class _Assembler(Generic[S]):
             user_email=self._email,
             files=tuple(self._files),
         )
-
-
-class SubmissionBody(Protocol[S]):
-    """What reads a submit request body of either form (§3.1, §10.1); see
-    :class:`SubmissionParser`, whose contract every form keeps."""
-
-    def feed(self, chunk: bytes) -> None: ...
-    def finish(self) -> ParsedSubmission[S]: ...
-    def abort(self) -> None: ...
-
-
-def feed_within_request_size(
-    feed: Callable[[bytes], None], chunk: bytes, received: int, limits: Limits
-) -> int:
-    """``feed(chunk)`` unless the body passes ``maxRequestBytes`` with it: then what fits
-    is still fed (a fault in it was met first), and the body is refused. Returns the
-    bytes received with the chunk."""
-    allowed = limits.max_request_bytes - received
-    received += len(chunk)
-    if len(chunk) > allowed:
-        feed(chunk[:allowed])
-        rules.check_request_size(received, limits)
-    feed(chunk)
-    return received
 
 
 class SubmissionParser(Generic[S]):
@@ -485,7 +387,7 @@ class SubmissionParser(Generic[S]):
             handler_checks_streamed_bytes=True,
         )
         self._received = 0
-        self._state = "open"
+        self._state = ParserState()
 
     @property
     def bytes_received(self) -> int:
@@ -497,24 +399,16 @@ class SubmissionParser(Generic[S]):
         return self._assembler.declared
 
     def feed(self, chunk: bytes) -> None:
-        self._require_open()
-        try:
+        with self._state.step():
             self._received = feed_within_request_size(
                 self._tokenizer.feed, chunk, self._received, self._limits
             )
-        except BaseException:
-            self._state = "failed"
-            raise
 
     def finish(self) -> ParsedSubmission[S]:
         """The body has ended: the parsed submission, every blob sealed."""
-        self._require_open()
-        try:
+        with self._state.step():
             self._tokenizer.finish()
-        except BaseException:
-            self._state = "failed"
-            raise
-        self._state = "finished"
+        self._state.finished()
         result = self._assembler.result
         assert result is not None
         return result
@@ -524,18 +418,5 @@ class SubmissionParser(Generic[S]):
 
         Every sink is aborted even if one fails; the first failure is raised after.
         """
-        if self._state == "aborted":
-            return
-        self._state = "aborted"
-        first_failure: Exception | None = None
-        for sink in self._assembler.sinks:
-            try:
-                sink.abort()
-            except Exception as exc:
-                first_failure = first_failure or exc
-        if first_failure is not None:
-            raise first_failure
-
-    def _require_open(self) -> None:
-        if self._state != "open":
-            raise RuntimeError(f"the submission parser is {self._state}; only abort() may follow")
+        if self._state.abort():
+            abort_all(self._assembler.sinks)

@@ -28,10 +28,12 @@ from concurrent.futures import Future
 
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
-from ecb_files.ingest import SubmissionParser
-from ecb_files.ingest.multipart import BoundaryFreeSha256
-from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
-from ecb_files.ingest.submission import SubmissionBody
+from ecb_files.ingest import (
+    BoundaryFreeSha256,
+    MultipartSubmissionParser,
+    SubmissionBody,
+    SubmissionParser,
+)
 from ecb_files.services.acceptance import Acceptance, Accepted, Submission
 from ecb_files.services.attempt import Answer, Attempt, BodyDigest
 from ecb_files.services.bearer import Principal

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -42,6 +42,23 @@ class PeakSampler(threading.Thread):
         while not self.stopping.is_set():
             self.peak = max(self.peak, rss_kib(self.pid))
             self.stopping.wait(0.01)
+
+
+def with_peak_growth(pid: int, send: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+    """``send()``'s answer, and how far (MiB) the process's RSS rose above idle meanwhile."""
+    idle = rss_kib(pid)
+    # The high-water mark covers start-up too; it counts only if the upload raised it.
+    high_water_before = rss_kib(pid, "VmHWM")
+    sampler = PeakSampler(pid)
+    sampler.start()
+    try:
+        response = send()
+    finally:
+        sampler.stopping.set()
+        sampler.join()
+    high_water_after = rss_kib(pid, "VmHWM")
+    peak = max(sampler.peak, high_water_after if high_water_after > high_water_before else 0)
+    return response, (peak - idle) / 1024
 
 
 def streamed_body(world: World, files: int, digests: list[str]) -> tuple[int, Iterator[bytes]]:
@@ -123,29 +140,22 @@ def test_three_100_mib_files_in_one_request_keep_server_memory_flat(
             headers=headers,
         )
         assert warm.status_code == 200, warm.text
-        idle = rss_kib(server.pid)
-        # The high-water mark covers start-up too; it counts only if the upload raised it.
-        high_water_before = rss_kib(server.pid, "VmHWM")
-        sampler = PeakSampler(server.pid)
-        sampler.start()
         digests: list[str] = []
         length, body = streamed_body(world, 3, digests)
-        response = httpx.post(
-            url,
-            content=body,
-            headers={**headers, "Content-Length": str(length)},
-            timeout=600,
+        response, growth_mib = with_peak_growth(
+            server.pid,
+            lambda: httpx.post(
+                url,
+                content=body,
+                headers={**headers, "Content-Length": str(length)},
+                timeout=600,
+            ),
         )
-        sampler.stopping.set()
-        sampler.join()
         assert response.status_code == 200, response.text
-        high_water_after = rss_kib(server.pid, "VmHWM")
-        peak = max(sampler.peak, high_water_after if high_water_after > high_water_before else 0)
-        growth_mib = (peak - idle) / 1024
         stored = response.json()["payload"]["files"]
         assert [f["sha256"] for f in stored] == digests
         assert all(f["size"] == FILE_BYTES for f in stored)
-        print(f"idle RSS {idle / 1024:.1f} MiB, peak growth {growth_mib:.1f} MiB")
+        print(f"peak RSS growth {growth_mib:.1f} MiB")
         assert growth_mib <= 64, f"peak RSS grew by {growth_mib:.1f} MiB"
     finally:
         server.stop()

@@ -104,6 +104,7 @@ def test_limits_follow_the_configuration(small_server: ServerProcess) -> None:
     assert limits["maxFileBytes"] == 1000
     assert limits["maxRequestBytes"] == 20000
     assert limits["maxFilesPerRequest"] == 3
+    assert limits["maxParts"] == 3 + 64
 
 
 # --- OpenAPI and docs ------------------------------------------------------------------------
@@ -130,6 +131,21 @@ def test_openapi_documents_the_submit_request_body(openapi: dict[str, Any], path
         "sha256",
     }
     assert expected <= set(entry["properties"])
+
+
+@pytest.mark.parametrize("path", [CASE_PATH, DN_PATH])
+def test_openapi_documents_the_binary_request_body(openapi: dict[str, Any], path: str) -> None:
+    """§10.1/§9: the multipart/form-data form, its submission part naming file parts."""
+    media = openapi["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert media["encoding"]["submission"]["contentType"] == "application/json"
+    assert media["schema"]["additionalProperties"] == {"type": "string", "format": "binary"}
+    submission = resolve(openapi, media["schema"]["properties"]["submission"])
+    payload = resolve(openapi, submission["properties"]["payload"])
+    files = resolve(openapi, payload["properties"]["files"])
+    entry = resolve(openapi, files["items"])
+    assert "part" in entry["required"]
+    assert "content" not in entry["properties"]
+    assert {"fileName", "contentType", "sha256", "description"} <= set(entry["properties"])
 
 
 @pytest.mark.parametrize("path", [CASE_PATH, DN_PATH])

@@ -41,6 +41,32 @@ def test_printed_curl_commands_submit_a_file(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_printed_binary_commands_submit_a_file(tmp_path: Path) -> None:
+    """The printed multipart/form-data commands (§10.1), pasted into a shell, store a file."""
+    server = ServerProcess(tmp_path / "data")
+    printed = server.cli("demo").stdout
+    server.start()
+    try:
+        lines = printed.splitlines()
+        token = next(line for line in lines if line.startswith("TOKEN="))
+        start = next(i for i, line in enumerate(lines) if line.startswith("printf"))
+        script = "\n".join([token, *lines[start : start + 5]])
+        result = subprocess.run(
+            ["bash", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            cwd=tmp_path,
+        )
+        answer = json.loads(result.stdout)
+        assert answer["success"] is True, answer
+        assert answer["payload"]["files"][0]["fileName"] == "hello.txt"
+        assert answer["payload"]["files"][0]["size"] == len(b"hello, insurer!\n")
+    finally:
+        server.stop()
+
+
 def _urls(printed: str) -> set[str]:
     """The base URLs the printed commands name."""
     return set(re.findall(r"https?://[^/\s]+", printed))

@@ -119,6 +119,44 @@ def test_full_disk_gives_507_stores_nothing_and_recovers(
         server.stop()
 
 
+def test_full_disk_gives_507_for_a_binary_part_and_stores_nothing(
+    tmp_path: Path, small_disk: Path, world: World
+) -> None:
+    """§10.1 with §3.4: a multipart file part that fills the disk → 507, nothing remains."""
+    blobs = small_disk / "blobs"
+    server = ServerProcess(
+        tmp_path / "data",
+        {"ECB_FILES_STORAGE_URL": blobs.as_uri()},
+        deployment=Deployment(tmp_path / "data"),
+    )
+    server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
+    server.start()
+    try:
+        token = secret_token(server, "secret-client", world.secret)
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * 1_500_000)
+        document = submission(world, world.open_case, [{"part": "big", "fileName": "big.pdf"}])
+
+        def post() -> httpx.Response:
+            return httpx.post(
+                f"{server.url}/ecx/host/api/integration/v1/file/submitForCase",
+                headers={"Authorization": f"Bearer {token}"},
+                files=[
+                    ("submission", (None, json.dumps(document).encode(), "application/json")),
+                    ("big", ("big.pdf", os.urandom(1_000_000), "application/pdf")),
+                ],
+                timeout=60,
+            )
+
+        assert_error(post(), 507, "GenericError", "storage is full")
+        leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
+        assert leftovers == []
+        filler.unlink()
+        assert post().status_code == 200
+    finally:
+        server.stop()
+
+
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, world: World) -> None:
     """§8 operations: graceful shutdown finishes in-flight requests, then exits."""
     server = ServerProcess(tmp_path / "data")

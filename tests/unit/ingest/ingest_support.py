@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecb_files.config import Limits
 from ecb_files.errors import EcbError
-from ecb_files.ingest import ParsedSubmission, SubmissionParser
+from ecb_files.ingest import ParsedSubmission, SubmissionBody, SubmissionParser
 
 TOKEN = "00000000-0000-0000-0000-00000000000a"
 TARGET = "11111111-1111-1111-1111-111111111111"
@@ -100,12 +100,17 @@ def parse(raw: bytes, limits: Limits | None = None) -> ParsedSubmission[MemorySi
     return run([raw], limits)[0]
 
 
-def failure(chunks: Iterable[bytes] | bytes, limits: Limits | None = None) -> EcbError:
-    """The error the parser raises for this body (fed whole or in the given chunks)."""
+def failure(
+    chunks: Iterable[bytes] | bytes,
+    limits: Limits | None = None,
+    make_parser: Callable[[Limits, SinkFactory], SubmissionBody[MemorySink]] = SubmissionParser,
+) -> EcbError:
+    """The error the parser raises for this body (fed whole or in the given chunks), and
+    every sink it opened aborted once."""
     if isinstance(chunks, bytes):
         chunks = [chunks]
     factory = SinkFactory()
-    parser = SubmissionParser(limits or Limits(), factory)
+    parser = make_parser(limits or Limits(), factory)
     try:
         for chunk in chunks:
             parser.feed(chunk)

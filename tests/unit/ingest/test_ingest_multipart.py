@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -319,3 +320,10 @@ def test_fingerprint_is_the_same_at_every_split() -> None:
     for chunks in split_in_two(SAMPLE):
         assert fingerprint(chunks) == expected
     assert fingerprint(one_byte_at_a_time(SAMPLE)) == expected
+
+
+def test_a_malformed_body_is_not_logged_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """A partner's malformed body is its 400, not a warning of the service's (§3.3)."""
+    with caplog.at_level(logging.WARNING):
+        failure(f"--{BOUNDARY}xx\r\n".encode())
+    assert caplog.records == []

@@ -6,10 +6,12 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import pytest
 from ingest_support import SinkFactory, one_byte_at_a_time, split_in_two, submission
+from ingest_support import failure as failure_of
 
 from ecb_files.config import Limits
 from ecb_files.errors import EcbError, InvalidRequest, PayloadTooLarge
@@ -61,16 +63,7 @@ def run(chunks: Iterable[bytes], limits: Limits | None = None) -> tuple[Any, Sin
 
 
 def failure(raw: bytes, limits: Limits | None = None) -> EcbError:
-    factory = SinkFactory()
-    parser = MultipartSubmissionParser(BOUNDARY, limits or Limits(), factory)
-    try:
-        parser.feed(raw)
-        parser.finish()
-    except EcbError as exc:
-        parser.abort()
-        assert all(sink.aborts == 1 for sink in factory.sinks)
-        return exc
-    raise AssertionError("the body was accepted")
+    return failure_of(raw, limits, partial(MultipartSubmissionParser, BOUNDARY))
 
 
 def outcome(chunks: Iterable[bytes]) -> object:
@@ -308,3 +301,19 @@ def test_a_missing_closing_delimiter_aborts_every_sink() -> None:
     raw = simple_body()[: -len(f"--{BOUNDARY}--\r\n")]
     error = failure(raw)
     assert "without the closing delimiter" in error.description
+
+
+def test_a_base64_submission_part_is_refused() -> None:
+    """§10.1: the submission part is JSON as it is; only file parts may be base64."""
+    document = submission([binary_file("n", fileName="n.txt", contentType="t/p")])
+    raw = body(
+        part(
+            "submission",
+            base64.b64encode(json.dumps(document).encode()),
+            headers="Content-Type: application/json\r\nContent-Transfer-Encoding: base64\r\n",
+        ),
+        part("n", b"x"),
+    )
+    assert failure(raw).description.startswith(
+        "part 0 ('submission'): Content-Transfer-Encoding 'base64'"
+    )

@@ -119,11 +119,12 @@ def drive(
     *,
     key: str | None = None,
     endpoint: Endpoint = Endpoint.CASE,
+    boundary: str | None = None,
 ) -> Answer:
     """One request, as the route drives it (all but the last batch fed, the last one
-    finished, ``abandon`` after any failure)."""
+    finished, ``abandon`` after any failure); ``boundary`` for a multipart body."""
     batches = in_batches(body, 64) if isinstance(body, bytes) else list(body)
-    attempt = services.submit.begin(PRINCIPAL, endpoint, key)
+    attempt = services.submit.begin(PRINCIPAL, endpoint, key, multipart_boundary=boundary)
     try:
         if attempt.holds_a_key:
             attempt.claim()
@@ -808,3 +809,64 @@ def test_a_body_whose_files_pass_the_request_budget_is_not_taken_in_memory(
     answer = drive(services, body)
     assert answer.status == 200
     assert count(services, models.StoredFile) == 2
+
+
+# --- the binary form (§10.1) --------------------------------------------------------------
+
+
+def multipart_case_body(boundary: str, photo: bytes = b"\x89PNG...") -> bytes:
+    """``case_body()`` in the binary form: the same files, their bytes in parts."""
+    document = case_body()
+    for entry, part in zip(document["payload"]["files"], ("notes", "photo"), strict=True):
+        del entry["content"]
+        entry["part"] = part
+
+    def part(name: str, data: bytes, content_type: str) -> bytes:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+        return f"{head}Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+
+    return (
+        part("submission", raw(document), "application/json")
+        + part("notes", b"hello, world", "text/plain")
+        + part("photo", photo, "image/png")
+        + f"--{boundary}--\r\n".encode()
+    )
+
+
+def test_a_binary_submission_is_stored_like_the_json_one(services: Services) -> None:
+    """§10.1: the same answer, rows and blobs as the JSON form of the same files."""
+    answer = drive(services, multipart_case_body("b-1"), boundary="b-1")
+    files = envelope(answer)["payload"]["files"]
+    assert [(f["fileName"], f["size"], f["sha256"]) for f in files] == [
+        ("notes.txt", 12, sha256(b"hello, world")),
+        ("photo.png", 7, sha256(b"\x89PNG...")),
+    ]
+    assert count(services, models.StoredFile) == 2
+    assert len(blob_files(services)) == 2
+
+
+def test_a_binary_retry_with_a_new_boundary_replays(services: Services) -> None:
+    """§3.4 with §10.1: the boundary is not part of what a retry is compared on."""
+    first = drive(
+        services, multipart_case_body("first-boundary"), key="k-mp", boundary="first-boundary"
+    )
+    again = drive(services, multipart_case_body("second-one"), key="k-mp", boundary="second-one")
+    assert again == Answer(first.status, first.body, replayed=True)
+    assert count(services, models.StoredFile) == 2
+
+
+def test_a_binary_retry_with_other_bytes_is_key_reused(services: Services) -> None:
+    drive(services, multipart_case_body("b-2"), key="k-mp2", boundary="b-2")
+    error = refusal(
+        services, multipart_case_body("b-2", photo=b"other"), key="k-mp2", boundary="b-2"
+    )
+    assert isinstance(error, IdempotencyKeyReused)
+
+
+def test_a_binary_fault_leaves_nothing(services: Services) -> None:
+    """§3.4: a part named by no file refuses the request; nothing stays."""
+    body = multipart_case_body("b-3").replace(b'name="photo"', b'name="stray"')
+    error = refusal(services, body, boundary="b-3")
+    assert error.status == 400
+    assert "part 2 ('stray')" in error.description
+    assert_nothing_stored(services)

@@ -25,8 +25,9 @@ async def content_types() -> dict[str, list[str]]:
 
 
 @router.get(f"{FILE_API}/limits", tags=["file submission"], summary="The limits in force")
-async def limits(services: ServicesDep) -> dict[str, int]:
-    return services.settings.limits.as_public_dict()
+async def limits(services: ServicesDep) -> dict[str, int | bool]:
+    # "multipart": the submit endpoints also take the binary form of §10.1.
+    return {**services.settings.limits.as_public_dict(), "multipart": True}
 
 
 @router.get("/healthz", tags=["operations"], summary="The process is alive")

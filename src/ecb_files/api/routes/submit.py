@@ -15,7 +15,12 @@ from ecb_files.api.attempts import answer_headers, answer_of, declared_length, r
 from ecb_files.api.body import BodyReader
 from ecb_files.api.dependencies import WriterDep
 from ecb_files.api.responses import json_response
-from ecb_files.api.schemas import SUBMIT_RESPONSES, SubmitRequest
+from ecb_files.api.schemas import (
+    SUBMIT_RESPONSES,
+    BinarySubmitRequest,
+    SubmitRequest,
+    submit_request_bodies,
+)
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.domain.rules import check_request_size
 from ecb_files.errors import UnsupportedMediaType
@@ -28,10 +33,7 @@ from ecb_files.services.submit import SubmitAttempt
 router = APIRouter(tags=["file submission"])
 
 _BODY_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}},
-    },
+    "requestBody": submit_request_bodies(),
     "parameters": [
         {
             "name": "Idempotency-Key",
@@ -48,7 +50,7 @@ _BODY_DOC = {
         },
     ],
 }
-DOCUMENTED_MODELS = (SubmitRequest,)
+DOCUMENTED_MODELS = (SubmitRequest, BinarySubmitRequest)
 
 
 @router.post(
