@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 the operation failed (not found, conflict, database or storage
 unavailable, corrupt blob, cannot write the output); 2 bad usage or bad input (click's
-usage errors, a malformed GUID, an invalid fixture or configuration value).
+usage errors, a malformed GUID, an invalid fixture, FNoL schema or configuration value).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import click
 
 from ecb_files.config import DEFAULT_HOST, DEFAULT_PORT, PUBLIC_URL_VARIABLE, ConfigError, Settings
 from ecb_files.db import Database
+from ecb_files.domain.fnol_schema import FnolSchemaError
 from ecb_files.domain.rules import is_guid
 from ecb_files.errors import DatabaseUnavailable, StorageError
 from ecb_files.services.container import OperatorServices, Services
@@ -133,6 +134,7 @@ class Failed(click.ClickException):
 # becomes a one-line message, without a stack trace.
 EXIT_CODES: tuple[tuple[type[Exception], type[click.ClickException]], ...] = (
     (FixtureError, BadInput),
+    (FnolSchemaError, BadInput),
     (ConfigError, BadInput),
     (NotFoundError, Failed),
     (ConflictError, Failed),

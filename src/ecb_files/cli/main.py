@@ -14,6 +14,7 @@ from ecb_files.cli.gc import gc
 from ecb_files.cli.keys import keys
 from ecb_files.cli.load import load
 from ecb_files.cli.serve import serve
+from ecb_files.cli.tenant import tenant
 
 
 class _Commands(click.Group):
@@ -44,7 +45,7 @@ def main() -> None:
     """
 
 
-for _command in (serve, demo, db, load, case, dn, files, gc, keys):
+for _command in (serve, demo, db, load, tenant, case, dn, files, gc, keys):
     main.add_command(_command)
 
 

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from ecb_files.domain.json_paths import JsonPath, format_path
+from ecb_files.domain.json_paths import JsonPath, format_path, json_kind
 from ecb_files.errors import InvalidRequest
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -86,6 +86,12 @@ def check_fnol_schema(schema: Any) -> None:
         raise FnolSchemaError(
             f"{where}: {_quote(value)}; $id is allowed only at the root of an FNoL schema"
         )
+
+
+def fnol_schema_text(schema: Any) -> str:
+    """``schema`` checked, as the JSON text a tenant's schema is stored as."""
+    check_fnol_schema(schema)
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_fnol_schema(text: str) -> dict[str, Any]:
@@ -208,7 +214,7 @@ def _describe(instance: Any, error: ValidationError) -> str:
     if keyword == "format":
         return f"{where}: {_quote(value)} is not a valid {error.validator_value}"
     if keyword == "type":
-        return f"{where}: must be of type {_types(error.validator_value)}, not {_kind(value)}"
+        return f"{where}: must be of type {_types(error.validator_value)}, not {json_kind(value)}"
     if keyword == "minLength":
         return f"{where}: must be at least {error.validator_value} character(s) long"
     if keyword == "maxLength" and isinstance(value, str):
@@ -236,18 +242,6 @@ def _unexpected_member(schema: Any, value: dict[str, Any]) -> str | None:
 
 def _types(expected: Any) -> str:
     return " or ".join(expected) if isinstance(expected, list) else str(expected)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _quote(value: Any) -> str:

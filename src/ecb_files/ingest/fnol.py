@@ -33,11 +33,18 @@ from typing import Any, Final, Generic
 
 from ecb_files.config import Limits
 from ecb_files.domain import rules
+from ecb_files.domain.json_paths import json_kind
 from ecb_files.errors import InvalidRequest, PayloadTooLarge
 from ecb_files.ingest.content import FileContent
 from ecb_files.ingest.json_events import JsonScalar, JsonTokenizer
 from ecb_files.ingest.multipart import MultipartReader, PartHeaders, split_header_value
-from ecb_files.ingest.parsed import ParsedFile, S, feed_within_request_size
+from ecb_files.ingest.parsed import (
+    ParsedFile,
+    ParserState,
+    S,
+    abort_all,
+    feed_within_request_size,
+)
 
 FNOL_PART_TYPE: Final = "application/vnd.casecreation+json"
 DEFAULT_ATTACHMENT_TYPE: Final = "application/octet-stream"
@@ -100,22 +107,17 @@ class FnolParser(Generic[S]):
         self._labels: list[str] = []
         self._sinks: list[S] = []
         self._received = 0
-        self._state = "open"
+        self._state = ParserState()
 
     def feed(self, chunk: bytes) -> None:
-        self._require_open()
-        try:
+        with self._state.step():
             self._received = feed_within_request_size(
                 self._reader.feed, chunk, self._received, self._limits
             )
-        except BaseException:
-            self._state = "failed"
-            raise
 
     def finish(self) -> ParsedFnol[S]:
         """The body has ended: the parsed FNoL, its attachments in part order."""
-        self._require_open()
-        try:
+        with self._state.step():
             self._reader.finish()
             fnol = self._fnol
             if fnol is None:
@@ -124,10 +126,7 @@ class FnolParser(Generic[S]):
                     reason="no_fnol_part",
                 )
             files = self._with_entries(fnol.entries)
-        except BaseException:
-            self._state = "failed"
-            raise
-        self._state = "finished"
+        self._state.finished()
         return ParsedFnol(
             security_token=fnol.security_token,
             insurance_company_alias=fnol.alias,
@@ -140,17 +139,8 @@ class FnolParser(Generic[S]):
 
     def abort(self) -> None:
         """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly."""
-        if self._state == "aborted":
-            return
-        self._state = "aborted"
-        first_failure: Exception | None = None
-        for sink in self._sinks:
-            try:
-                sink.abort()
-            except Exception as exc:
-                first_failure = first_failure or exc
-        if first_failure is not None:
-            raise first_failure
+        if self._state.abort():
+            abort_all(self._sinks)
 
     # -- PartHandler ----------------------------------------------------------------------
 
@@ -281,10 +271,6 @@ class FnolParser(Generic[S]):
             described.append(parsed)
         return tuple(described)
 
-    def _require_open(self) -> None:
-        if self._state != "open":
-            raise RuntimeError(f"the FNoL parser is {self._state}; only abort() may follow")
-
 
 def _is_fnol_part(headers: PartHeaders) -> bool:
     return split_header_value(headers.content_type or "")[0] == FNOL_PART_TYPE
@@ -365,7 +351,9 @@ def _required(members: dict[str, tuple[Any, str]], name: str) -> tuple[Any, str]
 def _text(members: dict[str, tuple[Any, str]], name: str) -> str:
     value = _required(members, name)[0]
     if not isinstance(value, str):
-        raise InvalidRequest(f"{name}: must be a string, not {_kind(value)}", reason="wrong_type")
+        raise InvalidRequest(
+            f"{name}: must be a string, not {json_kind(value)}", reason="wrong_type"
+        )
     return value
 
 
@@ -388,7 +376,7 @@ def _entries(members: dict[str, tuple[Any, str]], limits: Limits) -> tuple[Attac
         return ()
     if not isinstance(value, list):
         raise InvalidRequest(
-            f"attachments: must be an array, not {_kind(value)}", reason="wrong_type"
+            f"attachments: must be an array, not {json_kind(value)}", reason="wrong_type"
         )
     entries: list[AttachmentEntry] = []
     seen: dict[str, int] = {}
@@ -396,7 +384,7 @@ def _entries(members: dict[str, tuple[Any, str]], limits: Limits) -> tuple[Attac
         field = f"attachments[{index}]"
         if not isinstance(item, dict):
             raise InvalidRequest(
-                f"{field}: must be an object, not {_kind(item)}", reason="wrong_type"
+                f"{field}: must be an object, not {json_kind(item)}", reason="wrong_type"
             )
         part = item.get("part")
         if part is None:
@@ -425,7 +413,7 @@ def _description(value: Any, field: str, limits: Limits) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRequest(
-            f"{field}.description: must be a string, not {_kind(value)}", reason="wrong_type"
+            f"{field}.description: must be a string, not {json_kind(value)}", reason="wrong_type"
         )
     if len(value) > limits.max_description_chars:
         raise InvalidRequest(
@@ -441,19 +429,7 @@ def _flag(value: Any, field: str) -> bool:
         return False
     if not isinstance(value, bool):
         raise InvalidRequest(
-            f"{field}: must be a boolean (true or false), not {_kind(value)}",
+            f"{field}: must be a boolean (true or false), not {json_kind(value)}",
             reason="wrong_type",
         )
     return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from ecb_files.db import Database, ReadConnection, Transaction
 from ecb_files.db import submissions as intake
@@ -44,6 +44,7 @@ from ecb_files.services.idempotency import Idempotency, IdempotencyScope, Rememb
 from ecb_files.storage.small_blobs import SmallOrSpilledBlob
 
 Submission = ParsedSubmission[SmallOrSpilledBlob]
+T = TypeVar("T")
 
 # What a write transaction has looked up already (a session's scratch space).
 _LOOKUPS = "ecb_files.lookups"
@@ -146,12 +147,10 @@ class Acceptance:
                     self._check(Lookups(connection, {}), principal, endpoint, submission)
                 for blob in blobs:
                     blob.publish()
-            outcome = self._commits.run(
-                partial(self._write, principal, endpoint, submission, idempotency, request_sha256)
+            return committed(
+                self._commits,
+                partial(self._write, principal, endpoint, submission, idempotency, request_sha256),
             )
-            if isinstance(outcome, EcbError):
-                raise outcome
-            return outcome
         except BaseException:
             discard(blobs)
             raise
@@ -299,6 +298,18 @@ class Acceptance:
                 f"to claim with id {dn.merged_to_case_id}"
             )
         return None, dn.id
+
+
+def committed(commits: GroupCommitter, unit: Callable[[Transaction], T | EcbError]) -> T:
+    """``unit`` run and committed by the group commit; the refusal it returned, raised.
+
+    A unit returns its refusal instead of raising it, so that the other units of its
+    batch commit undisturbed (a raise rolls the whole batch back and runs each alone).
+    """
+    outcome = commits.run(unit)
+    if isinstance(outcome, EcbError):
+        raise outcome
+    return outcome
 
 
 def check_caller(

@@ -6,11 +6,12 @@ not a GUID``). It touches no database, so a bad document is refused before anyth
 written. References to objects *not* in the document (an insurance company loaded
 earlier) are resolved later, by the loader, against the database.
 
-An omitted (or ``null``) ``status``, ``active``, ``insuranceCompanies`` (of a partner)
-or ``servicePartners`` (of a case) keeps what is stored, and a new object gets the
-default (open, active, none). An omitted ``clientSecret`` keeps the stored one; ``null``
-removes it. Members whose name starts with ``$``
-(``$schema``, ``$comment``) are ignored; any other unknown member is an error, as a typo
+An omitted ``fnolSchema`` keeps the tenant's FNoL schema, ``null`` returns it to the
+built-in default (§10.2). An omitted (or ``null``) ``status``, ``active``,
+``insuranceCompanies`` (of a partner) or ``servicePartners`` (of a case) keeps what is
+stored, and a new object gets the default (open, active, none). An omitted
+``clientSecret`` keeps the stored one; ``null`` removes it. Members whose name starts
+with ``$`` (``$schema``, ``$comment``) are ignored; any other unknown member is an error, as a typo
 would otherwise be silently lost.
 """
 
@@ -26,6 +27,8 @@ from typing import Any, Generic, TypeVar
 from ecb_files.auth.client_keys import ClientPublicKey, key_from_certificate, key_from_jwk
 from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, email_key
 from ecb_files.domain import rules
+from ecb_files.domain.fnol_schema import FnolSchemaError, fnol_schema_text
+from ecb_files.domain.json_paths import json_kind
 
 # Column sizes of ecb_files.db.models.
 MAX_ALIAS = 100
@@ -66,6 +69,10 @@ class CompanySpec:
     path: str
     alias: str
     name: str
+    # Whether the document sets the FNoL schema (§10.2), and to what: the JSON text to
+    # store, or None for the built-in default.
+    sets_fnol_schema: bool = False
+    fnol_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,10 +170,28 @@ def parse_fixture(data: Any) -> FixtureDocument:
 
 
 def _company(obj: _Object) -> CompanySpec:
-    obj.only("alias", "name")
+    obj.only("alias", "name", "fnolSchema")
+    sets_fnol_schema = obj.has("fnolSchema")
+    fnol_schema = None
+    if sets_fnol_schema:
+        fnol_schema = _fnol_schema(obj.raw["fnolSchema"], obj.member("fnolSchema"))
     return CompanySpec(
-        obj.path, obj.text("alias", max_chars=MAX_ALIAS), obj.text("name", max_chars=MAX_NAME)
+        obj.path,
+        obj.text("alias", max_chars=MAX_ALIAS),
+        obj.text("name", max_chars=MAX_NAME),
+        sets_fnol_schema,
+        fnol_schema,
     )
+
+
+def _fnol_schema(value: Any, path: str) -> str | None:
+    """A tenant's FNoL schema, checked, as the JSON text to store; ``null``: the default."""
+    if value is None:
+        return None
+    try:
+        return fnol_schema_text(value)
+    except FnolSchemaError as error:
+        raise FixtureError(f"{path}: {error}") from None
 
 
 def _partner(obj: _Object) -> PartnerSpec:
@@ -382,7 +407,7 @@ class _Object:
 
 def _text(value: Any, path: str, max_chars: int) -> str:
     if not isinstance(value, str):
-        raise FixtureError(f"{path}: must be a string, not {_json_kind(value)}")
+        raise FixtureError(f"{path}: must be a string, not {json_kind(value)}")
     if not value.strip():
         raise FixtureError(f"{path}: must not be empty")
     if len(value) > max_chars:
@@ -393,19 +418,5 @@ def _text(value: Any, path: str, max_chars: int) -> str:
 def _guid(value: Any, path: str) -> uuid.UUID:
     if isinstance(value, str) and rules.is_guid(value):
         return uuid.UUID(value)
-    shown = repr(value) if isinstance(value, str) else _json_kind(value)
+    shown = repr(value) if isinstance(value, str) else json_kind(value)
     raise FixtureError(f"{path}: not a GUID ({shown})")
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return "a string"

@@ -123,8 +123,10 @@ class _Loader:
         row = self._company_by_alias(spec.alias)
         created = row is None
         if row is None:
-            row = InsuranceCompany(alias=spec.alias, name=spec.name)
+            row = InsuranceCompany(alias=spec.alias, name=spec.name, fnol_schema=None)
         row.name = spec.name
+        if spec.sets_fnol_schema:
+            row.fnol_schema = spec.fnol_schema
         self._count("insurance_company", created=created)
         stored.save(self.unit, row)
 

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from ecb_files.config import Limits
 from ecb_files.db import Database, ReadConnection, Transaction
@@ -48,6 +49,7 @@ from ecb_files.services.acceptance import (
     Lookups,
     check_caller,
     check_file_types,
+    committed,
     discard,
     file_entries,
     file_row,
@@ -55,6 +57,7 @@ from ecb_files.services.acceptance import (
 )
 from ecb_files.services.attempt import Answer, Attempt
 from ecb_files.services.bearer import Principal
+from ecb_files.services.errors import NotFoundError
 from ecb_files.services.idempotency import (
     Idempotency,
     IdempotencyScope,
@@ -62,6 +65,7 @@ from ecb_files.services.idempotency import (
     parse_idempotency_key,
 )
 from ecb_files.services.submit import SMALL_FILES_REQUEST_BUDGET
+from ecb_files.services.tenants import fnol_schema_in_force
 from ecb_files.storage import BlobStore
 from ecb_files.storage.small_blobs import SmallBlobs, SmallOrSpilledBlob
 
@@ -143,24 +147,20 @@ class FnolService:
             for blob in blobs:
                 blob.publish()
             unit = partial(self._write, principal, fnol, checked, idempotency, request_sha256)
-            outcome = self._commits.run(unit)
-            if isinstance(outcome, EcbError):
-                raise outcome
-            return outcome
+            return committed(self._commits, unit)
         except BaseException:
             discard(blobs)
             raise
 
-    def schema_in_force(self, alias: str) -> str | None:
-        """The tenant's FNoL schema as stored (None: the default); 404 for no such tenant."""
-        with self._database.read_connection() as connection:
-            tenant = tenants.find_tenant(connection, alias)
-        if tenant is None:
+    def schema_in_force(self, alias: str) -> dict[str, Any]:
+        """The tenant's FNoL schema, or the built-in default; 404 for no such tenant."""
+        try:
+            return fnol_schema_in_force(self._database, alias)[0]
+        except NotFoundError:
             raise InsuranceCompanyNotFound(
                 f"insuranceCompanyAlias: no insurance company '{alias}'",
                 reason="unknown_insurance_company",
-            )
-        return tenant.fnol_schema
+            ) from None
 
     def _check(
         self,

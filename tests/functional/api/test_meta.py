@@ -163,6 +163,7 @@ def test_openapi_documents_the_submit_responses(openapi: dict[str, Any], path: s
         ("/.well-known/openid-configuration/jwks", "get"),
         (CONTENT_TYPES_PATH, "get"),
         (LIMITS_PATH, "get"),
+        ("/ecx/host/api/integration/v1/damageNotification/schema", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
     ],
@@ -172,6 +173,24 @@ def test_openapi_documents_every_other_endpoint(
 ) -> None:
     """§9: GET /openapi.json documents every endpoint."""
     assert method in openapi["paths"].get(path, {}), sorted(openapi["paths"])
+
+
+def test_openapi_documents_the_fnol_endpoint(openapi: dict[str, Any]) -> None:
+    """§9, §10.2: the FNoL endpoint, its multipart bodies, 201 and its errors, its scope."""
+    operation = openapi["paths"]["/ecx/host/api/integration/v1/damageNotification"]["post"]
+    assert set(operation["requestBody"]["content"]) == {
+        "multipart/form-data",
+        "multipart/mixed",
+        "multipart/related",
+    }
+    assert {"201", "400", "401", "403", "404", "413", "415", "422"} <= set(operation["responses"])
+    assert "Location" in operation["responses"]["201"]["headers"]
+    assert operation["security"] == [{"partnerToken": ["platform-service-provider:write"]}]
+
+
+def test_limits_name_the_fnol_part_bound(server: ServerProcess) -> None:
+    """§10.2: the FNoL part is read whole, under a limit of its own, served."""
+    assert httpx.get(server.url + LIMITS_PATH).json()["maxFnolBytes"] == 1048576
 
 
 def test_docs_page_is_html(server: ServerProcess) -> None:

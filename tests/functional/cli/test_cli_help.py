@@ -12,6 +12,8 @@ COMMANDS = [
     ["db"],
     ["db", "upgrade"],
     ["load"],
+    ["tenant"],
+    ["tenant", "fnol-schema"],
     ["case"],
     ["case", "close"],
     ["case", "reopen"],
@@ -36,7 +38,7 @@ def test_main_help_documents_the_exit_codes(cli: Cli) -> None:
     out = cli.ok("--help").stdout
     assert "1  the operation failed" in out
     assert "2  bad usage or bad input" in out
-    for command in ("serve", "db", "load", "case", "dn", "files", "gc", "keys"):
+    for command in ("serve", "db", "load", "tenant", "case", "dn", "files", "gc", "keys"):
         assert f"  {command} " in out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,12 +82,12 @@ def test_an_unknown_member_is_refused_by_the_default() -> None:
 
 def test_a_nested_fault_names_the_nested_path() -> None:
     assert refusal({**VALID, "address": {"city": 8000}}) == (
-        "damageNotification.address.city: must be of type string, not number"
+        "damageNotification.address.city: must be of type string, not a number"
     )
 
 
 def test_not_an_object_is_refused() -> None:
-    assert refusal(["x"]) == "damageNotification: must be of type object, not array"
+    assert refusal(["x"]) == "damageNotification: must be of type object, not an array"
 
 
 def test_the_first_fault_is_the_earliest_in_the_fnol_as_sent() -> None:
@@ -173,3 +174,20 @@ def test_another_draft_is_refused() -> None:
 def test_a_stored_schema_that_is_not_json_is_refused() -> None:
     with pytest.raises(FnolSchemaError, match="not valid JSON"):
         parse_fnol_schema("{")
+
+
+def test_the_partners_guide_shows_the_default_schema_in_force() -> None:
+    """docs/fnol.md prints the default's rules; they are the ones enforced."""
+    guide = (Path(__file__).parents[3] / "docs" / "fnol.md").read_text(encoding="utf-8")
+    shown = json.loads(guide.split("uses the built-in default:\n\n```json\n")[1].split("```")[0])
+
+    def rules_of(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: rules_of(value)
+                for key, value in node.items()
+                if key not in ("title", "description") or isinstance(value, dict)
+            }
+        return node
+
+    assert rules_of(dict(DEFAULT_FNOL_SCHEMA)) == shown

@@ -349,6 +349,16 @@ _DELETE = object()
         ("insuranceCompanies[0].alias", "x" * 101, r"alias: longer than 100 characters"),
         ("insuranceCompanies[0].nmae", "typo", r"insuranceCompanies\[0\]\.nmae: unknown member"),
         (
+            "insuranceCompanies[0].fnolSchema",
+            {"$ref": "https://example.com/s.json"},
+            r"insuranceCompanies\[0\]\.fnolSchema: schema\.\$ref: .* refers outside the schema",
+        ),
+        (
+            "insuranceCompanies[0].fnolSchema",
+            [],
+            r"insuranceCompanies\[0\]\.fnolSchema: an FNoL schema must be a JSON object",
+        ),
+        (
             "servicePartners[0].employees[0].email",
             "nobody",
             r"employees\[0\]\.email: 'nobody' is not an e-mail",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -16,7 +15,6 @@ from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import FNOL_RESPONSES, FNOL_SCHEMA_RESPONSES
 from ecb_files.api.threads import in_thread
 from ecb_files.domain.endpoints import FNOL_PATH, FNOL_SCHEMA_PATH
-from ecb_files.domain.fnol_schema import DEFAULT_FNOL_SCHEMA
 from ecb_files.domain.rules import check_request_size
 from ecb_files.errors import UnsupportedMediaType
 from ecb_files.ingest import parse_multipart_content_type
@@ -91,8 +89,7 @@ async def fnol_schema(
     services: ServicesDep,
     insurance_company_alias: str = Query(alias="insuranceCompanyAlias", min_length=1),
 ) -> Response:
-    stored = await in_thread(partial(services.fnol.schema_in_force, insurance_company_alias))
-    schema: Any = DEFAULT_FNOL_SCHEMA if stored is None else json.loads(stored)
+    schema = await in_thread(partial(services.fnol.schema_in_force, insurance_company_alias))
     return json_response(200, json.dumps(schema, ensure_ascii=False).encode())
 
 
