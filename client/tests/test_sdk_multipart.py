@@ -389,3 +389,35 @@ def test_progress_is_told_the_same_story_in_the_binary_form(
         ("body_sent", None),
     ]
     assert events.sent == {0: 2 * MIB + 5, 1: 3}
+
+
+class Watched(io.BytesIO):
+    """A seekable file object that notes how many submissions had gone out at each read
+    from its start."""
+
+    def __init__(self, data: bytes, recorder: Recorder) -> None:
+        super().__init__(data)
+        self.recorder = recorder
+        self.reads_from_start: list[int] = []
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if self.tell() == 0:
+            self.reads_from_start.append(len(self.recorder.sent))
+        return super().read(size)
+
+
+def test_files_are_hashed_before_the_request_opens_and_only_once(
+    server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder
+) -> None:
+    """The server cuts a body that stops arriving, so the read ahead for the announced
+    SHA-256 is done before the request starts, not while it waits; a retry reuses it."""
+    watched = Watched(os.urandom(3 * MIB), recorder)
+    with CuttingProxy(server.port, mode="request", after_bytes=2 * MIB) as proxy:
+        client = _client(
+            server, world, jwt_credentials, recorder, via=proxy.url, transfer="multipart"
+        )
+        result = _submit(client, world, [Upload(watched, file_name=_unique("w.bin.zip"))])
+    assert result.attempts == 2
+    # Hashed with no request sent; then sent on attempt 1 and again on attempt 2.
+    assert watched.reads_from_start == [0, 1, 2]
+    assert result.all_sha256_match

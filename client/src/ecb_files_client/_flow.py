@@ -3,8 +3,10 @@
 A flow (getting a token, submitting with retries) is a generator that never does I/O
 itself. It yields an :class:`HttpCall` and is sent back an :class:`HttpReply`, or the
 :class:`~ecb_files_client.TransportError` that stood in for one; it yields a
-:class:`Sleep` and is resumed when the time is up. Flows compose with ``yield from``
-(a submission asks the token flow for its token), and their final value is the result.
+:class:`Sleep` and is resumed when the time is up; it yields :class:`Work` (blocking
+file reading, say) and is resumed when it is done, off the event loop for the asyncio
+client. Flows compose with ``yield from`` (a submission asks the token flow for its
+token), and their final value is the result.
 
 :func:`run` drives a flow with an ``httpx.Client`` and :func:`arun` with an
 ``httpx.AsyncClient``: the only difference between the two clients. This is also the
@@ -64,7 +66,14 @@ class Sleep:
     seconds: float
 
 
-Step = HttpCall | Sleep
+@dataclass(frozen=True)
+class Work:
+    """Blocking work to do before the flow goes on (its exceptions end the flow)."""
+
+    do: Callable[[], None]
+
+
+Step = HttpCall | Sleep | Work
 Reply = HttpReply | TransportError | None
 Flow = Generator[Step, Reply, T]
 
@@ -79,9 +88,11 @@ def run(flow: Flow[T], http: httpx.Client) -> T:
             except StopIteration as stop:
                 result: T = stop.value
                 return result
+            reply = None
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
-                reply = None
+            elif isinstance(step, Work):
+                step.do()
             else:
                 reply = _send(http, step)
     finally:
@@ -98,9 +109,11 @@ async def arun(flow: Flow[T], http: httpx.AsyncClient) -> T:
             except StopIteration as stop:
                 result: T = stop.value
                 return result
+            reply = None
             if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
-                reply = None
+            elif isinstance(step, Work):
+                await asyncio.to_thread(step.do)
             else:
                 reply = await _asend(http, step)
     finally:

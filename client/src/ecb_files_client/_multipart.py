@@ -23,8 +23,8 @@ end its part early, so such a file is refused instead of being sent cut.
 
 :class:`MultipartSubmissionBody` is the binary form of the two submit endpoints
 (§10.1). Its first part names each file's SHA-256, so those files are read once ahead
-to hash them (on the first attempt only; the hashes are reused by retries) and hashed
-again while sent, which catches a file changed in between.
+to hash them (before the first attempt opens its request; retries reuse the hashes)
+and hashed again while sent, which catches a file changed in between.
 """
 
 from __future__ import annotations
@@ -141,16 +141,23 @@ class MultipartBody(StreamedBody):
             length += len(self._delimiter) + 2 + len(head) + file.size
         return length + len(self._delimiter) + len(b"--\r\n")
 
-    def pieces(self) -> Generator[Piece, None, None]:
+    def prepare(self) -> None:
+        # Once, for every attempt: the JSON part must be the same bytes each time. Done
+        # before the request opens, so that reading a large file twice cannot stall a
+        # body the server is waiting for.
         if self._announced is None:
-            # Once, for every attempt: the JSON part must be the same bytes each time.
             self._announced = [self._hash(f) if self.hashes_ahead(f) else None for f in self.files]
+
+    def pieces(self) -> Generator[Piece, None, None]:
+        self.prepare()
+        announced = self._announced
+        assert announced is not None
         self._start_attempt()
         dash_boundary = b"--" + self.boundary.encode("ascii")
-        yield Piece(self._lead_head() + self.lead(self._announced) + CRLF)
+        yield Piece(self._lead_head() + self.lead(announced) + CRLF)
         for file, head in zip(self.files, self._file_heads, strict=True):
             yield Piece(dash_boundary + CRLF + head, file.index)
-            yield from self._content(file, self._announced[file.index])
+            yield from self._content(file, announced[file.index])
         yield Piece(dash_boundary + b"--\r\n", end=True)
 
     def _lead_head(self) -> bytes:

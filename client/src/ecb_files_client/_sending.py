@@ -24,7 +24,7 @@ from ecb_files_client._exceptions import (
     Unauthorized,
     api_error,
 )
-from ecb_files_client._flow import Flow, HttpCall, HttpReply, Sleep
+from ecb_files_client._flow import Flow, HttpCall, HttpReply, Sleep, Work
 from ecb_files_client._progress import ProgressListener
 from ecb_files_client._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ecb_files_client._streamed import Piece, StreamedBody
@@ -69,6 +69,9 @@ def send(
     success: int,
 ) -> Flow[Answer]:
     """Send ``request`` until the server answers ``success`` or an error for good."""
+    # Whatever the body must read ahead (a multipart submission's hashes), before any
+    # request is open: the server cuts a body that stops arriving.
+    yield Work(request.body.prepare)
     listener = progress or ProgressListener()
     infos = [f.info for f in request.files]
     on_piece = _progress_relay(listener)

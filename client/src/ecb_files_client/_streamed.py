@@ -65,6 +65,9 @@ class StreamedBody:
         """A fresh stream of the whole body (files reopened or rewound)."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Read what must be known before the body starts (blocking; done once)."""
+
     def content_label(self, file: PreparedFile) -> str:
         """How the server names this file's content in its refusals."""
         return file_label(file.index, file.file_name)
