@@ -13,13 +13,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ecb_files_client._cli import fnol
 from ecb_files_client._cli.exit_codes import TABLE, ExitCode
 from ecb_files_client._cli.output import PROG, fail, show_plan, show_result
 from ecb_files_client._cli.progress import progress_for
-from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, UsageError, resolve
+from ecb_files_client._cli.settings import ENV_PREFIX, SETTINGS, Settings, UsageError, resolve
 from ecb_files_client._client import SubmitClient
 from ecb_files_client._exceptions import EcbClientError
 from ecb_files_client._results import SubmitResult
@@ -32,6 +33,16 @@ from ecb_files_client._submission import (
 )
 from ecb_files_client._uploads import Upload
 from ecb_files_client._version import __version__
+
+
+@dataclass(frozen=True)
+class SchemaRequest:
+    """``fnol --show-schema``: the tenant's FNoL schema, nothing sent."""
+
+    alias: str
+
+
+Request = Submission | NewDamageNotification | SchemaRequest
 
 _DESCRIPTION = """\
 Submit files to a case (submitForCase) or a damage notification
@@ -172,33 +183,7 @@ def _run(args: argparse.Namespace) -> int:
         settings = resolve(flags, os.environ, args.config)
         credentials = settings.credentials()
         url = settings.require("url")
-        progress = None if args.dry_run else progress_for(args.progress, sys.stderr)
-        request: Submission | NewDamageNotification | None = None
-        if args.command == "fnol" and args.show_schema:
-            alias = settings.require("alias")
-        elif args.command == "fnol":
-            request = NewDamageNotification(
-                damage_notification=fnol.load_payload(args.payload),
-                insurance_company_alias=settings.require("alias"),
-                user_email=settings.require("email"),
-                attachments=fnol.attachments(args),
-                security_token=settings.require("security_token"),
-                idempotency_key=args.idempotency_key,
-                progress=progress,
-            )
-        else:
-            request = Submission(
-                endpoint=Endpoint.CASE if args.command == "case" else Endpoint.DAMAGE_NOTIFICATION,
-                target_id=args.id,
-                insurance_company_alias=settings.require("alias"),
-                user_email=settings.require("email"),
-                files=[_upload(args, path) for path in args.files],
-                security_token=settings.require("security_token"),
-                timestamp=args.timestamp,
-                idempotency_key=args.idempotency_key,
-                progress=progress,
-                transfer=args.transfer,
-            )
+        request = _request(args, settings)
         if args.max_attempts < 1:
             raise UsageError("--max-attempts must be at least 1")
         client = SubmitClient(
@@ -213,26 +198,60 @@ def _run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     with client:
         try:
-            if request is None:
-                schema = client.damage_notification_schema(alias)
-                print(json.dumps(schema, indent=2, ensure_ascii=False))
-                return ExitCode.OK
-            result: SubmitResult
-            if isinstance(request, NewDamageNotification):
-                if args.dry_run:
-                    show_plan(client._plan_damage_notification(request), args.json, sys.stdout)
-                    return ExitCode.OK
-                result = client._create_damage_notification(request)
-            elif args.dry_run:
-                show_plan(client._plan(request), args.json, sys.stdout)
-                return ExitCode.OK
-            else:
-                result = client._submit(request)
+            return _perform(client, request, args)
         except EcbClientError as error:
             return fail(error, args.json)
         except ValueError as error:  # an argument the SDK refuses (e.g. a payload not JSON)
             print(f"{PROG}: {error}", file=sys.stderr)
             return ExitCode.USAGE
+
+
+def _request(args: argparse.Namespace, settings: Settings) -> Request:
+    """What the command asks of the server, from its arguments and settings."""
+    if args.command == "fnol" and args.show_schema:
+        return SchemaRequest(settings.require("alias"))
+    progress = None if args.dry_run else progress_for(args.progress, sys.stderr)
+    if args.command == "fnol":
+        return NewDamageNotification(
+            damage_notification=fnol.load_payload(args.payload),
+            insurance_company_alias=settings.require("alias"),
+            user_email=settings.require("email"),
+            attachments=fnol.attachments(args),
+            security_token=settings.require("security_token"),
+            idempotency_key=args.idempotency_key,
+            progress=progress,
+        )
+    return Submission(
+        endpoint=Endpoint.CASE if args.command == "case" else Endpoint.DAMAGE_NOTIFICATION,
+        target_id=args.id,
+        insurance_company_alias=settings.require("alias"),
+        user_email=settings.require("email"),
+        files=[_upload(args, path) for path in args.files],
+        security_token=settings.require("security_token"),
+        timestamp=args.timestamp,
+        idempotency_key=args.idempotency_key,
+        progress=progress,
+        transfer=args.transfer,
+    )
+
+
+def _perform(client: SubmitClient, request: Request, args: argparse.Namespace) -> int:
+    """Send ``request`` (or show its plan), print the outcome; the exit status."""
+    result: SubmitResult
+    if isinstance(request, SchemaRequest):
+        schema = client.damage_notification_schema(request.alias)
+        print(json.dumps(schema, indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    if isinstance(request, NewDamageNotification):
+        if args.dry_run:
+            show_plan(client._plan_damage_notification(request), args.json, sys.stdout)
+            return ExitCode.OK
+        result = client._create_damage_notification(request)
+    elif args.dry_run:
+        show_plan(client._plan(request), args.json, sys.stdout)
+        return ExitCode.OK
+    else:
+        result = client._submit(request)
     show_result(result, args.json, sys.stdout)
     return ExitCode.OK if result.all_sha256_match else ExitCode.CHECKSUM_MISMATCH
 
