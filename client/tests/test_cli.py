@@ -172,14 +172,17 @@ def test_plain_progress_lines_when_not_on_a_terminal(
     world: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     paths = [_file(tmp_path, "one.bin.zip", 3 * MIB), _file(tmp_path, "two.txt", 1000)]
-    done = run_cli("case", "--id", world.open_case, *map(str, paths), env=cli_env)
+    done = run_cli(
+        "case", "--id", world.open_case, "--transfer", "multipart", *map(str, paths), env=cli_env
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
-    assert lines[0] == "attempt 1: sending 2 files (3.0 MiB)"
-    assert lines[1].startswith(f"  [1/2] {paths[0].name}: 3.0 MiB sent in ")
-    assert lines[1].endswith("MiB/s") or lines[1].endswith("GiB/s")
-    assert lines[2].startswith(f"  [2/2] {paths[1].name}: 1000 B sent in ")
-    assert lines[3].startswith("  all sent: 3.0 MiB in ")
+    assert lines[0] == "reading 2 files (3.0 MiB) to hash before sending"
+    assert lines[1] == "attempt 1: sending 2 files (3.0 MiB)"
+    assert lines[2].startswith(f"  [1/2] {paths[0].name}: 3.0 MiB sent in ")
+    assert lines[2].endswith("MiB/s") or lines[2].endswith("GiB/s")
+    assert lines[3].startswith(f"  [2/2] {paths[1].name}: 1000 B sent in ")
+    assert lines[4].startswith("  all sent: 3.0 MiB in ")
     assert "\x1b[" not in done.stderr  # no terminal control codes in a log
 
 

@@ -212,6 +212,8 @@ def test_case_transfer_forced_either_way(
     done = run_cli(*arguments, env=cli_env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["files"][0]["sha256Matches"]
+    hashing_line = "reading 1 file (1009 B) to hash before sending"
+    assert (hashing_line in done.stderr) is (transfer == "multipart"), done.stderr
     assert len(named(stored_files(server, case=world.open_case), {path.name})) == 1
 
 

@@ -334,6 +334,9 @@ class Events(ProgressListener):
         self.log: list[tuple[str, Any]] = []
         self.sent: dict[int, int] = {}
 
+    def reading_ahead(self, files: Sequence[UploadInfo]) -> None:
+        self.log.append(("reading_ahead", [f.file_name for f in files]))
+
     def attempt_started(
         self, attempt: int, files: Sequence[UploadInfo], body_bytes: int | None
     ) -> None:
@@ -352,10 +355,11 @@ class Events(ProgressListener):
 def test_progress_is_told_the_same_story_in_the_binary_form(
     server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder, tmp_path: Path
 ) -> None:
-    """Raw file bytes per file, each file done in order, the body sent once; the body's
-    size is the Content-Length that went out."""
+    """The files read ahead to hash them, then raw file bytes per file, each file done
+    in order, the body sent once; the body's size is the Content-Length that went out."""
     path = tmp_path / _unique("progress.bin.zip")
     path.write_bytes(os.urandom(2 * MIB + 5))
+    names = [path.name, _unique("p.txt")]
     events = Events()
     lengths: list[int] = []
     http = recorder.http()
@@ -379,10 +383,11 @@ def test_progress_is_told_the_same_story_in_the_binary_form(
             world.open_case,
             insurance_company_alias="company",
             user_email=world.email,
-            files=[path, Upload(b"abc", file_name=_unique("p.txt"))],
+            files=[path, Upload(b"abc", file_name=names[1])],
             progress=events,
         )
     assert events.log == [
+        ("reading_ahead", [path.name, names[1]]),
         ("attempt", (1, [2 * MIB + 5, 3], lengths[0])),
         ("file_done", 0),
         ("file_done", 1),

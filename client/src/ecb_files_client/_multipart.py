@@ -148,6 +148,11 @@ class MultipartBody(StreamedBody):
         if self._announced is None:
             self._announced = [self._hash(f) if self.hashes_ahead(f) else None for f in self.files]
 
+    def reads_ahead(self) -> list[PreparedFile]:
+        if self._announced is not None:
+            return []
+        return [file for file in self.files if self.hashes_ahead(file)]
+
     def pieces(self) -> Generator[Piece, None, None]:
         self.prepare()
         announced = self._announced

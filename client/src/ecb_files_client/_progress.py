@@ -6,6 +6,9 @@ loop's, for the async client), in this order per attempt::
 
     attempt_started → (advance … file_done) per file → body_sent
     → retrying (if the attempt failed and another follows)
+
+Before the first attempt, ``reading_ahead`` says that files are being read once to hash
+them (the binary form names each file's SHA-256 ahead of its bytes).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from ecb_files_client._uploads import UploadInfo
 
 class ProgressListener:
     """Receives the progress of a submission; the default ignores everything."""
+
+    def reading_ahead(self, files: Sequence[UploadInfo]) -> None:
+        """``files`` are read once before sending, to hash them; it may take a while."""
 
     def attempt_started(
         self, attempt: int, files: Sequence[UploadInfo], body_bytes: int | None

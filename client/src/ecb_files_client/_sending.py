@@ -69,11 +69,13 @@ def send(
     success: int,
 ) -> Flow[Answer]:
     """Send ``request`` until the server answers ``success`` or an error for good."""
-    # Whatever the body must read ahead (a multipart submission's hashes), before any
-    # request is open: the server cuts a body that stops arriving.
-    yield Work(request.body.prepare)
     listener = progress or ProgressListener()
     infos = [f.info for f in request.files]
+    # Whatever the body must read ahead (a multipart submission's hashes), before any
+    # request is open: the server cuts a body that stops arriving.
+    if ahead := request.body.reads_ahead():
+        listener.reading_ahead([f.info for f in ahead])
+    yield Work(request.body.prepare)
     on_piece = _progress_relay(listener)
     attempt = 0
     refreshed = False  # one free retry with a fresh token after a 401

@@ -68,6 +68,10 @@ class StreamedBody:
     def prepare(self) -> None:
         """Read what must be known before the body starts (blocking; done once)."""
 
+    def reads_ahead(self) -> list[PreparedFile]:
+        """The files :meth:`prepare` has still to read."""
+        return []
+
     def content_label(self, file: PreparedFile) -> str:
         """How the server names this file's content in its refusals."""
         return file_label(file.index, file.file_name)

@@ -93,6 +93,12 @@ class _Tally(ProgressListener):
         return max(total - self.total_sent, 0) / rate
 
 
+def reading_ahead_line(files: Sequence[UploadInfo]) -> str:
+    sizes = [f.size or 0 for f in files]
+    count = f"{len(files)} file" + ("s" if len(files) != 1 else "")
+    return f"reading {count} ({human_bytes(sum(sizes))}) to hash before sending"
+
+
 class TerminalProgress(_Tally):
     """Bars that redraw in place: one per file (the nearest eight) and the total."""
 
@@ -112,6 +118,10 @@ class TerminalProgress(_Tally):
         self._last_draw = float("-inf")
         encoding = (getattr(stream, "encoding", None) or "").lower()
         self._full, self._empty = ("█", "░") if encoding.startswith("utf") else ("#", "-")
+
+    def reading_ahead(self, files: Sequence[UploadInfo]) -> None:
+        self.stream.write(reading_ahead_line(files) + "…\n")
+        self.stream.flush()
 
     def attempt_started(
         self, attempt: int, files: Sequence[UploadInfo], body_bytes: int | None
@@ -212,6 +222,9 @@ class PlainProgress(_Tally):
         self.interval = interval
         self._last_line = 0.0
         self._file_started = 0.0
+
+    def reading_ahead(self, files: Sequence[UploadInfo]) -> None:
+        self._write(reading_ahead_line(files))
 
     def attempt_started(
         self, attempt: int, files: Sequence[UploadInfo], body_bytes: int | None
