@@ -34,6 +34,8 @@ def command_lines(tmp: Path) -> list[list[str]]:
     return [
         ["db", "upgrade"],
         ["load", str(DEMO_FIXTURE)],
+        ["tenant", "fnol-schema", "company", "--show"],
+        ["tenant", "fnol-schema", "company", "--reset"],
         ["case", "close", OPEN_CASE],
         ["case", "reopen", OPEN_CASE],
         ["dn", "merge", OPEN_DN, OPEN_CASE],
