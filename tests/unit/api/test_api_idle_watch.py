@@ -35,13 +35,16 @@ def current() -> asyncio.Task[object]:
     return task
 
 
-def watch_timers(watch: IdleWatch) -> list[asyncio.TimerHandle]:
-    """The loop's live timers that call back into ``watch`` (a peek at the loop's heap)."""
+def watch_timers(watch: IdleWatch) -> list[asyncio.Handle]:
+    """The loop's live timers that call back into ``watch``: those in its heap, and one
+    that has come due but not run yet (a loaded machine can wake a task first, in the
+    same loop iteration that moved the timer to the ready queue)."""
     loop = asyncio.get_running_loop()
-    scheduled: list[asyncio.TimerHandle] = loop._scheduled  # type: ignore[attr-defined]
+    scheduled: list[asyncio.Handle] = list(loop._scheduled)  # type: ignore[attr-defined]
+    due: list[asyncio.Handle] = list(loop._ready)  # type: ignore[attr-defined]
     return [
         handle
-        for handle in scheduled
+        for handle in scheduled + due
         if not handle.cancelled() and handle._callback == watch._check  # type: ignore[attr-defined]
     ]
 
