@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.functional.api.multipart_bodies import post_parts, submission_part
 from tests.functional.conftest import Api, assert_error, b64, file_entry, secret_token, submission
 from tests.functional.deployment.conftest import raw_head, read_response
 from tests.functional.proxy import TcpProxy
@@ -91,10 +92,26 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
+def _as_json(api: Api, world: World, data: bytes) -> httpx.Response:
+    big = file_entry("big.pdf", data, contentType="application/pdf")
+    return api.case(submission(world, world.open_case, [big]))
+
+
+def _as_parts(api: Api, world: World, data: bytes) -> httpx.Response:
+    document = submission(world, world.open_case, [{"part": "big", "fileName": "big.pdf"}])
+    big = ("big", ("big.pdf", data, "application/pdf"))
+    return post_parts(api, "submitForCase", [submission_part(document), big])
+
+
+@pytest.mark.parametrize("send", [_as_json, _as_parts], ids=["json", "multipart"])
 def test_full_disk_gives_507_stores_nothing_and_recovers(
-    tmp_path: Path, small_disk: Path, world: World
+    tmp_path: Path,
+    small_disk: Path,
+    world: World,
+    send: Callable[[Api, World, bytes], httpx.Response],
 ) -> None:
-    """§3.4: storage full → 507 GenericError, nothing remains; accepted again once freed."""
+    """§3.4 (§10.1 for the binary form): storage full → 507 GenericError, nothing
+    remains; accepted again once freed."""
     blobs = small_disk / "blobs"
     server = ServerProcess(
         tmp_path / "data",
@@ -107,52 +124,13 @@ def test_full_disk_gives_507_stores_nothing_and_recovers(
         api = Api(server, secret_token(server, "secret-client", world.secret))
         filler = small_disk / "filler"
         filler.write_bytes(b"\0" * 1_500_000)
-        big = file_entry("big.pdf", os.urandom(1_000_000), contentType="application/pdf")
-        response = api.case(submission(world, world.open_case, [big]))
-        assert_error(response, 507, "GenericError", "storage is full")
+        data = os.urandom(1_000_000)
+        assert_error(send(api, world, data), 507, "GenericError", "storage is full")
         leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
         assert leftovers == []
         assert api.files(case=world.open_case) == []
         filler.unlink()
-        assert api.case(submission(world, world.open_case, [big])).status_code == 200
-    finally:
-        server.stop()
-
-
-def test_full_disk_gives_507_for_a_binary_part_and_stores_nothing(
-    tmp_path: Path, small_disk: Path, world: World
-) -> None:
-    """§10.1 with §3.4: a multipart file part that fills the disk → 507, nothing remains."""
-    blobs = small_disk / "blobs"
-    server = ServerProcess(
-        tmp_path / "data",
-        {"ECB_FILES_STORAGE_URL": blobs.as_uri()},
-        deployment=Deployment(tmp_path / "data"),
-    )
-    server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
-    server.start()
-    try:
-        token = secret_token(server, "secret-client", world.secret)
-        filler = small_disk / "filler"
-        filler.write_bytes(b"\0" * 1_500_000)
-        document = submission(world, world.open_case, [{"part": "big", "fileName": "big.pdf"}])
-
-        def post() -> httpx.Response:
-            return httpx.post(
-                f"{server.url}/ecx/host/api/integration/v1/file/submitForCase",
-                headers={"Authorization": f"Bearer {token}"},
-                files=[
-                    ("submission", (None, json.dumps(document).encode(), "application/json")),
-                    ("big", ("big.pdf", os.urandom(1_000_000), "application/pdf")),
-                ],
-                timeout=60,
-            )
-
-        assert_error(post(), 507, "GenericError", "storage is full")
-        leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
-        assert leftovers == []
-        filler.unlink()
-        assert post().status_code == 200
+        assert send(api, world, data).status_code == 200
     finally:
         server.stop()
 
