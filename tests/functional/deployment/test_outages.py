@@ -62,6 +62,27 @@ def _token(client: httpx.Client, world: World, _token: str) -> httpx.Response:
 Send = Callable[[httpx.Client, World, str], httpx.Response]
 
 
+def _fnol(*, key: bool) -> Send:
+    def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
+        document = {
+            "securityToken": world.security_token,
+            "insuranceCompanyAlias": "company",
+            "userEmail": world.email,
+            "damageNotification": {"incidentDate": "2026-11-28", "description": "outage"},
+        }
+        # An attachment larger than ECB_FILES_SMALL_FILE_BYTES: it needs the blob store.
+        files = [
+            ("fnol", (None, json.dumps(document).encode(), "application/vnd.casecreation+json")),
+            ("photo", ("outage.jpg", BIG, "image/jpeg")),
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        if key:
+            headers["Idempotency-Key"] = f"outage-{uuid.uuid4()}"
+        return client.post(f"{API}/damageNotification", files=files, headers=headers)
+
+    return send
+
+
 def _get(path: str, *, bearer: bool = False) -> Send:
     def send(client: httpx.Client, _world: World, token: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if bearer else {}
@@ -83,6 +104,13 @@ CALLS = [
         "POST",
         f"{API}/file/submitForDamageNotification",
         _submit("submitForDamageNotification", key=True),
+    ),
+    Call("POST", f"{API}/damageNotification", _fnol(key=False)),
+    Call("POST", f"{API}/damageNotification", _fnol(key=True)),
+    Call(
+        "GET",
+        f"{API}/damageNotification/schema",
+        _get(f"{API}/damageNotification/schema?insuranceCompanyAlias=company"),
     ),
     Call("GET", "/.well-known/openid-configuration", _get("/.well-known/openid-configuration")),
     Call(
@@ -107,9 +135,16 @@ NEEDS_DATABASE = {
     "/connect/token",
     f"{API}/file/submitForCase",
     f"{API}/file/submitForDamageNotification",
+    f"{API}/damageNotification",
+    f"{API}/damageNotification/schema",
     "/readyz",
 }
-NEEDS_STORAGE = {f"{API}/file/submitForCase", f"{API}/file/submitForDamageNotification", "/readyz"}
+NEEDS_STORAGE = {
+    f"{API}/file/submitForCase",
+    f"{API}/file/submitForDamageNotification",
+    f"{API}/damageNotification",
+    "/readyz",
+}
 
 
 def _label(call: Call) -> str:
