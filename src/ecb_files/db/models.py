@@ -258,3 +258,43 @@ class SigningKey(Base):
     private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in claims handler's session on the page at ``/ui/`` (§11.3).
+
+    The cookie carries a random id; only its SHA-256 is stored, so a copy of the table
+    signs no one in. ``csrf_token`` is the synchronizer token every form of the session
+    carries. The row's removal is the sign-out; ``expires_at`` ends it regardless.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SignInFailure(Base):
+    """One failed sign-in for an e-mail address, counted towards its lock (§11.3).
+
+    The address is kept as the SHA-256 of its case-folded form: the table needs to count,
+    not to know who typed what.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInLock(Base):
+    """An e-mail address that may not sign in before ``locked_until`` (§11.3)."""
+
+    __tablename__ = "sign_in_locks"
+
+    email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)

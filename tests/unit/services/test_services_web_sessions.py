@@ -1,0 +1,90 @@
+"""The page's sessions and sign-in lockout (§11.3), on a real database."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from ecb_files.db import Database
+from ecb_files.services.sign_in import ClaimsHandler, Refusal, SignIn
+from ecb_files.services.sign_in_lockout import LockoutPolicy, SignInLockout
+from ecb_files.services.web_sessions import StartedSession, WebSessions
+
+ANNA = ClaimsHandler("7", "anna@insurer.example", "handler", 1, "company")
+
+
+def sign_in_on(database: Database, lifetime: timedelta = timedelta(hours=8)) -> SignIn:
+    users = {"anna@insurer.example": ("right password", ANNA)}
+
+    def authenticate(email: str, password: str) -> ClaimsHandler | None:
+        known = users.get(email.casefold())
+        return known[1] if known is not None and known[0] == password else None
+
+    def find_user(user_id: str) -> ClaimsHandler | None:
+        return ANNA if user_id == ANNA.user_id else None
+
+    return SignIn(
+        WebSessions(database, lifetime=lifetime), SignInLockout(database), authenticate, find_user
+    )
+
+
+def test_a_session_is_found_by_its_cookie_until_sign_out(database: Database) -> None:
+    sign_in = sign_in_on(database)
+    started = sign_in.sign_in("Anna@Insurer.example", "right password")
+    assert isinstance(started, StartedSession)
+    found = sign_in.signed_in(started.cookie_value)
+    assert found is not None
+    assert found.user == ANNA
+    assert found.session.csrf_token == started.session.csrf_token
+    sign_in.sign_out(started.cookie_value)
+    assert sign_in.signed_in(started.cookie_value) is None
+
+
+def test_a_session_ends_after_its_lifetime(database: Database) -> None:
+    sign_in = sign_in_on(database, lifetime=timedelta(seconds=-1))
+    started = sign_in.sign_in("anna@insurer.example", "right password")
+    assert isinstance(started, StartedSession)
+    assert sign_in.signed_in(started.cookie_value) is None
+
+
+def test_only_a_digest_of_the_cookie_is_stored(database: Database) -> None:
+    sessions = WebSessions(database, lifetime=timedelta(hours=1))
+    started = sessions.start("7")
+    with database.engine.connect() as connection:
+        stored = connection.execute(text("SELECT id_sha256 FROM web_sessions")).scalar_one()
+    assert stored == hashlib.sha256(started.cookie_value.encode()).hexdigest()
+    assert sessions.find(started.cookie_value + "x") is None
+    assert sessions.find("") is None
+
+
+@pytest.mark.parametrize("email", ["anna@insurer.example", "nobody@insurer.example"])
+def test_five_failures_lock_an_address_whether_or_not_it_exists(
+    database: Database, email: str
+) -> None:
+    sign_in = sign_in_on(database)
+    outcomes = [sign_in.sign_in(email, "wrong") for _ in range(5)]
+    assert outcomes == [Refusal.WRONG] * 4 + [Refusal.LOCKED]
+    # Locked: even the right password is not checked.
+    assert sign_in.sign_in(email, "right password") is Refusal.LOCKED
+    assert sign_in.sign_in("other@insurer.example", "wrong") is Refusal.WRONG
+
+
+def test_the_lock_lasts_its_time_and_a_success_forgets_failures(database: Database) -> None:
+    lockout = SignInLockout(database, LockoutPolicy(lock_for=timedelta(seconds=-1)))
+    for _ in range(4):
+        assert lockout.failed("a@b.example") is False
+    assert lockout.failed("A@B.example") is True
+    assert lockout.locked("a@b.example") is False  # its lock already ran out
+    lockout.succeeded("a@b.example")
+    for _ in range(4):
+        assert lockout.failed("a@b.example") is False
+
+
+def test_failures_outside_the_window_do_not_count(database: Database) -> None:
+    lockout = SignInLockout(database, LockoutPolicy(window=timedelta(seconds=-1)))
+    for _ in range(10):
+        assert lockout.failed("a@b.example") is False
+    assert lockout.locked("a@b.example") is False
