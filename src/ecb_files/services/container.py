@@ -2,7 +2,8 @@
 operator's command line get their use cases' dependencies from.
 
 - ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
-  database, the storage, the signing keys, token and bearer checks, idempotency, submit.
+  database, the storage, the signing keys, token and bearer checks, idempotency, submit,
+  and the read side (``reader``, ``insurer_actions``).
 - ``Services.for_operator``: what the operator's commands need and no more — the
   database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
   command that changes a case neither makes signing keys nor reaches the storage.
@@ -18,7 +19,9 @@ from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
+from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.reading import Reader
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
@@ -52,6 +55,8 @@ class Services:
     idempotency: Idempotency
     submit: SubmitService
     fnol: FnolService
+    reader: Reader
+    insurer_actions: InsurerActions
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -101,6 +106,8 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
+            reader=Reader(database),
+            insurer_actions=InsurerActions(database),
         )
 
     def check_ready(self) -> dict[str, str]:
