@@ -11,6 +11,7 @@
     ├── ClaimNotFound                404  ClaimNotFound
     ├── DamageNotificationNotFound   404  DamageNotificationNotFound
     ├── InsuranceCompanyNotFound     404  InsuranceCompanyNotFound
+    ├── FileNotFound                 404  FileNotFound
     ├── ClaimIsClosed                400  ClaimIsClosed
     ├── DamageNotificationMergedToClaim 400
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
@@ -22,6 +23,8 @@
         ├── RequestTimeout           408   (body stopped arriving)
         ├── PayloadTooLarge          413
         ├── UnsupportedMediaType     415
+        ├── RangeNotSatisfiable      416   (+ Content-Range: bytes */size)
+        ├── UnprocessableContent     422   (no thumbnail can be made of the bytes)
         ├── ServiceUnavailable       503   (+ Retry-After)
         │   ├── DatabaseUnavailable        the database cannot be reached or used now
         │   └── StorageUnavailable         the blob store cannot be reached or used now
@@ -122,6 +125,11 @@ class InsuranceCompanyNotFound(EcbError):
     error_type = "InsuranceCompanyNotFound"
 
 
+class FileNotFound(EcbError):
+    status = 404
+    error_type = "FileNotFound"
+
+
 class ClaimIsClosed(EcbError):
     status = 400
     error_type = "ClaimIsClosed"
@@ -173,6 +181,26 @@ class PayloadTooLarge(GenericError):
 
 class UnsupportedMediaType(GenericError):
     status = 415
+
+
+class RangeNotSatisfiable(GenericError):
+    """A download's single ``Range`` lies past the end of the file (§11.2)."""
+
+    status = 416
+
+    def __init__(self, description: str, *, size: int) -> None:
+        super().__init__(description, reason="range_not_satisfiable")
+        self.size = size
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}
+
+
+class UnprocessableContent(GenericError):
+    """The stored bytes cannot be made into what was asked (an image too large or
+    undecodable for a thumbnail, §11.2)."""
+
+    status = 422
 
 
 class ServiceUnavailable(GenericError):

@@ -16,10 +16,12 @@ from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.bearer import BearerGate
+from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.submit import SubmitService
+from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, open_store
@@ -52,6 +54,8 @@ class Services:
     idempotency: Idempotency
     submit: SubmitService
     fnol: FnolService
+    content: FileContent
+    thumbnails: Thumbnails
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -78,6 +82,7 @@ class Services:
             lease_seconds=settings.idempotency_lease_seconds,
         )
         acceptance = Acceptance(database, idempotency)
+        content = FileContent(database, store)
         return cls(
             settings=settings,
             database=database,
@@ -101,6 +106,8 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
+            content=content,
+            thumbnails=Thumbnails(database, store, content),
         )
 
     def check_ready(self) -> dict[str, str]:
