@@ -14,6 +14,7 @@
     ├── FileNotFound                 404  FileNotFound
     ├── ClaimIsClosed                400  ClaimIsClosed
     ├── DamageNotificationMergedToClaim 400
+    │   └── MergedIntoAnotherCase    409   (an insurer's merge, §11.2)
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
     ├── RequestInProgress            409  RequestInProgress
     ├── TooManyRequests              429  TooManyRequests
@@ -84,15 +85,23 @@ class Unauthorized(EcbError):
 
 
 class Forbidden(EcbError):
+    """A valid token without the scope the endpoint needs; ``scope`` names that scope."""
+
     status = 403
     error_type = "Forbidden"
 
+    def __init__(
+        self,
+        description: str,
+        *,
+        scope: str = "platform-service-provider:write",
+        reason: str = "",
+    ) -> None:
+        super().__init__(description, reason=reason)
+        self.scope = scope
+
     def headers(self) -> dict[str, str]:
-        return {
-            "WWW-Authenticate": (
-                'Bearer error="insufficient_scope", scope="platform-service-provider:write"'
-            )
-        }
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
 
 
 class InvalidSecurityToken(EcbError):
@@ -138,6 +147,12 @@ class ClaimIsClosed(EcbError):
 class DamageNotificationMergedToClaim(EcbError):
     status = 400
     error_type = "DamageNotificationMergedToClaim"
+
+
+class MergedIntoAnotherCase(DamageNotificationMergedToClaim):
+    """An insurer merging a DN already merged into another case: a conflict, not bad input."""
+
+    status = 409
 
 
 class IdempotencyKeyReused(EcbError):

@@ -7,6 +7,12 @@ Relations, in short::
           │                 │           └─< OAuthClient ─< ClientKey
           └─< DamageNotification ─(merged_to_case)─> Case
     Submission ─< StoredFile (parent: case_id or dn_id)
+    InsuranceCompany ─< InsurerUser, InsuranceCompany ─< OAuthClient   (§11.1)
+
+An OAuth client belongs to exactly one owner: a service partner (``partner_id``) or an
+insurance company (``company_id``); a check constraint keeps it so. Insurer clients
+share the table, the token endpoint and the key handling with partners' clients; the
+scopes each kind may hold are in ``domain/scopes.py``.
 
 A stored file has one parent, the case or the DN it was submitted to. Merging a DN into
 a case moves its files: ``case_id`` is set and ``dn_id`` cleared (``cases.move_to_case``);
@@ -20,7 +26,7 @@ that are read after the session closes: ``OAuthClient.keys`` and, when loaded th
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +34,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -41,6 +48,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ecb_files.db.base import Base, UTCDateTime
 
 CASE_OPEN = "open"
+ROLE_HANDLER = "handler"
+ROLE_VIEWER = "viewer"
 CASE_CLOSED = "closed"
 ENDPOINT_CASE = "submitForCase"
 ENDPOINT_DN = "submitForDamageNotification"
@@ -52,6 +61,10 @@ IDEMPOTENCY_DONE = "done"
 def email_key(email: str) -> str:
     """The form an e-mail address is matched by: case-insensitive (Unicode case folding)."""
     return email.casefold()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 service_partner_companies = Table(
@@ -105,18 +118,53 @@ class Employee(Base):
         return email
 
 
+class InsurerUser(Base):
+    """A claims handler or viewer of one insurance company (§11.1)."""
+
+    __tablename__ = "insurer_users"
+    __table_args__ = (
+        UniqueConstraint("company_id", "email_key"),
+        CheckConstraint("role IN ('handler', 'viewer')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    # Looked up across tenants at sign-in (the page asks for no tenant).
+    email_key: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # argon2id (auth/secrets.py); None: the user cannot sign in until one is set.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    company: Mapped[InsuranceCompany] = relationship()
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, email: str) -> str:
+        self.email_key = email_key(email)
+        return email
+
+
 class OAuthClient(Base):
     __tablename__ = "oauth_clients"
+    __table_args__ = (
+        CheckConstraint(
+            "(partner_id IS NULL) <> (company_id IS NULL)",
+            name="one_owner",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(200), unique=True)
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_partners.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_companies.id"))
     scopes: Mapped[str] = mapped_column(Text)
     secret_hash: Mapped[str | None] = mapped_column(Text)
     keys: Mapped[list[ClientKey]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="ClientKey.id"
     )
-    partner: Mapped[ServicePartner] = relationship()
+    partner: Mapped[ServicePartner | None] = relationship()
+    company: Mapped[InsuranceCompany | None] = relationship()
 
 
 class ClientKey(Base):
@@ -133,18 +181,26 @@ class ClientKey(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        # The tenant's cases newest first, page by page (§11.2).
+        Index("ix_cases_company_id_created_at_id", "company_id", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
     number: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     company: Mapped[InsuranceCompany] = relationship()
     partners: Mapped[list[ServicePartner]] = relationship(secondary=case_partners)
 
 
 class DamageNotification(Base):
     __tablename__ = "damage_notifications"
+    __table_args__ = (
+        Index("ix_damage_notifications_company_id_created_at_id", "company_id", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
@@ -153,7 +209,7 @@ class DamageNotification(Base):
     # The ``damageNotification`` member of the FNoL exactly as sent (§10.2), JSON text;
     # None for a DN created otherwise (a fixture). Who sent it is on its submission.
     fnol: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     company: Mapped[InsuranceCompany] = relationship()
 
 
@@ -182,13 +238,15 @@ class StoredFile(Base):
     __tablename__ = "files"
     __table_args__ = (
         CheckConstraint("case_id IS NOT NULL OR dn_id IS NOT NULL", name="has_parent"),
+        # A parent's files newest first, page by page (§11.2); they serve the lookups by
+        # parent alone too.
+        Index("ix_files_case_id_created_at_id", "case_id", "created_at", "id"),
+        Index("ix_files_dn_id_created_at_id", "dn_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    dn_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("damage_notifications.id"), index=True
-    )
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    dn_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("damage_notifications.id"))
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"))
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"))

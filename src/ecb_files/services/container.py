@@ -2,7 +2,8 @@
 operator's command line get their use cases' dependencies from.
 
 - ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
-  database, the storage, the signing keys, token and bearer checks, idempotency, submit.
+  database, the storage, the signing keys, token and bearer checks, idempotency, submit,
+  and the read side (``reader``, ``insurer_actions``).
 - ``Services.for_operator``: what the operator's commands need and no more — the
   database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
   command that changes a case neither makes signing keys nor reaches the storage.
@@ -19,7 +20,9 @@ from ecb_files.services.bearer import BearerGate
 from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
+from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.reading import Reader
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
@@ -54,6 +57,8 @@ class Services:
     idempotency: Idempotency
     submit: SubmitService
     fnol: FnolService
+    reader: Reader
+    insurer_actions: InsurerActions
     content: FileContent
     thumbnails: Thumbnails
 
@@ -106,6 +111,8 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
+            reader=Reader(database),
+            insurer_actions=InsurerActions(database),
             content=content,
             thumbnails=Thumbnails(database, store, content),
         )

@@ -45,8 +45,8 @@ def test_constraint_names_follow_the_naming_convention(engine: Engine) -> None:
         "fk_files_dn_id_damage_notifications",
     }
     assert {ix["name"] for ix in inspector.get_indexes("files")} >= {
-        "ix_files_case_id",
-        "ix_files_dn_id",
+        "ix_files_case_id_created_at_id",
+        "ix_files_dn_id_created_at_id",
     }
 
 
