@@ -18,10 +18,17 @@ Which files go in is the caller's choice: those the reader sees
 from __future__ import annotations
 
 import zipfile
+import re
+import uuid
 from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 
 from ecb_files.services.content import FileContent, StoredContent
+from ecb_files.services.pagination import MAX_LIMIT, PageRequest, decode_cursor
+from ecb_files.services.read_models import FileView
+from ecb_files.services.reading import Reader
+from ecb_files.services.visibility import Viewer
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -116,3 +123,41 @@ def _zip_time(file: StoredContent) -> tuple[int, int, int, int, int, int]:
     moment = file.created_at.astimezone(UTC)
     stamp = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     return max(stamp, _ZIP_EPOCH)
+
+
+@dataclass
+class CaseArchive:
+    """The ZIP of the files a viewer sees on a case, and the name to save it under."""
+
+    file_name: str
+    stream: ZipStream
+
+
+class CaseArchives:
+    """ZIPs of a case's files for the API (``…/case/{caseId}/files.zip``) and the page."""
+
+    def __init__(self, reader: Reader, content: FileContent) -> None:
+        self._reader = reader
+        self._content = content
+
+    def open(self, viewer: Viewer, case_id: uuid.UUID) -> CaseArchive:
+        """``ClaimNotFound`` for a case the viewer does not see; else its visible files,
+        oldest first (so a repeated name's later file gets the `` (2)``)."""
+        case = self._reader.case(viewer, case_id)
+        files = self._visible_files(viewer, case_id)
+        files.reverse()  # the lists are newest first
+        return CaseArchive(f"case-{_name_safe(case.number)}.zip", ZipStream(self._content, files))
+
+    def _visible_files(self, viewer: Viewer, case_id: uuid.UUID) -> list[FileView]:
+        found: list[FileView] = []
+        request = PageRequest(limit=MAX_LIMIT)
+        while True:
+            page = self._reader.case_files(viewer, case_id, request)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            request = PageRequest(limit=MAX_LIMIT, after=decode_cursor(page.next_cursor))
+
+
+def _name_safe(number: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", number).strip("._") or "files"

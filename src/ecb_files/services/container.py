@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
+from ecb_files.services.archive import CaseArchives
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
@@ -61,6 +62,7 @@ class Services:
     insurer_actions: InsurerActions
     content: FileContent
     thumbnails: Thumbnails
+    archives: CaseArchives
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -88,6 +90,7 @@ class Services:
         )
         acceptance = Acceptance(database, idempotency)
         content = FileContent(database, store)
+        reader = Reader(database)
         return cls(
             settings=settings,
             database=database,
@@ -111,10 +114,11 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
-            reader=Reader(database),
+            reader=reader,
             insurer_actions=InsurerActions(database),
             content=content,
             thumbnails=Thumbnails(database, store, content),
+            archives=CaseArchives(reader, content),
         )
 
     def check_ready(self) -> dict[str, str]:
