@@ -1,0 +1,167 @@
+"""The read API (§11.2): a viewer's cases, damage notifications and file records, and an
+insurer's merge, close and reopen. Headers → service → answer; who sees what is decided
+in ``services/visibility.py``. The file content and thumbnail routes live beside these.
+
+Registered after the FNoL and metadata routes, so ``GET …/damageNotification/schema``
+and ``GET …/file/limits`` are matched before ``…/{dnId}`` and ``…/{fileId}``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from starlette.responses import Response
+
+from ecb_files.api.dependencies import CallerDep, ServicesDep
+from ecb_files.api.responses import json_response
+from ecb_files.api.schemas import READ_RESPONSES, WRITE_RESPONSES
+from ecb_files.api.threads import in_thread
+from ecb_files.domain.rules import parse_guid
+from ecb_files.errors import InvalidRequest
+from ecb_files.services.container import Services
+from ecb_files.services.pagination import Page, PageRequest
+from ecb_files.services.visibility import Viewer
+
+API = "/ecx/host/api/integration/v1"
+
+router = APIRouter(tags=["read (§11)"])
+
+_T = TypeVar("_T")
+
+
+async def _reader(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
+    """401 without a valid token; 403 without a read scope of the client's kind."""
+    return await in_thread(partial(services.reader.viewer_of, principal))
+
+
+async def _writer(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
+    """401 without a valid token; 403 without ``platform-insurer:write``."""
+    return await in_thread(partial(services.reader.viewer_of, principal, write=True))
+
+
+ReaderDep = Annotated[Viewer, Depends(_reader)]
+WriterDep = Annotated[Viewer, Depends(_writer)]
+LimitQuery = Annotated[str | None, Query(description="1–500, default 100")]
+CursorQuery = Annotated[str | None, Query(description="payload.nextCursor of the page before")]
+
+
+@router.get(f"{API}/case/{{caseId}}", summary="A case", responses=READ_RESPONSES)
+async def get_case(caseId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
+    case_id = parse_guid(caseId, field="caseId")
+    case = await in_thread(partial(services.reader.case, viewer, case_id))
+    return _success(case.as_json())
+
+
+@router.get(f"{API}/case/{{caseId}}/files", summary="A case's files", responses=READ_RESPONSES)
+async def case_files(
+    caseId: str,
+    viewer: ReaderDep,
+    services: ServicesDep,
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
+) -> Response:
+    case_id = parse_guid(caseId, field="caseId")
+    page = PageRequest.parse(limit, cursor)
+    found = await in_thread(partial(services.reader.case_files, viewer, case_id, page))
+    return _files(found)
+
+
+@router.get(
+    f"{API}/damageNotification/{{dnId}}",
+    summary="A damage notification, with its FNoL",
+    responses=READ_RESPONSES,
+)
+async def get_damage_notification(dnId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
+    dn_id = parse_guid(dnId, field="dnId")
+    dn = await in_thread(partial(services.reader.damage_notification, viewer, dn_id))
+    return _success(dn.as_json())
+
+
+@router.get(
+    f"{API}/damageNotification/{{dnId}}/files",
+    summary="A damage notification's files (none once merged)",
+    responses=READ_RESPONSES,
+)
+async def dn_files(
+    dnId: str,
+    viewer: ReaderDep,
+    services: ServicesDep,
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
+) -> Response:
+    dn_id = parse_guid(dnId, field="dnId")
+    page = PageRequest.parse(limit, cursor)
+    found = await in_thread(partial(services.reader.dn_files, viewer, dn_id, page))
+    return _files(found)
+
+
+@router.get(f"{API}/file/{{fileId}}", summary="A file record", responses=READ_RESPONSES)
+async def get_file(fileId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
+    file_id = parse_guid(fileId, field="fileId")
+    record = await in_thread(partial(services.reader.file, viewer, file_id))
+    return _success(record.as_json())
+
+
+@router.post(
+    f"{API}/damageNotification/{{dnId}}/merge",
+    summary="Merge a damage notification into a case (insurer)",
+    responses=WRITE_RESPONSES,
+)
+async def merge(
+    dnId: str,
+    viewer: WriterDep,
+    services: ServicesDep,
+    body: Annotated[Any, Body(examples=[{"caseId": "<case GUID>"}])] = None,
+) -> Response:
+    dn_id = parse_guid(dnId, field="dnId")
+    case_id = _case_id_of(body)
+    await in_thread(partial(services.insurer_actions.merge, viewer, dn_id, case_id))
+    return _success(None)
+
+
+@router.post(
+    f"{API}/case/{{caseId}}/close", summary="Close a case (insurer)", responses=WRITE_RESPONSES
+)
+async def close_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
+    return await _act(services, services.insurer_actions.close_case, viewer, caseId)
+
+
+@router.post(
+    f"{API}/case/{{caseId}}/reopen", summary="Reopen a case (insurer)", responses=WRITE_RESPONSES
+)
+async def reopen_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
+    return await _act(services, services.insurer_actions.reopen_case, viewer, caseId)
+
+
+async def _act(
+    services: Services, action: Callable[[Viewer, uuid.UUID], _T], viewer: Viewer, case_id: str
+) -> Response:
+    await in_thread(partial(action, viewer, parse_guid(case_id, field="caseId")))
+    return _success(None)
+
+
+def _case_id_of(body: Any) -> uuid.UUID:
+    if not isinstance(body, dict):
+        raise InvalidRequest('body: must be a JSON object {"caseId": "<GUID>"}')
+    value = body.get("caseId")
+    if not isinstance(value, str):
+        raise InvalidRequest("caseId: required, a GUID string")
+    return parse_guid(value, field="caseId")
+
+
+def _files(page: Page[Any]) -> Response:
+    return _success(
+        {"files": [item.as_json() for item in page.items], "nextCursor": page.next_cursor}
+    )
+
+
+def _success(payload: Any) -> Response:
+    body: dict[str, Any] = {"success": True}
+    if payload is not None:
+        body["payload"] = payload
+    return json_response(200, json.dumps(body, ensure_ascii=False).encode())
