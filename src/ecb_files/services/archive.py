@@ -17,9 +17,9 @@ Which files go in is the caller's choice: those the reader sees
 
 from __future__ import annotations
 
-import zipfile
 import re
 import uuid
+import zipfile
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC

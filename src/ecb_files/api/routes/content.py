@@ -27,7 +27,10 @@ API = "/ecx/host/api/integration/v1"
 
 router = APIRouter(tags=["read (§11)"])
 
-_BYTES = {"description": "the bytes", "content": {"application/octet-stream": {}}}
+_BYTES: dict[str, object] = {
+    "description": "the bytes",
+    "content": {"application/octet-stream": {}},
+}
 _CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
     **READ_RESPONSES,
     200: _BYTES,
