@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -175,6 +176,7 @@ class ProductServer(_Server):
     """``ecb-files serve`` on a fresh data directory, fixtures loaded, a token in hand."""
 
     kind = "ecb-files"
+    fixture: dict[str, Any] = FIXTURE
 
     def _cli(self) -> list[str]:
         return [sys.executable, "-m", "ecb_files.cli.main"]
@@ -192,7 +194,7 @@ class ProductServer(_Server):
 
     def _prepare(self) -> None:
         fixture = self.data_dir.parent / f"{self.data_dir.name}-fixture.json"
-        fixture.write_text(json.dumps(FIXTURE))
+        fixture.write_text(json.dumps(self.fixture))
         loaded = subprocess.run(
             [*self._cli(), "load", str(fixture)],
             env=self._env(),

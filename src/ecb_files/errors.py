@@ -24,6 +24,8 @@
         ├── RequestTimeout           408   (body stopped arriving)
         ├── PayloadTooLarge          413
         ├── UnsupportedMediaType     415
+        ├── RangeNotSatisfiable      416   (+ Content-Range: bytes */size)
+        ├── UnprocessableContent     422   (no thumbnail can be made of the bytes)
         ├── ServiceUnavailable       503   (+ Retry-After)
         │   ├── DatabaseUnavailable        the database cannot be reached or used now
         │   └── StorageUnavailable         the blob store cannot be reached or used now
@@ -194,6 +196,26 @@ class PayloadTooLarge(GenericError):
 
 class UnsupportedMediaType(GenericError):
     status = 415
+
+
+class RangeNotSatisfiable(GenericError):
+    """A download's single ``Range`` lies past the end of the file (§11.2)."""
+
+    status = 416
+
+    def __init__(self, description: str, *, size: int) -> None:
+        super().__init__(description, reason="range_not_satisfiable")
+        self.size = size
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}
+
+
+class UnprocessableContent(GenericError):
+    """The stored bytes cannot be made into what was asked (an image too large or
+    undecodable for a thumbnail, §11.2)."""
+
+    status = 422
 
 
 class ServiceUnavailable(GenericError):

@@ -22,7 +22,7 @@ from ecb_files.api import interpreter
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
-from ecb_files.api.routes import fnol, meta, oauth, read, submit
+from ecb_files.api.routes import content, fnol, meta, oauth, read, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
@@ -84,6 +84,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # Last: …/damageNotification/schema and …/file/limits|contentTypes are matched
     # before the read routes' …/{dnId} and …/{fileId}.
     app.include_router(read.router)
+    app.include_router(content.router)
     app.add_exception_handler(EcbError, handle_ecb_error)
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -274,6 +274,21 @@ class SmallFileContent(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Thumbnail(Base):
+    """A thumbnail made of a file (§11.2): a blob in the store, derived from the file's.
+    Removed with the file's row; its blob is then unreferenced and ``gc`` removes it."""
+
+    __tablename__ = "thumbnails"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    longest_side: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob_id: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class IdempotencyRecord(Base):
     """One ``Idempotency-Key`` of one client on one endpoint (§3.4).
 

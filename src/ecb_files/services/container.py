@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
+from ecb_files.services.archive import CaseArchives
 from ecb_files.services.bearer import BearerGate
+from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.reading import Reader
 from ecb_files.services.submit import SubmitService
+from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, open_store
@@ -57,6 +60,9 @@ class Services:
     fnol: FnolService
     reader: Reader
     insurer_actions: InsurerActions
+    content: FileContent
+    thumbnails: Thumbnails
+    archives: CaseArchives
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -83,6 +89,8 @@ class Services:
             lease_seconds=settings.idempotency_lease_seconds,
         )
         acceptance = Acceptance(database, idempotency)
+        content = FileContent(database, store)
+        reader = Reader(database)
         return cls(
             settings=settings,
             database=database,
@@ -106,8 +114,11 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
-            reader=Reader(database),
+            reader=reader,
             insurer_actions=InsurerActions(database),
+            content=content,
+            thumbnails=Thumbnails(database, store, content),
+            archives=CaseArchives(reader, content),
         )
 
     def check_ready(self) -> dict[str, str]:
