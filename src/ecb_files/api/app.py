@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ecb_files import __version__
-from ecb_files.api import interpreter
+from ecb_files.api import interpreter, ui
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
@@ -81,6 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
+    ui.install(app)
     # Last: …/damageNotification/schema and …/file/limits|contentTypes are matched
     # before the read routes' …/{dnId} and …/{fileId}.
     app.include_router(read.router)

@@ -12,6 +12,7 @@ operator's command line get their use cases' dependencies from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ecb_files.config import Settings
 from ecb_files.db import Database
@@ -24,6 +25,7 @@ from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
 from ecb_files.services.reading import Reader
+from ecb_files.services.sign_in import SignIn
 from ecb_files.services.submit import SubmitService
 from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
@@ -63,6 +65,7 @@ class Services:
     content: FileContent
     thumbnails: Thumbnails
     archives: CaseArchives
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -119,6 +122,7 @@ class Services:
             content=content,
             thumbnails=Thumbnails(database, store, content),
             archives=CaseArchives(reader, content),
+            sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
         )
 
     def check_ready(self) -> dict[str, str]:

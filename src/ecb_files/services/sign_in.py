@@ -1,18 +1,20 @@
 """Signing claims handlers in and out of the page at ``/ui/`` (§11.3).
 
-A sign-in is refused with one message for a wrong password, an unknown or inactive
-address, and a locked one alike: the page never tells which addresses have accounts.
-While an address is locked its password is not even checked, so guessing goes no
-further during the lock.
+A sign-in is refused with one answer for a wrong password, an unknown or disabled
+address and (with its own words) a locked one, whichever account exists: the page never
+tells which addresses have accounts. While an address is locked its password is not
+even checked, so guessing gets nowhere during the lock.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from ecb_files.services.sign_in_lockout import SignInLockout
+from ecb_files.db import Database
+from ecb_files.services.insurer_users import UserRecord, authenticate_insurer_user, user_by_id
+from ecb_files.services.sign_in_lockout import LockoutPolicy, SignInLockout
 from ecb_files.services.web_sessions import StartedSession, WebSession, WebSessions
 
 
@@ -22,61 +24,35 @@ class Refusal(enum.Enum):
 
 
 @dataclass(frozen=True)
-class ClaimsHandler:
-    """A signed-in insurer user as the page shows and authorises them."""
-
-    user_id: str
-    email: str
-    role: str
-    tenant_id: int
-    tenant_name: str
-
-    @property
-    def is_handler(self) -> bool:
-        return self.role == "handler"
-
-
-#: Checks an e-mail and password: the active user they name, or ``None``.
-Authenticate = Callable[[str, str], ClaimsHandler | None]
-#: The active user of an id, or ``None`` (removed or disabled since signing in).
-FindUser = Callable[[str], ClaimsHandler | None]
-
-
-@dataclass(frozen=True)
 class SignedIn:
-    user: ClaimsHandler
+    user: UserRecord
     session: WebSession
 
 
 class SignIn:
     def __init__(
-        self,
-        sessions: WebSessions,
-        lockout: SignInLockout,
-        authenticate: Authenticate,
-        find_user: FindUser,
+        self, database: Database, *, lifetime: timedelta, lockout: LockoutPolicy | None = None
     ) -> None:
-        self._sessions = sessions
-        self._lockout = lockout
-        self._authenticate = authenticate
-        self._find_user = find_user
+        self._database = database
+        self._sessions = WebSessions(database, lifetime=lifetime)
+        self._lockout = SignInLockout(database, lockout)
 
     def sign_in(self, email: str, password: str) -> StartedSession | Refusal:
         if self._lockout.locked(email):
             return Refusal.LOCKED
-        user = self._authenticate(email, password)
+        user = authenticate_insurer_user(self._database, email, password)
         if user is None:
             return Refusal.LOCKED if self._lockout.failed(email) else Refusal.WRONG
         self._lockout.succeeded(email)
-        return self._sessions.start(user.user_id)
+        return self._sessions.start(str(user.id))
 
     def signed_in(self, cookie_value: str) -> SignedIn | None:
-        """Who this cookie's live session belongs to; ``None`` when it names none, or its
-        user can no longer sign in (disabled since)."""
+        """Whose live session this cookie names; ``None`` when it names none, or its user
+        can no longer sign in (disabled since)."""
         session = self._sessions.find(cookie_value)
         if session is None:
             return None
-        user = self._find_user(session.user_id)
+        user = user_by_id(self._database, int(session.user_id))
         return None if user is None else SignedIn(user, session)
 
     def sign_out(self, cookie_value: str) -> None:

@@ -7,50 +7,42 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from tests.db_support import COMPANY_ALIAS, World
 
 from ecb_files.db import Database
-from ecb_files.services.sign_in import ClaimsHandler, Refusal, SignIn
+from ecb_files.services.insurer_users import add_user, disable_user
+from ecb_files.services.sign_in import Refusal, SignIn
 from ecb_files.services.sign_in_lockout import LockoutPolicy, SignInLockout
 from ecb_files.services.web_sessions import StartedSession, WebSessions
 
-ANNA = ClaimsHandler("7", "anna@insurer.example", "handler", 1, "company")
+ANNA = "anna@insurer.example"
 
 
 def sign_in_on(database: Database, lifetime: timedelta = timedelta(hours=8)) -> SignIn:
-    users = {"anna@insurer.example": ("right password", ANNA)}
-
-    def authenticate(email: str, password: str) -> ClaimsHandler | None:
-        known = users.get(email.casefold())
-        return known[1] if known is not None and known[0] == password else None
-
-    def find_user(user_id: str) -> ClaimsHandler | None:
-        return ANNA if user_id == ANNA.user_id else None
-
-    return SignIn(
-        WebSessions(database, lifetime=lifetime), SignInLockout(database), authenticate, find_user
-    )
+    add_user(database, COMPANY_ALIAS, ANNA, "right password", "handler")
+    return SignIn(database, lifetime=lifetime)
 
 
-def test_a_session_is_found_by_its_cookie_until_sign_out(database: Database) -> None:
+def test_a_session_is_found_by_its_cookie_until_sign_out(database: Database, world: World) -> None:
     sign_in = sign_in_on(database)
     started = sign_in.sign_in("Anna@Insurer.example", "right password")
     assert isinstance(started, StartedSession)
     found = sign_in.signed_in(started.cookie_value)
     assert found is not None
-    assert found.user == ANNA
+    assert found.user.email == ANNA
     assert found.session.csrf_token == started.session.csrf_token
     sign_in.sign_out(started.cookie_value)
     assert sign_in.signed_in(started.cookie_value) is None
 
 
-def test_a_session_ends_after_its_lifetime(database: Database) -> None:
+def test_a_session_ends_after_its_lifetime(database: Database, world: World) -> None:
     sign_in = sign_in_on(database, lifetime=timedelta(seconds=-1))
-    started = sign_in.sign_in("anna@insurer.example", "right password")
+    started = sign_in.sign_in(ANNA, "right password")
     assert isinstance(started, StartedSession)
     assert sign_in.signed_in(started.cookie_value) is None
 
 
-def test_only_a_digest_of_the_cookie_is_stored(database: Database) -> None:
+def test_only_a_digest_of_the_cookie_is_stored(database: Database, world: World) -> None:
     sessions = WebSessions(database, lifetime=timedelta(hours=1))
     started = sessions.start("7")
     with database.engine.connect() as connection:
@@ -60,9 +52,9 @@ def test_only_a_digest_of_the_cookie_is_stored(database: Database) -> None:
     assert sessions.find("") is None
 
 
-@pytest.mark.parametrize("email", ["anna@insurer.example", "nobody@insurer.example"])
+@pytest.mark.parametrize("email", [ANNA, "nobody@insurer.example"])
 def test_five_failures_lock_an_address_whether_or_not_it_exists(
-    database: Database, email: str
+    database: Database, world: World, email: str
 ) -> None:
     sign_in = sign_in_on(database)
     outcomes = [sign_in.sign_in(email, "wrong") for _ in range(5)]
@@ -72,7 +64,9 @@ def test_five_failures_lock_an_address_whether_or_not_it_exists(
     assert sign_in.sign_in("other@insurer.example", "wrong") is Refusal.WRONG
 
 
-def test_the_lock_lasts_its_time_and_a_success_forgets_failures(database: Database) -> None:
+def test_the_lock_lasts_its_time_and_a_success_forgets_failures(
+    database: Database, world: World
+) -> None:
     lockout = SignInLockout(database, LockoutPolicy(lock_for=timedelta(seconds=-1)))
     for _ in range(4):
         assert lockout.failed("a@b.example") is False
@@ -83,8 +77,16 @@ def test_the_lock_lasts_its_time_and_a_success_forgets_failures(database: Databa
         assert lockout.failed("a@b.example") is False
 
 
-def test_failures_outside_the_window_do_not_count(database: Database) -> None:
+def test_failures_outside_the_window_do_not_count(database: Database, world: World) -> None:
     lockout = SignInLockout(database, LockoutPolicy(window=timedelta(seconds=-1)))
     for _ in range(10):
         assert lockout.failed("a@b.example") is False
     assert lockout.locked("a@b.example") is False
+
+
+def test_disabling_a_user_ends_their_sessions(database: Database, world: World) -> None:
+    sign_in = sign_in_on(database)
+    started = sign_in.sign_in(ANNA, "right password")
+    assert isinstance(started, StartedSession)
+    disable_user(database, COMPANY_ALIAS, ANNA)
+    assert sign_in.signed_in(started.cookie_value) is None
