@@ -156,3 +156,35 @@ def test_five_failures_lock_an_address_with_the_same_message_known_or_not(
     assert "locked for 15 minutes" in lock_message(again.text)
     assert lock_message(again.text) == lock_message(answers[-1].text)
     assert lock_message(answers[0].text) == lock_message(unknown.text)
+
+
+def test_pages_allow_only_the_services_own_assets_and_are_not_cached(ui: UiWorld) -> None:
+    with signed_in_client(ui.server.url, HANDLER_EMAIL, PASSWORD) as client:
+        home = client.get("/ui/")
+        stylesheet = client.get("/ui/static/ui.css")
+        unknown = client.get("/ui/no/such/page")
+        other_tenant = client.get(f"/ui/cases/{ui.world.other_tenant_case}")
+    assert home.status_code == 200
+    policy = home.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'self'" in policy
+    assert home.headers["cache-control"] == "no-store"
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    # Another tenant's case is "not found", like an address that names nothing.
+    for answer in (unknown, other_tenant):
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Not found" in answer.text
+
+
+def test_merging_a_notification_merged_elsewhere_says_so(ui: UiWorld) -> None:
+    with signed_in_client(ui.server.url, HANDLER_EMAIL, PASSWORD) as client:
+        page = client.get(f"/ui/damage-notifications/{ui.world.merged_dn}")
+        assert "Merge into a case" not in page.text  # no form for a merged notification
+        answer = client.post(
+            f"/ui/damage-notifications/{ui.world.merged_dn}/merge",
+            data={"csrf_token": csrf_token_in(page.text), "case_number": "CN-3"},
+        )
+    assert answer.status_code == 409
+    assert "already been merged into another case" in answer.text

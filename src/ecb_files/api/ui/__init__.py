@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from ecb_files.api.ui import access, account, downloads, pages
+from ecb_files.api.ui import access, account, downloads, pages, unknown
 from ecb_files.api.ui.templating import STATIC
 
 __all__ = ["install"]
@@ -22,9 +22,10 @@ __all__ = ["install"]
 
 def install(app: FastAPI) -> None:
     """Add the page's routes, its static files and its answers for refusals to ``app``."""
-    for module in (account, pages, downloads):
-        app.include_router(module.router, include_in_schema=False)
+    # The static files first: the last router answers every other /ui/ address.
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+    for module in (account, pages, downloads, unknown):
+        app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(access.SignInRequired, access.sign_in_first)
     app.add_exception_handler(access.CsrfRefused, access.csrf_refused)
     app.add_exception_handler(access.ActionNotAllowed, access.action_not_allowed)

@@ -22,7 +22,7 @@ from ecb_files.api.ui import lookups
 from ecb_files.api.ui.access import HandlerFormDep, Visitor, VisitorDep, visitor_page
 from ecb_files.api.ui.fields import labelled_fields
 from ecb_files.api.ui.file_cards import file_cards
-from ecb_files.errors import InvalidRequest
+from ecb_files.errors import InvalidRequest, MergedIntoAnotherCase
 from ecb_files.services.pagination import PageRequest
 from ecb_files.services.read_models import DamageNotificationView
 
@@ -161,7 +161,13 @@ async def merge(dn_id: str, visitor: VisitorDep, form: HandlerFormDep) -> Respon
         )
         return await _dn_page(visitor, dn, status_code=422, merge_error=problem, case_number=number)
     actions = visitor.services.insurer_actions
-    await in_thread(partial(actions.merge, visitor.viewer, dn.id, case.id))
+    try:
+        await in_thread(partial(actions.merge, visitor.viewer, dn.id, case.id))
+    except MergedIntoAnotherCase:
+        # Someone else merged it meanwhile (the form was shown while it was open).
+        dn = await lookups.visible_dn(visitor, dn_id)
+        problem = "This damage notification has already been merged into another case."
+        return await _dn_page(visitor, dn, status_code=409, merge_error=problem)
     return RedirectResponse(f"/ui/cases/{case.id}?notice=merged", status_code=303)
 
 
