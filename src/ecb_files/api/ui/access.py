@@ -107,40 +107,32 @@ async def sign_in_first(request: Request, _error: Exception) -> Response:
 
 
 async def csrf_refused(request: Request, _error: Exception) -> Response:
-    return page(
-        "message.html",
-        status_code=403,
-        user=None,
-        heading="This form has expired",
-        message=(
-            "The form was sent without a valid security token, so nothing was changed. "
-            "Go back, reload the page and try again."
-        ),
-        back_href="/ui/",
-        back_text="Back to cases and damage notifications",
+    return _message(
+        403,
+        "This form has expired",
+        "The form was sent without a valid security token, so nothing was changed. "
+        "Go back, reload the page and try again.",
     )
 
 
 async def action_not_allowed(request: Request, _error: Exception) -> Response:
-    return page(
-        "message.html",
-        status_code=403,
-        user=None,
-        heading="Not allowed",
-        message="Your role may read cases and damage notifications, not change them.",
-        back_href="/ui/",
-        back_text="Back to cases and damage notifications",
+    return _message(
+        403, "Not allowed", "Your role may read cases and damage notifications, not change them."
     )
 
 
 async def page_not_found(request: Request, error: Exception) -> Response:
     what = error.what if isinstance(error, PageNotFound) else "page"
+    return _message(404, "Not found", f"There is no {what} here, or it is not one of yours.")
+
+
+def _message(status_code: int, heading: str, message: str) -> Response:
     return page(
         "message.html",
-        status_code=404,
+        status_code=status_code,
         user=None,
-        heading="Not found",
-        message=f"There is no {what} here, or it is not one of yours.",
+        heading=heading,
+        message=message,
         back_href="/ui/",
         back_text="Back to cases and damage notifications",
     )

@@ -128,18 +128,12 @@ async def case_page(case_id: str, visitor: VisitorDep, notice: str = "") -> Resp
 
 @router.post("/ui/cases/{case_id}/close")
 async def close_case(case_id: str, visitor: VisitorDep, _form: HandlerFormDep) -> Response:
-    case = await lookups.visible_case(visitor, case_id)
-    actions = visitor.services.insurer_actions
-    await in_thread(partial(actions.close_case, visitor.viewer, case.id))
-    return RedirectResponse(f"/ui/cases/{case.id}?notice=closed", status_code=303)
+    return await _change_status(visitor, case_id, "closed")
 
 
 @router.post("/ui/cases/{case_id}/reopen")
 async def reopen_case(case_id: str, visitor: VisitorDep, _form: HandlerFormDep) -> Response:
-    case = await lookups.visible_case(visitor, case_id)
-    actions = visitor.services.insurer_actions
-    await in_thread(partial(actions.reopen_case, visitor.viewer, case.id))
-    return RedirectResponse(f"/ui/cases/{case.id}?notice=reopened", status_code=303)
+    return await _change_status(visitor, case_id, "reopened")
 
 
 @router.get("/ui/damage-notifications/{dn_id}")
@@ -169,6 +163,14 @@ async def merge(dn_id: str, visitor: VisitorDep, form: HandlerFormDep) -> Respon
         problem = "This damage notification has already been merged into another case."
         return await _dn_page(visitor, dn, status_code=409, merge_error=problem)
     return RedirectResponse(f"/ui/cases/{case.id}?notice=merged", status_code=303)
+
+
+async def _change_status(visitor: Visitor, case_id: str, change: str) -> Response:
+    case = await lookups.visible_case(visitor, case_id)
+    actions = visitor.services.insurer_actions
+    act = actions.close_case if change == "closed" else actions.reopen_case
+    await in_thread(partial(act, visitor.viewer, case.id))
+    return RedirectResponse(f"/ui/cases/{case.id}?notice={change}", status_code=303)
 
 
 async def _dn_page(
