@@ -361,7 +361,7 @@ class SignInFailure(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SignInLock(Base):

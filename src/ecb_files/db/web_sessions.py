@@ -87,3 +87,9 @@ def clear_sign_in_failures(unit: Transaction, email_sha256: str) -> None:
 
 def drop_sign_in_lock(unit: Transaction, email_sha256: str) -> None:
     unit.execute(delete(SignInLock).where(SignInLock.email_sha256 == email_sha256))
+
+
+def drop_stale_sign_in_state(unit: Transaction, *, failed_before: datetime, now: datetime) -> None:
+    """Forget failures too old to count and locks that have run out, of every address."""
+    unit.execute(delete(SignInFailure).where(SignInFailure.failed_at <= failed_before))
+    unit.execute(delete(SignInLock).where(SignInLock.locked_until <= now))

@@ -38,6 +38,8 @@ class SignInLockout:
         key = _address_key(email)
         now = datetime.now(UTC)
         with self._database.write() as unit:
+            # Swept here, at a failure, so the tables hold only what can still count.
+            rows.drop_stale_sign_in_state(unit, failed_before=now - self._policy.window, now=now)
             rows.add_sign_in_failure(unit, key, now)
             failures = rows.count_sign_in_failures(unit, key, now - self._policy.window)
             if failures < self._policy.max_failures:

@@ -242,3 +242,41 @@ def test_the_keyboard_reaches_the_skip_link_first_and_focus_is_visible(
     assert focused == "Skip to content"
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")
+
+
+# Every control named by a label, every image with an alt text, one h1, the landmarks.
+STRUCTURE = """() => {
+  const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select')]
+    .filter(control => control.labels.length === 0).map(control => control.name);
+  const noAlt = [...document.querySelectorAll('img')]
+    .filter(image => !image.hasAttribute('alt')).map(image => image.src);
+  return {
+    unlabelled, noAlt,
+    h1: document.querySelectorAll('h1').length,
+    main: document.querySelectorAll('main').length,
+    header: document.querySelectorAll('header').length,
+    lang: document.documentElement.lang,
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    "path", ["sign-in", "", "cases/{case}", "damage-notifications/{dn}", "files/{photo}/preview"]
+)
+def test_every_page_is_labelled_and_structured(
+    ui: UiWorld, context: RecordedContext, path: str
+) -> None:
+    page = context.page()
+    if path != "sign-in":
+        sign_in(page, ui.server.url, HANDLER_EMAIL)
+    address = path.format(case=ui.world.open_case, dn=ui.fnol_dn, photo=ui.photo_id)
+    page.goto(f"{ui.server.url}/ui/{address}")
+    found = page.evaluate(STRUCTURE)
+    assert found == {
+        "unlabelled": [],
+        "noAlt": [],
+        "h1": 1,
+        "main": 1,
+        "header": 1,
+        "lang": "en",
+    }

@@ -90,3 +90,23 @@ def test_disabling_a_user_ends_their_sessions(database: Database, world: World) 
     assert isinstance(started, StartedSession)
     disable_user(database, COMPANY_ALIAS, ANNA)
     assert sign_in.signed_in(started.cookie_value) is None
+
+
+def test_failures_too_old_to_count_and_ended_locks_are_swept(
+    database: Database, world: World
+) -> None:
+    # Every failure locks, for no time at all: the lock row stays, run out.
+    SignInLockout(database, LockoutPolicy(max_failures=1, lock_for=timedelta(seconds=-1))).failed(
+        "a@b.example"
+    )
+    # Failures that count for no time stay as rows until the next failure sweeps them.
+    forgetful = SignInLockout(database, LockoutPolicy(window=timedelta(seconds=-1)))
+    forgetful.failed("c@d.example")
+    assert count_rows(database, "sign_in_locks") == 0
+    forgetful.failed("e@f.example")
+    assert count_rows(database, "sign_in_failures") == 1
+
+
+def count_rows(database: Database, table: str) -> int:
+    with database.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

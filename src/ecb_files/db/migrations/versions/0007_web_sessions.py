@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_sign_in_failures_email_sha256"), "sign_in_failures", ["email_sha256"]
     )
+    op.create_index(op.f("ix_sign_in_failures_failed_at"), "sign_in_failures", ["failed_at"])
     op.create_table(
         "sign_in_locks",
         sa.Column("email_sha256", sa.String(64), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("sign_in_locks")
+    op.drop_index(op.f("ix_sign_in_failures_failed_at"), table_name="sign_in_failures")
     op.drop_index(op.f("ix_sign_in_failures_email_sha256"), table_name="sign_in_failures")
     op.drop_table("sign_in_failures")
     op.drop_index(op.f("ix_web_sessions_expires_at"), table_name="web_sessions")
