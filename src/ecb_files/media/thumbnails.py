@@ -51,7 +51,10 @@ def make_thumbnail(source: BinaryIO, longest_side: int) -> bytes:
                 _check(image)
                 return _thumbnail(image, longest_side)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageRefused(f"the image is too large to make a thumbnail of ({exc})") from exc
+            raise ImageRefused(
+                f"the image is too large to make a thumbnail of: more pixels than the "
+                f"limit of {MAX_SOURCE_PIXELS}"
+            ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
             # Truncated or corrupt data surfaces as any of these from Pillow's decoders.
             raise ImageRefused(f"the content is not an image that can be decoded ({exc})") from exc
@@ -64,7 +67,7 @@ def _check(image: Image.Image) -> None:
     if width * height > MAX_SOURCE_PIXELS:
         raise ImageRefused(
             f"the image is too large to make a thumbnail of: {width} × {height} pixels, "
-            f"more than the limit of {MAX_SOURCE_PIXELS}"
+            f"more pixels than the limit of {MAX_SOURCE_PIXELS}"
         )
 
 
