@@ -381,3 +381,13 @@ def test_the_zip_holds_exactly_the_files_the_reader_sees(read: ReadWorld) -> Non
             digests = sorted(hashlib.sha256(archive.read(n)).hexdigest() for n in names)
         assert digests == sorted(f["sha256"] for f in listed)
     assert_error(read.get("other-insurer", f"/case/{case}/files.zip"), 404, "ClaimNotFound")
+
+
+def test_openapi_documents_the_content_routes(read: ReadWorld) -> None:
+    document = httpx.get(f"{read.server.url}/openapi.json").json()
+    content_route = document["paths"][f"{API}/file/{{fileId}}/content"]["get"]
+    assert {"200", "206", "304", "404", "416"} <= set(content_route["responses"])
+    thumbnail_route = document["paths"][f"{API}/file/{{fileId}}/thumbnail"]["get"]
+    assert "image/jpeg" in thumbnail_route["responses"]["200"]["content"]
+    assert any(p["name"] == "size" for p in thumbnail_route["parameters"])
+    assert "extension" in document["paths"][f"{API}/case/{{caseId}}/files.zip"]["get"]["summary"]
