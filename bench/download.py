@@ -22,7 +22,6 @@ so the client costs little. Prints a table and writes ``bench/results/<date>-dow
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import http.client
 import json
@@ -33,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,8 +40,6 @@ from typing import Any
 from procfs import PeakSampler, idle_rss
 from servers import (
     CASE_ID,
-    CLIENT_ID,
-    CLIENT_SECRET,
     EMAIL,
     FIXTURE,
     HOST,
@@ -52,6 +48,7 @@ from servers import (
     WRITE_SCOPE,
     ProductServer,
     ServerError,
+    fetch_token,
 )
 
 MIB = 1024 * 1024
@@ -73,18 +70,7 @@ class DownloadServer(ProductServer):
     fixture = _reading_fixture()
 
     def _after_start(self) -> None:
-        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        request = urllib.request.Request(
-            f"{self.url}/connect/token",
-            data=f"grant_type=client_credentials&scope={WRITE_SCOPE} {READ_SCOPE}".encode(),
-            headers={
-                "Authorization": f"Basic {basic}",
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            self.token = json.loads(answer.read())["access_token"]
+        self.token = fetch_token(self.url, f"{WRITE_SCOPE} {READ_SCOPE}")
 
 
 def submit(server: DownloadServer, data: bytes) -> str:
