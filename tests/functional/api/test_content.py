@@ -336,7 +336,7 @@ def bomb_png(width: int, height: int) -> bytes:
 
 def test_a_decompression_bomb_is_refused_cleanly(read: ReadWorld) -> None:
     file_id = put(read, "bomb.png", bomb_png(30_000, 30_000), "image/png")
-    assert_error(thumbnail(read, file_id), 422, "GenericError", "too large", "limit of 210000000")
+    assert_error(thumbnail(read, file_id), 422, "GenericError", "too large", "pixels")
     assert read.server.process is not None
     assert read.server.process.poll() is None  # the server lives on
 
