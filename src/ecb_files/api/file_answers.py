@@ -7,13 +7,23 @@ The services decide what is sent (``services/content.py``, ``thumbnails.py``,
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from ecb_files.api.streaming import ChunkedResponse
 from ecb_files.domain.downloads import content_disposition
 from ecb_files.services.archive import CaseArchive
-from ecb_files.services.content import Download
+from ecb_files.services.content import Download, DownloadRequest
 from ecb_files.services.thumbnails import ThumbnailImage
+
+
+def download_request(request: Request) -> DownloadRequest:
+    """The request headers a download depends on (``Range``, ``If-None-Match``, ``If-Range``)."""
+    return DownloadRequest(
+        range=request.headers.get("range"),
+        if_none_match=request.headers.get("if-none-match"),
+        if_range=request.headers.get("if-range"),
+    )
 
 
 def download_answer(download: Download) -> Response:

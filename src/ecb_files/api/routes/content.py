@@ -15,12 +15,16 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ecb_files.api.dependencies import ServicesDep
-from ecb_files.api.file_answers import download_answer, thumbnail_answer, zip_answer
+from ecb_files.api.file_answers import (
+    download_answer,
+    download_request,
+    thumbnail_answer,
+    zip_answer,
+)
 from ecb_files.api.routes.read import ReaderDep
 from ecb_files.api.schemas import READ_RESPONSES
 from ecb_files.api.threads import in_thread
 from ecb_files.domain.rules import parse_guid
-from ecb_files.services.content import DownloadRequest
 from ecb_files.services.thumbnails import longest_side_of
 
 API = "/ecx/host/api/integration/v1"
@@ -59,11 +63,7 @@ async def get_content(
 ) -> Response:
     file_id = parse_guid(fileId, field="fileId")
     file = await in_thread(partial(services.reader.file, viewer, file_id))
-    wanted = DownloadRequest(
-        range=request.headers.get("range"),
-        if_none_match=request.headers.get("if-none-match"),
-        if_range=request.headers.get("if-range"),
-    )
+    wanted = download_request(request)
     download = await in_thread(partial(services.content.download, file, wanted))
     return download_answer(download)
 
