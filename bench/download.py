@@ -10,6 +10,8 @@ alternates, ``--runs`` times each:
 - ``server``: ``GET …/file/{id}/content`` read to the end in 1 MiB reads over one
   loopback connection, timed from the request to the last byte; the server's process
   tree RSS sampled every 10 ms (growth = peak − median idle RSS before the request);
+- ``curl``: the same download by ``curl -o /dev/null`` (when installed), a client
+  that costs next to nothing, so the row shows the server's own rate;
 - ``raw``: the same blob file read in 1 MiB chunks by this process: the disk (here: the
   page cache, warm for both) read limit with no HTTP at all.
 
@@ -20,16 +22,16 @@ so the client costs little. Prints a table and writes ``bench/results/<date>-dow
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import http.client
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +40,6 @@ from typing import Any
 from procfs import PeakSampler, idle_rss
 from servers import (
     CASE_ID,
-    CLIENT_ID,
-    CLIENT_SECRET,
     EMAIL,
     FIXTURE,
     HOST,
@@ -48,6 +48,7 @@ from servers import (
     WRITE_SCOPE,
     ProductServer,
     ServerError,
+    fetch_token,
 )
 
 MIB = 1024 * 1024
@@ -69,18 +70,7 @@ class DownloadServer(ProductServer):
     fixture = _reading_fixture()
 
     def _after_start(self) -> None:
-        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        request = urllib.request.Request(
-            f"{self.url}/connect/token",
-            data=f"grant_type=client_credentials&scope={WRITE_SCOPE} {READ_SCOPE}".encode(),
-            headers={
-                "Authorization": f"Basic {basic}",
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            self.token = json.loads(answer.read())["access_token"]
+        self.token = fetch_token(self.url, f"{WRITE_SCOPE} {READ_SCOPE}")
 
 
 def submit(server: DownloadServer, data: bytes) -> str:
@@ -91,9 +81,7 @@ def submit(server: DownloadServer, data: bytes) -> str:
             "id": CASE_ID,
             "insuranceCompanyAlias": "company",
             "userEmail": EMAIL,
-            "files": [
-                {"part": "file", "fileName": "big.bin", "contentType": "application/octet-stream"}
-            ],
+            "files": [{"part": "file", "fileName": "big.zip", "contentType": "application/zip"}],
         },
     }
     body = b"".join(
@@ -102,7 +90,7 @@ def submit(server: DownloadServer, data: bytes) -> str:
             "Content-Type: application/json\r\n\r\n".encode(),
             json.dumps(submission).encode(),
             f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode(),
+            'filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n'.encode(),
             data,
             f"\r\n--{boundary}--\r\n".encode(),
         ]
@@ -152,6 +140,24 @@ def download(server: DownloadServer, file_id: str, *, check: str | None = None) 
     return {"mb_per_s": received / seconds / 1e6, "seconds": seconds, **sampler.reading.as_dict()}
 
 
+def curl_download(server: DownloadServer, file_id: str) -> dict[str, Any]:
+    """The same download by curl into /dev/null: a client that costs next to nothing."""
+    idle = idle_rss(server.pid)
+    url = f"{server.url}{CONTENT_PATH.format(file_id)}"
+    with PeakSampler(server.pid, idle) as sampler:
+        done = subprocess.run(
+            ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+             "-H", f"Authorization: Bearer {server.token}", url],
+            capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+    size, seconds = done.stdout.split()
+    if int(size) != FILE_BYTES:
+        raise ServerError(f"curl received {size} bytes")
+    assert sampler.reading is not None
+    return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds),
+            **sampler.reading.as_dict()}  # fmt: skip
+
+
 def raw_read(path: Path) -> dict[str, Any]:
     began = time.perf_counter()
     read = 0
@@ -172,16 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         server = DownloadServer(data_dir, 1)
         server.start()
         try:
-            data = os.urandom(FILE_BYTES)
+            data = b"PK\x03\x04" + os.urandom(FILE_BYTES - 4)
             expected = hashlib.sha256(data).hexdigest()
             file_id = submit(server, data)
             del data
             [blob] = [p for p in (data_dir / "blobs").glob("??/*") if p.is_file()]
             download(server, file_id, check=expected)  # checked, and warms the cache
-            served, raw = [], []
+            served, by_curl, raw = [], [], []
             for _ in range(args.runs):
                 raw.append(raw_read(blob))
                 served.append(download(server, file_id))
+                if shutil.which("curl"):
+                    by_curl.append(curl_download(server, file_id))
         finally:
             server.stop()
     result = {
@@ -190,10 +198,14 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg": os.getloadavg(),
         "file_mib": FILE_BYTES / MIB,
         "server": served,
+        "curl": by_curl,
         "raw": raw,
         "median_server_mb_per_s": statistics.median(r["mb_per_s"] for r in served),
         "median_raw_mb_per_s": statistics.median(r["mb_per_s"] for r in raw),
-        "max_growth_mib": max(r["growth_mib"] for r in served),
+        "median_curl_mb_per_s": statistics.median(
+            r["mb_per_s"] for r in by_curl or [{"mb_per_s": 0}]
+        ),
+        "max_growth_mib": max(r["growth_mib"] for r in served + by_curl),
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"{datetime.now(UTC):%Y-%m-%d}-download.json"
@@ -204,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'ecb-files …/content':<28}{result['median_server_mb_per_s']:>16.0f}"
         f"{result['max_growth_mib']:>24.1f}"
     )
+    print(f"{'… read by curl':<28}{result['median_curl_mb_per_s']:>16.0f}")
     print(f"{'raw read (1 MiB chunks)':<28}{result['median_raw_mb_per_s']:>16.0f}{'':>24}")
     print(f"ratio {ratio:.2f}; load average {result['load_avg']}; written to {out}")
     return 0

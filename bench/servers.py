@@ -316,12 +316,12 @@ def answers(url: str, token: str) -> bool:
         return False
 
 
-def fetch_token(url: str) -> str:
+def fetch_token(url: str, scope: str = WRITE_SCOPE) -> str:
     """An access token by client_secret_basic, as a partner's backend gets one (§2)."""
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     request = urllib.request.Request(
         f"{url}/connect/token",
-        data=f"grant_type=client_credentials&scope={WRITE_SCOPE}".encode(),
+        data=f"grant_type=client_credentials&scope={scope}".encode(),
         headers={
             "Authorization": f"Basic {basic}",
             "Content-Type": "application/x-www-form-urlencoded",

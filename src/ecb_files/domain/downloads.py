@@ -121,14 +121,14 @@ def ascii_fallback(file_name: str) -> str:
     return fallback or "download"
 
 
-# Types a browser shows without running anything in them.
+# Types a browser shows without running anything in them. ``application/octet-stream``
+# is not one: it says "unknown", and the bytes may be anything.
 _PASSIVE_PREFIXES = ("image/", "audio/", "video/", "font/")
 _PASSIVE_TYPES = frozenset(
     {
         "application/pdf",
         "application/zip",
         "application/x-zip-compressed",
-        "application/octet-stream",
         "application/json",
         "application/rtf",
         "application/msword",

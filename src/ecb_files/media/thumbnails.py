@@ -6,9 +6,10 @@ portrait photo stays upright), transparency laid on white. It is CPU work: call 
 a worker thread.
 
 Decompression bombs: the declared size is read from the header before any pixel is
-decoded, and an image over ``MAX_SOURCE_PIXELS`` is refused (``ImageRefused``) without
-decoding; Pillow's own bomb check is kept on at the same bound for formats that decode
-lazily. JPEG sources are decoded at a reduced scale (``draft``) when the thumbnail is
+decoded, and an image over its limit is refused (``ImageRefused``) without decoding:
+``MAX_SOURCE_PIXELS`` for a JPEG (decoded at a reduced scale), ``MAX_DECODED_PIXELS``
+for the rest (decoded whole: at most ~300 MB). Pillow's own bomb check stays on, at
+``MAX_SOURCE_PIXELS``. JPEG sources are decoded at a reduced scale (``draft``) when the thumbnail is
 much smaller, so a 50-megapixel photo costs a fraction of its full size in memory.
 Anything Pillow cannot decode is refused the same way, never a crash.
 """
@@ -26,10 +27,13 @@ from pillow_heif import register_heif_opener
 
 register_heif_opener()
 
-#: The most pixels a source image may declare: above a 200-megapixel phone camera's
-#: 16,320 × 12,240, below what a worker thread can decode without trouble.
+#: The most pixels a JPEG may declare: above a 200-megapixel phone camera's
+#: 16,320 × 12,240. A JPEG is decoded at 1/8 of that for a thumbnail (``draft``).
 MAX_SOURCE_PIXELS = 210_000_000
+#: The most pixels any other image may declare: it is decoded whole, 3 bytes a pixel.
+MAX_DECODED_PIXELS = 100_000_000
 Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
+_JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 
 MEDIA_TYPE = "image/jpeg"
 _JPEG_QUALITY = 85
@@ -51,7 +55,10 @@ def make_thumbnail(source: BinaryIO, longest_side: int) -> bytes:
                 _check(image)
                 return _thumbnail(image, longest_side)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageRefused(f"the image is too large to make a thumbnail of ({exc})") from exc
+            raise ImageRefused(
+                f"the image is too large to make a thumbnail of: more than "
+                f"{MAX_SOURCE_PIXELS} pixels"
+            ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
             # Truncated or corrupt data surfaces as any of these from Pillow's decoders.
             raise ImageRefused(f"the content is not an image that can be decoded ({exc})") from exc
@@ -61,10 +68,11 @@ def _check(image: Image.Image) -> None:
     if image.format not in _FORMATS:
         raise ImageRefused(f"no thumbnail is made of {image.format or 'unknown'} images")
     width, height = image.size
-    if width * height > MAX_SOURCE_PIXELS:
+    limit = MAX_SOURCE_PIXELS if image.format in _JPEG_FORMATS else MAX_DECODED_PIXELS
+    if width * height > limit:
         raise ImageRefused(
             f"the image is too large to make a thumbnail of: {width} × {height} pixels, "
-            f"more than the limit of {MAX_SOURCE_PIXELS}"
+            f"more than the limit of {limit} for {image.format} images"
         )
 
 

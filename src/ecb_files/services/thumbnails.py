@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ SMALLEST_SIDE = 64
 LARGEST_SIDE = 1024
 DEFAULT_SIDE = 256
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+#: Images decoded at once per process: decoding may take hundreds of MB
+#: (``media/thumbnails.py``), and the worker threads are shared with the uploads.
+CONCURRENT_DECODES = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Thumbnails:
         self._store = store
         self._content = content
         self._clock = clock
+        self._decoding = threading.BoundedSemaphore(CONCURRENT_DECODES)
 
     def get(self, file: StoredContent, longest_side: int) -> ThumbnailImage:
         """The thumbnail of ``file`` (one the reader may see) whose longer side is
@@ -125,7 +130,7 @@ class Thumbnails:
         return image
 
     def _make(self, file: StoredContent, longest_side: int) -> bytes:
-        with self._seekable(file) as source:
+        with self._decoding, self._seekable(file) as source:
             try:
                 return make_thumbnail(source, longest_side)
             except ImageRefused as refusal:

@@ -118,6 +118,7 @@ def test_no_name_can_break_out_of_the_header(name: str) -> None:
         ("text/xml", "a.txt"),
         ("application/xhtml+xml", "a.xhtml"),
         ("application/x-unheard-of", "a.dat"),
+        ("application/octet-stream", "a.dat"),
         ("text/javascript", "a.txt"),
         ("message/rfc822", "a.mht"),
     ],
@@ -134,7 +135,7 @@ def test_types_a_browser_would_run_are_active(content_type: str, name: str) -> N
         ("application/pdf", "a.pdf"),
         ("text/plain", "a.txt"),
         ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx"),
-        ("application/octet-stream", "a.zip"),
+        ("application/x-zip-compressed", "a.zip"),
         ("video/mp4", "a.mp4"),
     ],
 )

@@ -9,7 +9,12 @@ import zlib
 import pytest
 from PIL import Image
 
-from ecb_files.media.thumbnails import MAX_SOURCE_PIXELS, ImageRefused, make_thumbnail
+from ecb_files.media.thumbnails import (
+    MAX_DECODED_PIXELS,
+    MAX_SOURCE_PIXELS,
+    ImageRefused,
+    make_thumbnail,
+)
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 EXIF_ORIENTATION = 0x0112
@@ -96,12 +101,23 @@ def png_declaring(width: int, height: int) -> io.BytesIO:
 
 
 @pytest.mark.parametrize(
-    ("width", "height"), [(20_000, 20_000), (15_000, 15_000), (100_000, 100_000)]
+    ("width", "height"), [(10_001, 10_000), (15_000, 15_000), (100_000, 100_000)]
 )
 def test_a_decompression_bomb_is_refused_before_decoding(width: int, height: int) -> None:
-    assert width * height > MAX_SOURCE_PIXELS
+    assert width * height > MAX_DECODED_PIXELS
     with pytest.raises(ImageRefused, match="too large"):
         make_thumbnail(png_declaring(width, height), 256)
+
+
+def test_a_jpeg_may_declare_more_pixels_than_other_images() -> None:
+    """Its header says 14,000 × 14,000 (196 megapixels): within the JPEG limit, so it
+    is decoded (at 1/8 scale; its missing data comes out grey), not refused."""
+    assert MAX_DECODED_PIXELS < 14_000 * 14_000 < MAX_SOURCE_PIXELS
+    small = encoded(halves(16, 16), "JPEG").getvalue()
+    # The SOF0 frame header holds height and width after its length and precision.
+    sof = small.index(b"\xff\xc0")
+    declared = small[: sof + 5] + struct.pack(">HH", 14_000, 14_000) + small[sof + 9 :]
+    assert decoded(make_thumbnail(io.BytesIO(declared), 256)).size == (256, 256)
 
 
 def test_bytes_that_are_no_image_are_refused() -> None:

@@ -2,7 +2,8 @@
 
 Headers → service → answer: which file the caller may see is ``services/reading.py``'s
 decision, the HTTP rules of a download are ``services/content.py``'s, and the bytes are
-sent by ``ChunkedResponse``, one chunk at a time from a worker thread.
+sent by ``api/file_answers.py`` (shared with the claims-handler page), one chunk at a
+time from a worker thread.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ecb_files.api.dependencies import ServicesDep
+from ecb_files.api.file_answers import (
+    download_answer,
+    download_request,
+    thumbnail_answer,
+    zip_answer,
+)
 from ecb_files.api.routes.read import ReaderDep
 from ecb_files.api.schemas import READ_RESPONSES
-from ecb_files.api.streaming import ChunkedResponse
 from ecb_files.api.threads import in_thread
-from ecb_files.domain.downloads import content_disposition
 from ecb_files.domain.rules import parse_guid
-from ecb_files.services.content import DownloadRequest
 from ecb_files.services.thumbnails import longest_side_of
 
 API = "/ecx/host/api/integration/v1"
@@ -59,13 +63,9 @@ async def get_content(
 ) -> Response:
     file_id = parse_guid(fileId, field="fileId")
     file = await in_thread(partial(services.reader.file, viewer, file_id))
-    wanted = DownloadRequest(
-        range=request.headers.get("range"),
-        if_none_match=request.headers.get("if-none-match"),
-        if_range=request.headers.get("if-range"),
-    )
+    wanted = download_request(request)
     download = await in_thread(partial(services.content.download, file, wanted))
-    return ChunkedResponse(download.body, download.status, download.headers)
+    return download_answer(download)
 
 
 @router.get(
@@ -97,14 +97,7 @@ async def get_thumbnail(
     file = await in_thread(partial(services.reader.file, viewer, file_id))
     # CPU work (decode, resize, encode) and storage: off the event loop.
     thumbnail = await in_thread(partial(services.thumbnails.get, file, longest_side))
-    headers = {
-        "ETag": thumbnail.etag,
-        "Cache-Control": "private, max-age=86400",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if request.headers.get("if-none-match") == thumbnail.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(thumbnail.content, media_type=thumbnail.media_type, headers=headers)
+    return thumbnail_answer(thumbnail, request.headers.get("if-none-match"))
 
 
 @router.get(
@@ -121,10 +114,4 @@ async def get_thumbnail(
 async def get_case_zip(caseId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
     case_id = parse_guid(caseId, field="caseId")
     archive = await in_thread(partial(services.archives.open, viewer, case_id))
-    headers = {
-        "Content-Type": "application/zip",
-        "Content-Disposition": content_disposition(archive.file_name),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    }
-    return ChunkedResponse(archive.stream, 200, headers)
+    return zip_answer(archive)
