@@ -3,7 +3,8 @@ thumbnails, and "download all" of a case as one ZIP (§11.3).
 
 The read side's services decide who may see a file and make the bytes (content,
 thumbnails, the streamed ZIP); this module asks them as the signed-in user and sends
-what they give with ``ChunkedResponse``, one chunk at a time, never the whole file.
+what they give with the read API's own answers (``api/file_answers.py``), one chunk at a
+time, never the whole file.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from functools import partial
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ecb_files.api.streaming import ChunkedResponse
+from ecb_files.api.file_answers import (
+    download_answer,
+    download_request,
+    thumbnail_answer,
+    zip_answer,
+)
 from ecb_files.api.threads import in_thread
 from ecb_files.api.ui import lookups
 from ecb_files.api.ui.access import PageNotFound, Visitor, VisitorDep, visitor_page
 from ecb_files.api.ui.file_cards import file_card
-from ecb_files.domain.downloads import content_disposition
 from ecb_files.errors import EcbError, FileNotFound
-from ecb_files.services.content import DownloadRequest
 from ecb_files.services.thumbnails import longest_side_of
 
 router = APIRouter()
@@ -39,7 +43,9 @@ async def inline(file_id: str, request: Request, visitor: VisitorDep) -> Respons
 
 
 @router.get("/ui/files/{file_id}/thumbnail")
-async def thumbnail(file_id: str, visitor: VisitorDep, size: str | None = None) -> Response:
+async def thumbnail(
+    file_id: str, request: Request, visitor: VisitorDep, size: str | None = None
+) -> Response:
     file = await lookups.visible_file(visitor, file_id)
     try:
         longest_side = longest_side_of(size)
@@ -50,11 +56,7 @@ async def thumbnail(file_id: str, visitor: VisitorDep, size: str | None = None) 
         # A picture that cannot be read (or a bad size) has no thumbnail; its card still
         # offers the file itself.
         return Response(status_code=404)
-    return Response(
-        image.content,
-        media_type=image.media_type,
-        headers={"ETag": image.etag, "Cache-Control": "private, max-age=3600"},
-    )
+    return thumbnail_answer(image, request.headers.get("if-none-match"))
 
 
 @router.get("/ui/files/{file_id}/preview")
@@ -77,23 +79,14 @@ async def preview(file_id: str, visitor: VisitorDep) -> Response:
 async def case_zip(case_id: str, visitor: VisitorDep) -> Response:
     case = await lookups.visible_case(visitor, case_id)
     archive = await in_thread(partial(visitor.services.archives.open, visitor.viewer, case.id))
-    headers = {
-        "Content-Type": "application/zip",
-        "Content-Disposition": content_disposition(archive.file_name),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    }
-    return ChunkedResponse(archive.stream, 200, headers)
+    return zip_answer(archive)
 
 
-async def _download(visitor: Visitor, file_id: str, request: Request, *, inline: bool) -> Response:
+async def _download(
+    visitor: Visitor, file_id: str, request: Request, *, inline: bool
+) -> Response:
     file = await lookups.visible_file(visitor, file_id)
-    wanted = DownloadRequest(
-        range=request.headers.get("range"),
-        if_none_match=request.headers.get("if-none-match"),
-        if_range=request.headers.get("if-range"),
-    )
     answer = await in_thread(
-        partial(visitor.services.content.download, file, wanted, inline=inline)
+        partial(visitor.services.content.download, file, download_request(request), inline=inline)
     )
-    return ChunkedResponse(answer.body, answer.status, answer.headers)
+    return download_answer(answer)
