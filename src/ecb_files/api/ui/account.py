@@ -21,7 +21,7 @@ router = APIRouter()
 WRONG = "That e-mail address and password do not match an account that can sign in."
 LOCKED = (
     "Too many failed sign-ins for this e-mail address. It is locked for 15 minutes; "
-    "try again later or ask your administrator."
+    "please try again later."
 )
 # Addresses longer than any real one are refused before any work (RFC 5321: 254).
 MAX_EMAIL_CHARS = 320
