@@ -7,9 +7,16 @@ import json
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
-from tests.functional.api.read_world import MERGE_DN, SECOND_MERGE_DN, ReadWorld, start_read_world
+from tests.functional.api.read_world import (
+    API,
+    MERGE_DN,
+    SECOND_MERGE_DN,
+    ReadWorld,
+    start_read_world,
+)
 from tests.functional.conftest import assert_error
 
 ALL_CASE_FILES = {"a-public.jpg", "a-restricted.jpg", "b-public.jpg", "b-restricted.jpg"}
@@ -281,3 +288,46 @@ def test_closing_another_tenants_case_is_claim_not_found(read: ReadWorld) -> Non
 def test_the_file_metadata_routes_still_answer(read: ReadWorld, path: str) -> None:
     """``…/file/limits`` and ``…/file/contentTypes`` are not taken for a file id."""
     assert read.get(None, path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("client_id", "visible"),
+    [("read-only-client", True), ("insurer-read", True), ("other-reader", False)],
+)
+def test_the_fnol_is_shown_to_the_insurer_and_the_creating_partner(
+    read: ReadWorld, client_id: str, visible: bool
+) -> None:
+    """§11.2: ``fnol`` is the damageNotification as sent (§10.2)."""
+    dn_id = create_fnol(read)
+    response = read.get(client_id, f"/damageNotification/{dn_id}")
+    if not visible:
+        assert_error(response, 404, "DamageNotificationNotFound")
+        return
+    payload = response.json()["payload"]
+    assert payload["fnol"] == DAMAGE
+    assert payload["servicePartner"]["id"] == read.world.partner_id
+    assert names(read.get(client_id, f"/damageNotification/{dn_id}/files").json()) == {
+        "kitchen.jpg"
+    }
+
+
+DAMAGE = {"incidentDate": "2026-11-28", "description": "water damage in the kitchen"}
+
+
+def create_fnol(read: ReadWorld) -> str:
+    document = {
+        "securityToken": read.world.security_token,
+        "insuranceCompanyAlias": "company",
+        "userEmail": read.world.email,
+        "damageNotification": DAMAGE,
+    }
+    response = httpx.post(
+        f"{read.server.url}{API}/damageNotification",
+        files=[
+            ("fnol", (None, json.dumps(document).encode(), "application/vnd.casecreation+json")),
+            ("photo", ("kitchen.jpg", b"\xff\xd8\xff\xe0 a kitchen", "image/jpeg")),
+        ],
+        headers={"Authorization": f"Bearer {read.token('secret-client')}"},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["payload"]["id"])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from starlette.responses import Response
 
 from ecb_files.api.dependencies import CallerDep, ServicesDep
@@ -25,6 +25,7 @@ from ecb_files.domain.rules import parse_guid
 from ecb_files.errors import InvalidRequest
 from ecb_files.services.container import Services
 from ecb_files.services.pagination import Page, PageRequest
+from ecb_files.services.read_models import FileView
 from ecb_files.services.visibility import Viewer
 
 API = "/ecx/host/api/integration/v1"
@@ -34,12 +35,12 @@ router = APIRouter(tags=["read (§11)"])
 _T = TypeVar("_T")
 
 
-async def _reader(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
+async def _reader(services: ServicesDep, principal: CallerDep) -> Viewer:
     """401 without a valid token; 403 without a read scope of the client's kind."""
     return await in_thread(partial(services.reader.viewer_of, principal))
 
 
-async def _writer(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
+async def _writer(services: ServicesDep, principal: CallerDep) -> Viewer:
     """401 without a valid token; 403 without ``platform-insurer:write``."""
     return await in_thread(partial(services.reader.viewer_of, principal, write=True))
 
@@ -66,9 +67,7 @@ async def case_files(
     cursor: CursorQuery = None,
 ) -> Response:
     case_id = parse_guid(caseId, field="caseId")
-    page = PageRequest.parse(limit, cursor)
-    found = await in_thread(partial(services.reader.case_files, viewer, case_id, page))
-    return _files(found)
+    return await _files(services.reader.case_files, viewer, case_id, limit, cursor)
 
 
 @router.get(
@@ -95,9 +94,7 @@ async def dn_files(
     cursor: CursorQuery = None,
 ) -> Response:
     dn_id = parse_guid(dnId, field="dnId")
-    page = PageRequest.parse(limit, cursor)
-    found = await in_thread(partial(services.reader.dn_files, viewer, dn_id, page))
-    return _files(found)
+    return await _files(services.reader.dn_files, viewer, dn_id, limit, cursor)
 
 
 @router.get(f"{API}/file/{{fileId}}", summary="A file record", responses=READ_RESPONSES)
@@ -154,7 +151,16 @@ def _case_id_of(body: Any) -> uuid.UUID:
     return parse_guid(value, field="caseId")
 
 
-def _files(page: Page[Any]) -> Response:
+async def _files(
+    lister: Callable[[Viewer, uuid.UUID, PageRequest], Page[FileView]],
+    viewer: Viewer,
+    parent_id: uuid.UUID,
+    limit: str | None,
+    cursor: str | None,
+) -> Response:
+    """One page of a case's or a DN's file records: ``files`` and ``nextCursor``."""
+    request = PageRequest.parse(limit, cursor)
+    page = await in_thread(partial(lister, viewer, parent_id, request))
     return _success(
         {"files": [item.as_json() for item in page.items], "nextCursor": page.next_cursor}
     )
