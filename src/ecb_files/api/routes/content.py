@@ -21,13 +21,11 @@ from ecb_files.api.file_answers import (
     thumbnail_answer,
     zip_answer,
 )
-from ecb_files.api.routes.read import ReaderDep
+from ecb_files.api.routes.read import API, ReaderDep
 from ecb_files.api.schemas import READ_RESPONSES
 from ecb_files.api.threads import in_thread
 from ecb_files.domain.rules import parse_guid
 from ecb_files.services.thumbnails import longest_side_of
-
-API = "/ecx/host/api/integration/v1"
 
 router = APIRouter(tags=["read (§11)"])
 
