@@ -47,6 +47,11 @@ class RecordedContext:
     def close(self) -> None:
         self.context.close()
 
+    def asked_only(self, base_url: str) -> bool:
+        """Whether every request went to ``base_url``'s origin, and there were some."""
+        origin = base_url + "/"
+        return bool(self.requested) and all(url.startswith(origin) for url in self.requested)
+
 
 def sign_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/ui/")
