@@ -81,8 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
-    # Last: …/damageNotification/schema and …/file/limits|contentTypes are matched
-    # before the read routes' …/{dnId} and …/{fileId}.
+    # Its ids never take the sibling endpoints' names (read.py), whatever the order.
     app.include_router(read.router)
     app.include_router(content.router)
     app.add_exception_handler(EcbError, handle_ecb_error)

@@ -40,6 +40,17 @@ class Reader:
             scope = visibility.case_file_scope(viewer)
             return CaseView.of(row, rows.count_files(connection, scope, case_id=case_id))
 
+    def case_by_number(self, viewer: Viewer, number: str) -> CaseView:
+        """An insurer's case by its number exactly as written (merging "into case
+        CN-1001" on the claims-handler page); ``ClaimNotFound`` when there is none."""
+        tenant_id = _insurer_tenant(viewer)
+        with self._database.read_connection() as connection:
+            row = rows.find_case_by_number(connection, tenant_id, number.strip())
+            if row is None:
+                raise ClaimNotFound(f"no case numbered {number.strip()!r}")
+            scope = visibility.case_file_scope(viewer)
+            return CaseView.of(row, rows.count_files(connection, scope, case_id=row.id))
+
     def case_files(
         self, viewer: Viewer, case_id: uuid.UUID, page: PageRequest | None = None
     ) -> Page[FileView]:

@@ -331,3 +331,9 @@ def create_fnol(read: ReadWorld) -> str:
     )
     assert response.status_code == 201, response.text
     return str(response.json()["payload"]["id"])
+
+
+def test_a_get_of_a_submit_endpoint_is_still_405(read: ReadWorld) -> None:
+    """§9: ``…/file/submitForCase`` is not read as a file id."""
+    response = read.get("insurer-read", "/file/submitForCase")
+    assert_error(response, 405, "GenericError")

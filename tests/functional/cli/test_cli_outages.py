@@ -42,6 +42,9 @@ def command_lines(tmp: Path) -> list[list[str]]:
         ["files", "get", FILE_ID, "-o", str(tmp / "out.bin")],
         ["gc"],
         ["keys", "list"],
+        ["tenant", "fnol-schema", "company", "--show"],
+        ["user", "list", "--json"],
+        ["user", "disable", "--tenant", "company", "--email", "handler@company.example"],
         ["keys", "rotate"],
         ["demo"],
         ["serve", "--port", "1"],
@@ -59,7 +62,9 @@ def test_the_list_names_every_command(cli: Cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("index", range(len(command_lines(Path("x")))))
-def test_database_down_exits_1_naming_the_database(cli: Cli, tmp_path: Path, index: int) -> None:
+def test_database_down_exits_1_naming_the_database(
+    cli: Cli, tmp_path: Path, index: int
+) -> None:
     """§8: PostgreSQL refusing connections → exit 1, one line naming the database."""
     args = command_lines(tmp_path)[index]
     result = cli(*args, env=DATABASE_DOWN)

@@ -224,3 +224,14 @@ def test_insurer_dn_list_filters_merged(database: Database, world: World) -> Non
     listed = reader.damage_notifications(insurer(world), status="open").items
     assert {dn.id for dn in listed} == {OPEN_DN, OTHER_PARTNER_DN}
     assert reader.damage_notifications(insurer(world), status="merged").items == []
+
+
+def test_an_insurer_finds_a_case_by_its_exact_number(database: Database, world: World) -> None:
+    reader = Reader(database)
+    number = f"CN-{OPEN_CASE.hex[-2:]}"
+    assert reader.case_by_number(insurer(world), f" {number} ").id == OPEN_CASE
+    with pytest.raises(ClaimNotFound):
+        reader.case_by_number(insurer(world), number.lower())
+    other_tenant = Viewer.insurer(world.other_company_id, "user other", can_write=True)
+    with pytest.raises(ClaimNotFound):
+        reader.case_by_number(other_tenant, number)

@@ -2,8 +2,10 @@
 insurer's merge, close and reopen. Headers → service → answer; who sees what is decided
 in ``services/visibility.py``. The file content and thumbnail routes live beside these.
 
-Registered after the FNoL and metadata routes, so ``GET …/damageNotification/schema``
-and ``GET …/file/limits`` are matched before ``…/{dnId}`` and ``…/{fileId}``.
+An id in a path is any segment except the names of the endpoints beside it
+(``…/file/limits``, ``…/file/submitForCase``, ``…/damageNotification/schema``): those
+keep their routes, and a GET of a POST-only one stays 405 (§9). Any other segment is
+the route's, and one that is not a GUID is 400 naming the id.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Query
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
 from ecb_files.api.dependencies import CallerDep, ServicesDep
@@ -29,6 +32,20 @@ from ecb_files.services.read_models import FileView
 from ecb_files.services.visibility import Viewer
 
 API = "/ecx/host/api/integration/v1"
+
+# The sibling endpoints' names, never read as an id.
+_SIBLINGS = ("schema", "limits", "contentTypes", "submitForCase", "submitForDamageNotification")
+
+
+class _ObjectId(StringConvertor):
+    regex = rf"(?!(?:{'|'.join(_SIBLINGS)})(?:/|$))[^/]+"
+
+
+register_url_convertor("object_id", _ObjectId())
+
+CASE = f"{API}/case/{{caseId:object_id}}"
+DN = f"{API}/damageNotification/{{dnId:object_id}}"
+FILE = f"{API}/file/{{fileId:object_id}}"
 
 router = APIRouter(tags=["read (§11)"])
 
@@ -51,14 +68,14 @@ LimitQuery = Annotated[str | None, Query(description="1–500, default 100")]
 CursorQuery = Annotated[str | None, Query(description="payload.nextCursor of the page before")]
 
 
-@router.get(f"{API}/case/{{caseId}}", summary="A case", responses=READ_RESPONSES)
+@router.get(CASE, summary="A case", responses=READ_RESPONSES)
 async def get_case(caseId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
     case_id = parse_guid(caseId, field="caseId")
     case = await in_thread(partial(services.reader.case, viewer, case_id))
     return _success(case.as_json())
 
 
-@router.get(f"{API}/case/{{caseId}}/files", summary="A case's files", responses=READ_RESPONSES)
+@router.get(f"{CASE}/files", summary="A case's files", responses=READ_RESPONSES)
 async def case_files(
     caseId: str,
     viewer: ReaderDep,
@@ -71,7 +88,7 @@ async def case_files(
 
 
 @router.get(
-    f"{API}/damageNotification/{{dnId}}",
+    DN,
     summary="A damage notification, with its FNoL",
     responses=READ_RESPONSES,
 )
@@ -82,7 +99,7 @@ async def get_damage_notification(dnId: str, viewer: ReaderDep, services: Servic
 
 
 @router.get(
-    f"{API}/damageNotification/{{dnId}}/files",
+    f"{DN}/files",
     summary="A damage notification's files (none once merged)",
     responses=READ_RESPONSES,
 )
@@ -97,7 +114,7 @@ async def dn_files(
     return await _files(services.reader.dn_files, viewer, dn_id, limit, cursor)
 
 
-@router.get(f"{API}/file/{{fileId}}", summary="A file record", responses=READ_RESPONSES)
+@router.get(FILE, summary="A file record", responses=READ_RESPONSES)
 async def get_file(fileId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
     file_id = parse_guid(fileId, field="fileId")
     record = await in_thread(partial(services.reader.file, viewer, file_id))
@@ -105,7 +122,7 @@ async def get_file(fileId: str, viewer: ReaderDep, services: ServicesDep) -> Res
 
 
 @router.post(
-    f"{API}/damageNotification/{{dnId}}/merge",
+    f"{DN}/merge",
     summary="Merge a damage notification into a case (insurer)",
     responses=WRITE_RESPONSES,
 )
@@ -121,16 +138,12 @@ async def merge(
     return _success(None)
 
 
-@router.post(
-    f"{API}/case/{{caseId}}/close", summary="Close a case (insurer)", responses=WRITE_RESPONSES
-)
+@router.post(f"{CASE}/close", summary="Close a case (insurer)", responses=WRITE_RESPONSES)
 async def close_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
     return await _act(services, services.insurer_actions.close_case, viewer, caseId)
 
 
-@router.post(
-    f"{API}/case/{{caseId}}/reopen", summary="Reopen a case (insurer)", responses=WRITE_RESPONSES
-)
+@router.post(f"{CASE}/reopen", summary="Reopen a case (insurer)", responses=WRITE_RESPONSES)
 async def reopen_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
     return await _act(services, services.insurer_actions.reopen_case, viewer, caseId)
 
