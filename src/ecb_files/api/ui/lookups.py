@@ -70,18 +70,12 @@ async def dn_files(visitor: Visitor, dn_id: uuid.UUID) -> list[FileView]:
 
 
 async def case_numbered(visitor: Visitor, number: str) -> CaseView | None:
-    """The tenant's case with exactly this number (the read side's search also finds
-    numbers that only contain it)."""
-    found = await in_thread(
-        partial(
-            visitor.services.reader.cases,
-            visitor.viewer,
-            search=number,
-            page=PageRequest(limit=FILES_PAGE),
-        )
-    )
-    exact = [case for case in found.items if case.number == number]
-    return exact[0] if exact else None
+    """The tenant's case with exactly this number, or ``None``."""
+    reader = visitor.services.reader
+    try:
+        return await in_thread(partial(reader.case_by_number, visitor.viewer, number))
+    except ClaimNotFound:
+        return None
 
 
 def _every_page(fetch: Callable[[PageRequest], Page[T]]) -> list[T]:
