@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -175,6 +176,7 @@ class ProductServer(_Server):
     """``ecb-files serve`` on a fresh data directory, fixtures loaded, a token in hand."""
 
     kind = "ecb-files"
+    fixture: dict[str, Any] = FIXTURE
 
     def _cli(self) -> list[str]:
         return [sys.executable, "-m", "ecb_files.cli.main"]
@@ -192,7 +194,7 @@ class ProductServer(_Server):
 
     def _prepare(self) -> None:
         fixture = self.data_dir.parent / f"{self.data_dir.name}-fixture.json"
-        fixture.write_text(json.dumps(FIXTURE))
+        fixture.write_text(json.dumps(self.fixture))
         loaded = subprocess.run(
             [*self._cli(), "load", str(fixture)],
             env=self._env(),
@@ -314,12 +316,12 @@ def answers(url: str, token: str) -> bool:
         return False
 
 
-def fetch_token(url: str) -> str:
+def fetch_token(url: str, scope: str = WRITE_SCOPE) -> str:
     """An access token by client_secret_basic, as a partner's backend gets one (§2)."""
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     request = urllib.request.Request(
         f"{url}/connect/token",
-        data=f"grant_type=client_credentials&scope={WRITE_SCOPE}".encode(),
+        data=f"grant_type=client_credentials&scope={scope}".encode(),
         headers={
             "Authorization": f"Basic {basic}",
             "Content-Type": "application/x-www-form-urlencoded",

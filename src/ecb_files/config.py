@@ -115,6 +115,8 @@ class Settings:
     # Files up to this size are stored with their database row, committed with it
     # (storage/small_blobs.py); 0 sends every file to the blob store.
     small_file_bytes: int = 64 * 1024
+    # How long a sign-in on the claims-handler page lasts (§11.3); sign-out ends it sooner.
+    ui_session_hours: float = 8.0
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -135,6 +137,11 @@ class Settings:
     @property
     def token_endpoint(self) -> str:
         return f"{self.public_url}/connect/token"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are sent over HTTPS only when the service is reached over HTTPS."""
+        return self.public_url.lower().startswith("https://")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -168,6 +175,7 @@ class Settings:
             small_file_bytes=_int(
                 env, "ECB_FILES_SMALL_FILE_BYTES", cls.small_file_bytes, minimum=0
             ),
+            ui_session_hours=_hours(env, "ECB_FILES_UI_SESSION_HOURS", cls.ui_session_hours),
             limits=limits,
         )
 
@@ -195,6 +203,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -
     if value < minimum:
         shown = "positive" if minimum == 1 else f"at least {minimum}"
         raise ConfigError(f"{name} must be {shown}, got {value}")
+    return value
+
+
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of hours, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of hours, got {raw!r}")
     return value
 
 

@@ -11,8 +11,10 @@
     ├── ClaimNotFound                404  ClaimNotFound
     ├── DamageNotificationNotFound   404  DamageNotificationNotFound
     ├── InsuranceCompanyNotFound     404  InsuranceCompanyNotFound
+    ├── FileNotFound                 404  FileNotFound
     ├── ClaimIsClosed                400  ClaimIsClosed
     ├── DamageNotificationMergedToClaim 400
+    │   └── MergedIntoAnotherCase    409   (an insurer's merge, §11.2)
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
     ├── RequestInProgress            409  RequestInProgress
     ├── TooManyRequests              429  TooManyRequests
@@ -22,6 +24,8 @@
         ├── RequestTimeout           408   (body stopped arriving)
         ├── PayloadTooLarge          413
         ├── UnsupportedMediaType     415
+        ├── RangeNotSatisfiable      416   (+ Content-Range: bytes */size)
+        ├── UnprocessableContent     422   (no thumbnail can be made of the bytes)
         ├── ServiceUnavailable       503   (+ Retry-After)
         │   ├── DatabaseUnavailable        the database cannot be reached or used now
         │   └── StorageUnavailable         the blob store cannot be reached or used now
@@ -81,15 +85,23 @@ class Unauthorized(EcbError):
 
 
 class Forbidden(EcbError):
+    """A valid token without the scope the endpoint needs; ``scope`` names that scope."""
+
     status = 403
     error_type = "Forbidden"
 
+    def __init__(
+        self,
+        description: str,
+        *,
+        scope: str = "platform-service-provider:write",
+        reason: str = "",
+    ) -> None:
+        super().__init__(description, reason=reason)
+        self.scope = scope
+
     def headers(self) -> dict[str, str]:
-        return {
-            "WWW-Authenticate": (
-                'Bearer error="insufficient_scope", scope="platform-service-provider:write"'
-            )
-        }
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
 
 
 class InvalidSecurityToken(EcbError):
@@ -122,6 +134,11 @@ class InsuranceCompanyNotFound(EcbError):
     error_type = "InsuranceCompanyNotFound"
 
 
+class FileNotFound(EcbError):
+    status = 404
+    error_type = "FileNotFound"
+
+
 class ClaimIsClosed(EcbError):
     status = 400
     error_type = "ClaimIsClosed"
@@ -130,6 +147,12 @@ class ClaimIsClosed(EcbError):
 class DamageNotificationMergedToClaim(EcbError):
     status = 400
     error_type = "DamageNotificationMergedToClaim"
+
+
+class MergedIntoAnotherCase(DamageNotificationMergedToClaim):
+    """An insurer merging a DN already merged into another case: a conflict, not bad input."""
+
+    status = 409
 
 
 class IdempotencyKeyReused(EcbError):
@@ -173,6 +196,26 @@ class PayloadTooLarge(GenericError):
 
 class UnsupportedMediaType(GenericError):
     status = 415
+
+
+class RangeNotSatisfiable(GenericError):
+    """A download's single ``Range`` lies past the end of the file (§11.2)."""
+
+    status = 416
+
+    def __init__(self, description: str, *, size: int) -> None:
+        super().__init__(description, reason="range_not_satisfiable")
+        self.size = size
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}
+
+
+class UnprocessableContent(GenericError):
+    """The stored bytes cannot be made into what was asked (an image too large or
+    undecodable for a thumbnail, §11.2)."""
+
+    status = 422
 
 
 class ServiceUnavailable(GenericError):

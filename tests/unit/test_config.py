@@ -140,3 +140,19 @@ def test_a_configured_public_url_wins_over_host_and_port() -> None:
     # The same value Settings makes of it: issuer and token endpoint agree with serve's.
     assert Settings.from_env(env).public_url == "https://files.example.com/ecb"
     assert Settings.from_env(env).token_endpoint == "https://files.example.com/ecb/connect/token"
+
+
+def test_ui_sessions_last_eight_hours_unless_configured() -> None:
+    assert Settings.from_env({}).ui_session_hours == 8
+    assert Settings.from_env({"ECB_FILES_UI_SESSION_HOURS": "0.5"}).ui_session_hours == 0.5
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "inf", "nan"])
+def test_a_bad_ui_session_length_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match="ECB_FILES_UI_SESSION_HOURS"):
+        Settings.from_env({"ECB_FILES_UI_SESSION_HOURS": raw})
+
+
+def test_cookies_are_secure_only_behind_an_https_public_url() -> None:
+    assert Settings(public_url="https://files.example").secure_cookies
+    assert not Settings(public_url="http://127.0.0.1:8080").secure_cookies

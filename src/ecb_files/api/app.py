@@ -18,15 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ecb_files import __version__
-from ecb_files.api import interpreter
+from ecb_files.api import interpreter, ui
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
-from ecb_files.api.routes import fnol, meta, oauth, submit
+from ecb_files.api.routes import content, fnol, meta, oauth, read, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
 from ecb_files.domain.endpoints import FNOL_PATH, TOKEN_PATH, Endpoint
+from ecb_files.domain.scopes import INSURER_READ, INSURER_WRITE, PARTNER_READ
 from ecb_files.errors import EcbError, InvalidRequest, MethodNotAllowed, NotFound, OAuthError
 from ecb_files.services.container import Services
 
@@ -80,6 +81,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
+    ui.install(app)
+    # Its ids never take the sibling endpoints' names (read.py), whatever the order.
+    app.include_router(read.router)
+    app.include_router(content.router)
     app.add_exception_handler(EcbError, handle_ecb_error)
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -129,7 +134,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             "flows": {
                 "clientCredentials": {
                     "tokenUrl": TOKEN_PATH,
-                    "scopes": {REQUIRED_SCOPE: "submit files"},
+                    "scopes": {
+                        REQUIRED_SCOPE: "submit files",
+                        PARTNER_READ: "read a partner's cases, DNs and files",
+                        INSURER_READ: "read an insurance company's cases, DNs and files",
+                        INSURER_WRITE: "merge DNs, close and reopen cases",
+                    },
                 }
             },
         }

@@ -236,3 +236,33 @@ FNOL_SCHEMA_RESPONSES: dict[int | str, dict[str, object]] = {
     400: error("InvalidRequest: insuranceCompanyAlias is missing"),
     404: error("InsuranceCompanyNotFound"),
 }
+
+READ_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": '{"success": true, "payload": …}: the object, or '
+        '{"files": [...], "nextCursor"} for a list (see docs/behaviour.md §11.2)',
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: error("InvalidRequest: an id that is not a GUID, a limit outside 1–500, a bad cursor"),
+    401: error("Unauthorized (no or invalid bearer token)"),
+    403: error(
+        "Forbidden: the token lacks platform-service-provider:read (a partner's client) or "
+        "platform-insurer:read (an insurer's)"
+    ),
+    404: error(
+        "ClaimNotFound, DamageNotificationNotFound or FileNotFound: missing, or not visible "
+        "to this client (the two are answered alike)"
+    ),
+}
+
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": '{"success": true}',
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: error("InvalidRequest: an id that is not a GUID, or no caseId in the body"),
+    401: error("Unauthorized (no or invalid bearer token)"),
+    403: error("Forbidden: the token lacks platform-insurer:write"),
+    404: error("ClaimNotFound or DamageNotificationNotFound (missing or another tenant's)"),
+    409: error("DamageNotificationMergedToClaim: already merged into another case (named)"),
+}

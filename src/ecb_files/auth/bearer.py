@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ecb_files.domain.scopes import PARTNER_WRITE
+
 #: The scope a token needs to submit files; a valid token without it is answered 403.
-REQUIRED_SCOPE = "platform-service-provider:write"
+REQUIRED_SCOPE = PARTNER_WRITE
 
 
 def parse_bearer(authorization: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""Client secrets (``client_secret_basic`` / ``client_secret_post``, §2), stored hashed.
+"""Client secrets (``client_secret_basic`` / ``client_secret_post``, §2) and insurer
+users' passwords (§11.1), stored hashed: one hasher for both.
 
 Secrets are hashed with argon2id (argon2-cffi's ``PasswordHasher`` defaults, RFC 9106's
 second recommended profile); the clear secret is never stored. Verification compares in
@@ -34,6 +35,18 @@ def verify_client_secret(secret: str, stored_hash: str | None) -> bool:
         _verify(_dummy_hash(), secret)
         return False
     return _verify(stored_hash, secret)
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash to store for an insurer user's ``password``."""
+    if not password:
+        raise ValueError("the password must not be empty")
+    return _HASHER.hash(password)
+
+
+def verify_password(password: str, stored_hash: str | None) -> bool:
+    """``verify_client_secret`` for a password: ``None`` still costs one verification."""
+    return verify_client_secret(password, stored_hash)
 
 
 def secret_needs_rehash(stored_hash: str) -> bool:

@@ -94,7 +94,29 @@ def commands_for(document: dict[str, Any], base: str) -> str:
             f"  {base}/ecx/host/api/integration/v1/file/submitForCase",
             "",
             f"Then: ecb-files files list --case {case['id']} --json",
+            *_insurer_lines(document, base, case["id"]),
             f"API docs: {base}/docs",
             "",
         ]
     )
+
+
+def _insurer_lines(document: dict[str, Any], base: str, case_id: str) -> list[str]:
+    """How the insurer reads what arrived (§11): its client over the read API, and its
+    claims handler's sign-in."""
+    company = document["insuranceCompanies"][0]
+    lines: list[str] = []
+    for client in company.get("clients", [])[:1]:
+        lines += [
+            "",
+            "The insurer's view of the case (read API):",
+            "",
+            f"INSURER=$(curl -s -u {client['clientId']}:{client['clientSecret']} "
+            f"-d grant_type=client_credentials {base}/connect/token | "
+            "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            f'curl -s -H "Authorization: Bearer $INSURER" '
+            f"{base}/ecx/host/api/integration/v1/case/{case_id}/files",
+        ]
+    for user in company.get("users", [])[:1]:
+        lines += ["", f"Claims handler sign-in: {user['email']} / {user['password']}"]
+    return lines

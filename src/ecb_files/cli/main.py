@@ -15,6 +15,7 @@ from ecb_files.cli.keys import keys
 from ecb_files.cli.load import load
 from ecb_files.cli.serve import serve
 from ecb_files.cli.tenant import tenant
+from ecb_files.cli.user import user
 
 
 class _Commands(click.Group):
@@ -45,7 +46,7 @@ def main() -> None:
     """
 
 
-for _command in (serve, demo, db, load, tenant, case, dn, files, gc, keys):
+for _command in (serve, demo, db, load, tenant, user, case, dn, files, gc, keys):
     main.add_command(_command)
 
 

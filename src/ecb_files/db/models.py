@@ -7,6 +7,12 @@ Relations, in short::
           │                 │           └─< OAuthClient ─< ClientKey
           └─< DamageNotification ─(merged_to_case)─> Case
     Submission ─< StoredFile (parent: case_id or dn_id)
+    InsuranceCompany ─< InsurerUser, InsuranceCompany ─< OAuthClient   (§11.1)
+
+An OAuth client belongs to exactly one owner: a service partner (``partner_id``) or an
+insurance company (``company_id``); a check constraint keeps it so. Insurer clients
+share the table, the token endpoint and the key handling with partners' clients; the
+scopes each kind may hold are in ``domain/scopes.py``.
 
 A stored file has one parent, the case or the DN it was submitted to. Merging a DN into
 a case moves its files: ``case_id`` is set and ``dn_id`` cleared (``cases.move_to_case``);
@@ -20,7 +26,7 @@ that are read after the session closes: ``OAuthClient.keys`` and, when loaded th
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +34,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -41,6 +48,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ecb_files.db.base import Base, UTCDateTime
 
 CASE_OPEN = "open"
+ROLE_HANDLER = "handler"
+ROLE_VIEWER = "viewer"
 CASE_CLOSED = "closed"
 ENDPOINT_CASE = "submitForCase"
 ENDPOINT_DN = "submitForDamageNotification"
@@ -52,6 +61,10 @@ IDEMPOTENCY_DONE = "done"
 def email_key(email: str) -> str:
     """The form an e-mail address is matched by: case-insensitive (Unicode case folding)."""
     return email.casefold()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 service_partner_companies = Table(
@@ -105,18 +118,53 @@ class Employee(Base):
         return email
 
 
+class InsurerUser(Base):
+    """A claims handler or viewer of one insurance company (§11.1)."""
+
+    __tablename__ = "insurer_users"
+    __table_args__ = (
+        UniqueConstraint("company_id", "email_key"),
+        CheckConstraint("role IN ('handler', 'viewer')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    # Looked up across tenants at sign-in (the page asks for no tenant).
+    email_key: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # argon2id (auth/secrets.py); None: the user cannot sign in until one is set.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    company: Mapped[InsuranceCompany] = relationship()
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, email: str) -> str:
+        self.email_key = email_key(email)
+        return email
+
+
 class OAuthClient(Base):
     __tablename__ = "oauth_clients"
+    __table_args__ = (
+        CheckConstraint(
+            "(partner_id IS NULL) <> (company_id IS NULL)",
+            name="one_owner",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(200), unique=True)
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_partners.id"))
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_partners.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_companies.id"))
     scopes: Mapped[str] = mapped_column(Text)
     secret_hash: Mapped[str | None] = mapped_column(Text)
     keys: Mapped[list[ClientKey]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="ClientKey.id"
     )
-    partner: Mapped[ServicePartner] = relationship()
+    partner: Mapped[ServicePartner | None] = relationship()
+    company: Mapped[InsuranceCompany | None] = relationship()
 
 
 class ClientKey(Base):
@@ -133,18 +181,26 @@ class ClientKey(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        # The tenant's cases newest first, page by page (§11.2).
+        Index("ix_cases_company_id_created_at_id", "company_id", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
     number: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     company: Mapped[InsuranceCompany] = relationship()
     partners: Mapped[list[ServicePartner]] = relationship(secondary=case_partners)
 
 
 class DamageNotification(Base):
     __tablename__ = "damage_notifications"
+    __table_args__ = (
+        Index("ix_damage_notifications_company_id_created_at_id", "company_id", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("insurance_companies.id"))
@@ -153,7 +209,7 @@ class DamageNotification(Base):
     # The ``damageNotification`` member of the FNoL exactly as sent (§10.2), JSON text;
     # None for a DN created otherwise (a fixture). Who sent it is on its submission.
     fnol: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     company: Mapped[InsuranceCompany] = relationship()
 
 
@@ -182,13 +238,15 @@ class StoredFile(Base):
     __tablename__ = "files"
     __table_args__ = (
         CheckConstraint("case_id IS NOT NULL OR dn_id IS NOT NULL", name="has_parent"),
+        # A parent's files newest first, page by page (§11.2); they serve the lookups by
+        # parent alone too.
+        Index("ix_files_case_id_created_at_id", "case_id", "created_at", "id"),
+        Index("ix_files_dn_id_created_at_id", "dn_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    dn_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("damage_notifications.id"), index=True
-    )
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    dn_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("damage_notifications.id"))
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"))
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"))
@@ -214,6 +272,21 @@ class SmallFileContent(Base):
         ForeignKey("files.blob_id", ondelete="CASCADE"), primary_key=True
     )
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Thumbnail(Base):
+    """A thumbnail made of a file (§11.2): a blob in the store, derived from the file's.
+    Removed with the file's row; its blob is then unreferenced and ``gc`` removes it."""
+
+    __tablename__ = "thumbnails"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    longest_side: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob_id: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRecord(Base):
@@ -258,3 +331,43 @@ class SigningKey(Base):
     private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in claims handler's session on the page at ``/ui/`` (§11.3).
+
+    The cookie carries a random id; only its SHA-256 is stored, so a copy of the table
+    signs no one in. ``csrf_token`` is the synchronizer token every form of the session
+    carries. The row's removal is the sign-out; ``expires_at`` ends it regardless.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SignInFailure(Base):
+    """One failed sign-in for an e-mail address, counted towards its lock (§11.3).
+
+    The address is kept as the SHA-256 of its case-folded form: the table needs to count,
+    not to know who typed what.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SignInLock(Base):
+    """An e-mail address that may not sign in before ``locked_until`` (§11.3)."""
+
+    __tablename__ = "sign_in_locks"
+
+    email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,8 @@
 operator's command line get their use cases' dependencies from.
 
 - ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
-  database, the storage, the signing keys, token and bearer checks, idempotency, submit.
+  database, the storage, the signing keys, token and bearer checks, idempotency, submit,
+  and the read side (``reader``, ``insurer_actions``).
 - ``Services.for_operator``: what the operator's commands need and no more — the
   database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
   command that changes a case neither makes signing keys nor reaches the storage.
@@ -11,15 +12,22 @@ operator's command line get their use cases' dependencies from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
+from ecb_files.services.archive import CaseArchives
 from ecb_files.services.bearer import BearerGate
+from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
+from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.reading import Reader
+from ecb_files.services.sign_in import SignIn
 from ecb_files.services.submit import SubmitService
+from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, open_store
@@ -52,6 +60,12 @@ class Services:
     idempotency: Idempotency
     submit: SubmitService
     fnol: FnolService
+    reader: Reader
+    insurer_actions: InsurerActions
+    content: FileContent
+    thumbnails: Thumbnails
+    archives: CaseArchives
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -78,6 +92,8 @@ class Services:
             lease_seconds=settings.idempotency_lease_seconds,
         )
         acceptance = Acceptance(database, idempotency)
+        content = FileContent(database, store)
+        reader = Reader(database)
         return cls(
             settings=settings,
             database=database,
@@ -101,6 +117,12 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
             ),
+            reader=reader,
+            insurer_actions=InsurerActions(database),
+            content=content,
+            thumbnails=Thumbnails(database, store, content),
+            archives=CaseArchives(reader, content),
+            sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
         )
 
     def check_ready(self) -> dict[str, str]:

@@ -10,9 +10,12 @@ An omitted ``fnolSchema`` keeps the tenant's FNoL schema, ``null`` returns it to
 built-in default (§10.2). An omitted (or ``null``) ``status``, ``active``,
 ``insuranceCompanies`` (of a partner) or ``servicePartners`` (of a case) keeps what is
 stored, and a new object gets the default (open, active, none). An omitted
-``clientSecret`` keeps the stored one; ``null`` removes it. Members whose name starts
-with ``$`` (``$schema``, ``$comment``) are ignored; any other unknown member is an error, as a typo
-would otherwise be silently lost.
+``clientSecret`` keeps the stored one; ``null`` removes it; the same for a user's
+``password``. A partner's client may hold the partner scopes only, an insurance
+company's (``insuranceCompanies[].clients``, §11.1) the insurer scopes only.
+
+Members whose name starts with ``$`` (``$schema``, ``$comment``) are ignored; any other
+unknown member is an error, as a typo would otherwise be silently lost.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ecb_files.auth.client_keys import ClientPublicKey, key_from_certificate, key_from_jwk
-from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, email_key
+from ecb_files.db.models import CASE_CLOSED, CASE_OPEN, ROLE_HANDLER, ROLE_VIEWER, email_key
 from ecb_files.domain import rules
 from ecb_files.domain.fnol_schema import FnolSchemaError, fnol_schema_text
 from ecb_files.domain.json_paths import json_kind
+from ecb_files.domain.scopes import foreign_scope
 
 # Column sizes of ecb_files.db.models.
 MAX_ALIAS = 100
@@ -65,20 +69,21 @@ class Ref(Generic[T]):
 
 
 @dataclass(frozen=True)
-class CompanySpec:
-    path: str
-    alias: str
-    name: str
-    # Whether the document sets the FNoL schema (§10.2), and to what: the JSON text to
-    # store, or None for the built-in default.
-    sets_fnol_schema: bool = False
-    fnol_schema: str | None = None
-
-
-@dataclass(frozen=True)
 class EmployeeSpec:
     path: str
     email: str
+    active: bool | _Keep
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """An insurer user (§11.1); an omitted role, password or active flag keeps the
+    stored one (a new user: handler, no password, active)."""
+
+    path: str
+    email: str
+    role: str | _Keep
+    password: str | _Keep | None
     active: bool | _Keep
 
 
@@ -95,6 +100,19 @@ class ClientSpec:
     scopes: tuple[str, ...]
     secret: str | _Keep | None
     keys: tuple[KeySpec, ...]
+
+
+@dataclass(frozen=True)
+class CompanySpec:
+    path: str
+    alias: str
+    name: str
+    # Whether the document sets the FNoL schema (§10.2), and to what: the JSON text to
+    # store, or None for the built-in default.
+    sets_fnol_schema: bool = False
+    fnol_schema: str | None = None
+    users: tuple[UserSpec, ...] = ()
+    clients: tuple[ClientSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,7 +188,7 @@ def parse_fixture(data: Any) -> FixtureDocument:
 
 
 def _company(obj: _Object) -> CompanySpec:
-    obj.only("alias", "name", "fnolSchema")
+    obj.only("alias", "name", "fnolSchema", "users", "clients")
     sets_fnol_schema = obj.has("fnolSchema")
     fnol_schema = None
     if sets_fnol_schema:
@@ -181,6 +199,27 @@ def _company(obj: _Object) -> CompanySpec:
         obj.text("name", max_chars=MAX_NAME),
         sets_fnol_schema,
         fnol_schema,
+        users=tuple(_user(item) for item in obj.objects("users")),
+        clients=tuple(_client(item, insurer=True) for item in obj.objects("clients")),
+    )
+
+
+def _user(obj: _Object) -> UserSpec:
+    obj.only("email", "role", "password", "active")
+    role: str | _Keep = KEEP
+    if obj.given("role"):
+        role = obj.text("role", max_chars=16)
+        if role not in (ROLE_HANDLER, ROLE_VIEWER):
+            raise FixtureError(f"{obj.member('role')}: must be 'handler' or 'viewer'")
+    password: str | _Keep | None = KEEP
+    if obj.has("password"):
+        password = obj.optional_text("password")
+    return UserSpec(
+        obj.path,
+        _email(obj),
+        role,
+        password,
+        obj.boolean("active") if obj.given("active") else KEEP,
     )
 
 
@@ -212,19 +251,27 @@ def _partner(obj: _Object) -> PartnerSpec:
 
 def _employee(obj: _Object) -> EmployeeSpec:
     obj.only("email", "active")
+    email = _email(obj)
+    return EmployeeSpec(obj.path, email, obj.boolean("active") if obj.given("active") else KEEP)
+
+
+def _email(obj: _Object) -> str:
     email = obj.text("email", max_chars=MAX_EMAIL)
     local, at, domain = email.rpartition("@")
     if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in email):
         raise FixtureError(f"{obj.member('email')}: {email!r} is not an e-mail address")
-    return EmployeeSpec(obj.path, email, obj.boolean("active") if obj.given("active") else KEEP)
+    return email
 
 
-def _client(obj: _Object) -> ClientSpec:
+def _client(obj: _Object, *, insurer: bool = False) -> ClientSpec:
     obj.only("clientId", "scopes", "clientSecret", "certificates", "jwks")
     scopes = []
     for ref in obj.texts("scopes", max_chars=MAX_NAME, required=True):
         if any(c.isspace() or not c.isprintable() for c in ref.value):
             raise FixtureError(f"{ref.path}: a scope is one word without spaces")
+        if foreign_scope([ref.value], insurer=insurer):
+            owner = "an insurance company's" if insurer else "a service partner's"
+            raise FixtureError(f"{ref.path}: {ref.value} is not a scope {owner} client may hold")
         scopes.append(ref.value)
     secret: str | _Keep | None = KEEP
     if obj.has("clientSecret"):
@@ -301,8 +348,20 @@ def _check_unique(document: FixtureDocument) -> None:
     _unique("service partner id", ((p.path, "id", p.id) for p in document.partners))
     _unique(
         "client id",
-        ((c.path, "clientId", c.client_id) for p in document.partners for c in p.clients),
+        (
+            (c.path, "clientId", c.client_id)
+            for owned in (
+                *(p.clients for p in document.partners),
+                *(c.clients for c in document.companies),
+            )
+            for c in owned
+        ),
     )
+    for company in document.companies:
+        _unique(
+            "user e-mail (compared case-insensitively)",
+            ((u.path, "email", email_key(u.email)) for u in company.users),
+        )
     for partner in document.partners:
         _unique(
             "employee e-mail (compared case-insensitively)",

@@ -13,9 +13,9 @@ What a load never undoes, so that reloading is safe on a running deployment:
 - a DN merged in the database stays merged, whatever the document says about it;
   ``mergedToCaseId`` merges an open DN with the move semantics of §1;
 - registered client keys are kept (rotation means several); new ones are added;
-- employees, clients and keys missing from the document are kept;
-- a client secret is stored as an argon2 hash; a stored hash that already verifies for
-  the document's secret is kept as it is.
+- employees, insurer users, clients and keys missing from the document are kept;
+- a client secret or a user's password is stored as an argon2 hash; a stored hash that
+  already verifies for the document's value is kept as it is.
 """
 
 from __future__ import annotations
@@ -27,16 +27,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecb_files.auth.secrets import hash_client_secret, secret_needs_rehash, verify_client_secret
-from ecb_files.db import Database, Transaction, clients
+from ecb_files.auth.secrets import (
+    hash_client_secret,
+    hash_password,
+    secret_needs_rehash,
+    verify_client_secret,
+)
+from ecb_files.db import Database, Transaction, clients, insurers
 from ecb_files.db import fixtures as stored
 from ecb_files.db.models import (
     CASE_OPEN,
+    ROLE_HANDLER,
     Case,
     ClientKey,
     DamageNotification,
     Employee,
     InsuranceCompany,
+    InsurerUser,
     OAuthClient,
     ServicePartner,
 )
@@ -52,6 +59,7 @@ from ecb_files.services.fixture_document import (
     KeySpec,
     PartnerSpec,
     Ref,
+    UserSpec,
     parse_fixture,
     read_fixture_file,
 )
@@ -62,6 +70,7 @@ _KINDS = (
     ("insurance_company", "insurance company", "insurance companies"),
     ("service_partner", "service partner", "service partners"),
     ("employee", "employee", "employees"),
+    ("insurer_user", "insurer user", "insurer users"),
     ("client", "client", "clients"),
     ("client_key", "client key", "client keys"),
     ("case", "case", "cases"),
@@ -129,6 +138,31 @@ class _Loader:
             row.fnol_schema = spec.fnol_schema
         self._count("insurance_company", created=created)
         stored.save(self.unit, row)
+        for user in spec.users:
+            self._user(row, user)
+        for client in spec.clients:
+            self._client(client, company=row)
+
+    def _user(self, company: InsuranceCompany, spec: UserSpec) -> None:
+        row = insurers.user_in_company(self.unit, company.id, spec.email)
+        created = row is None
+        if row is None:
+            row = InsurerUser(
+                company_id=company.id, email=spec.email, role=ROLE_HANDLER, active=True
+            )
+        row.email = spec.email
+        if isinstance(spec.role, str):
+            row.role = spec.role
+        if isinstance(spec.active, bool):
+            row.active = spec.active
+        if spec.password is None:
+            row.password_hash = None
+        elif isinstance(spec.password, str) and not _hash_still_valid(
+            spec.password, row.password_hash
+        ):
+            row.password_hash = hash_password(spec.password)
+        self._count("insurer_user", created=created)
+        stored.save(self.unit, row)
 
     def partner(self, spec: PartnerSpec) -> None:
         row = stored.partner_by_id(self.unit, spec.id)
@@ -145,7 +179,7 @@ class _Loader:
         for employee in spec.employees:
             self._employee(row, employee)
         for client in spec.clients:
-            self._client(row, client)
+            self._client(client, partner=row)
 
     def _employee(self, partner: ServicePartner, spec: EmployeeSpec) -> None:
         row = stored.employee_by_email(self.unit, partner.id, spec.email)
@@ -158,17 +192,30 @@ class _Loader:
         self._count("employee", created=created)
         stored.save(self.unit, row)
 
-    def _client(self, partner: ServicePartner, spec: ClientSpec) -> None:
+    def _client(
+        self,
+        spec: ClientSpec,
+        *,
+        partner: ServicePartner | None = None,
+        company: InsuranceCompany | None = None,
+    ) -> None:
+        """A client of ``partner`` or of ``company`` (give one)."""
+        partner_id = None if partner is None else partner.id
+        company_id = None if company is None else company.id
         row = clients.find_client(self.unit, spec.client_id)
         created = row is None
         if row is None:
             row = OAuthClient(
-                client_id=spec.client_id, partner_id=partner.id, scopes="", secret_hash=None
+                client_id=spec.client_id,
+                partner_id=partner_id,
+                company_id=company_id,
+                scopes="",
+                secret_hash=None,
             )
-        elif row.partner_id != partner.id:
+        elif (row.partner_id, row.company_id) != (partner_id, company_id):
             raise FixtureError(
                 f"{spec.path}.clientId: client {spec.client_id!r} belongs to another service "
-                f"partner ({row.partner_id}); a client cannot move between partners"
+                "partner or insurance company; a client cannot change owners"
             )
         row.scopes = " ".join(spec.scopes)
         if spec.secret is None:

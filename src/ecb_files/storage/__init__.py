@@ -3,6 +3,7 @@
 from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
+    BlobRange,
     BlobStore,
     InvalidBlobId,
     StagedBlob,
@@ -15,6 +16,7 @@ from ecb_files.storage.local import LocalBlobStore
 
 __all__ = [
     "BlobInfo",
+    "BlobRange",
     "BlobStore",
     "InvalidBlobId",
     "LocalBlobStore",

@@ -22,8 +22,17 @@ errors (``ecb_files.errors``), so no caller needs to know the backend::
     ├── StorageFull          the disk or bucket refused a write for lack of space → 507
     └── StorageUnavailable   backend unreachable, I/O failure not about space     → 503
 
-``open`` of an unknown id raises ``FileNotFoundError``; an id that is not 32 lower-case
-hex digits raises ``InvalidBlobId`` (a ``ValueError``) before the backend is touched.
+Reading: ``open_range(blob_id, start, length)`` returns a ``BlobRange``, the bytes
+``start`` to ``start + length`` (to the end when ``length`` is ``None``) in bounded
+chunks, for downloads in O(1) memory (local: a seek; S3: a ranged ``GetObject``)::
+
+    with store.open_range(blob_id, 1000, 5000) as chunks:
+        for chunk in chunks:          # from a worker thread: each read blocks
+            ...
+
+``open`` and ``open_range`` of an unknown id raise ``FileNotFoundError``; an id that is
+not 32 lower-case hex digits raises ``InvalidBlobId`` (a ``ValueError``) before the
+backend is touched.
 Messages never contain a file-system path or a credential; the cause is chained.
 """
 
@@ -35,6 +44,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol
+
+from ecb_files.errors import StorageUnavailable
 
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -112,6 +123,76 @@ class StagedBlob(Protocol):
         ...
 
 
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+def check_range(start: int, length: int | None, size: int) -> None:
+    """Refuse a range outside a blob of ``size`` bytes (a bug in the caller, which
+    checks a client's ``Range`` against the file's recorded size first)."""
+    if start < 0 or (length is not None and length < 0):
+        raise ValueError("a blob range cannot start or extend below zero")
+    if start > size or (length is not None and start + length > size):
+        raise ValueError(f"range {start}+{length} lies outside a blob of {size} bytes")
+
+
+class Readable(Protocol):
+    """What a ``BlobRange`` reads from: a file, or an object store's response body."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class BlobRange:
+    """A byte range of one blob, read in chunks of at most ``chunk_bytes``.
+
+    Holds one open file or connection, released by ``close`` (or the ``with`` block).
+    Reading past what the source holds is an integrity failure, not a short answer: the
+    caller promised ``length`` bytes (a download sent its ``Content-Length``), so a source
+    that ends early raises ``StorageUnavailable``.
+    """
+
+    def __init__(
+        self, source: Readable, length: int, *, chunk_bytes: int = READ_CHUNK_BYTES
+    ) -> None:
+        if length < 0:
+            raise ValueError("length must not be negative")
+        self._source = source
+        self._left = length
+        self._chunk_bytes = chunk_bytes
+
+    @property
+    def remaining(self) -> int:
+        return self._left
+
+    def read_chunk(self) -> bytes:
+        """The next chunk; ``b""`` once the range is read."""
+        if self._left == 0:
+            return b""
+        try:
+            chunk = self._source.read(min(self._left, self._chunk_bytes))
+        except OSError as exc:  # a local file's; S3's reader translates its own
+            reason = exc.strerror or type(exc).__name__
+            raise StorageUnavailable(f"storage could not read a blob ({reason})") from exc
+        if not chunk:
+            raise StorageUnavailable("a stored blob ended before its recorded size")
+        self._left -= len(chunk)
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read_chunk():
+            yield chunk
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> BlobRange:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class BlobStore(Protocol):
     """Where blobs live. Implementations are safe to share between threads and processes."""
 
@@ -121,6 +202,12 @@ class BlobStore(Protocol):
 
     def open(self, blob_id: str) -> BinaryIO:
         """The published blob's bytes, for reading. ``FileNotFoundError`` if unknown."""
+        ...
+
+    def open_range(self, blob_id: str, start: int, length: int | None) -> BlobRange:
+        """``length`` bytes of the published blob from offset ``start`` (to its end when
+        ``length`` is ``None``); ``start`` must lie within the blob. ``FileNotFoundError``
+        if unknown. The caller closes it."""
         ...
 
     def delete(self, blob_id: str) -> None:

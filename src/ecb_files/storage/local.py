@@ -29,9 +29,13 @@ from typing import BinaryIO
 from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
+    BlobRange,
     is_valid_blob_id,
     new_blob_id,
     validate_blob_id,
+)
+from ecb_files.storage.base import (
+    check_range as _check_range,
 )
 from ecb_files.storage.lifecycle import Lifecycle, Phase
 
@@ -211,6 +215,20 @@ class LocalBlobStore:
             raise FileNotFoundError(errno.ENOENT, "no such blob", blob_id) from None
         except OSError as exc:
             raise _storage_error(exc, "read a blob") from exc
+
+    def open_range(self, blob_id: str, start: int, length: int | None) -> BlobRange:
+        source = self.open(blob_id)
+        try:
+            size = os.fstat(source.fileno()).st_size
+            _check_range(start, length, size)
+            source.seek(start)
+        except OSError as exc:
+            source.close()
+            raise _storage_error(exc, "read a blob") from exc
+        except BaseException:
+            source.close()
+            raise
+        return BlobRange(source, size - start if length is None else length)
 
     def delete(self, blob_id: str) -> None:
         path = self.blob_path(blob_id)

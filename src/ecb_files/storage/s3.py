@@ -52,6 +52,7 @@ from ecb_files.config import ConfigError
 from ecb_files.errors import StorageError, StorageFull, StorageUnavailable
 from ecb_files.storage.base import (
     BlobInfo,
+    BlobRange,
     new_blob_id,
     validate_blob_id,
 )
@@ -245,6 +246,10 @@ class _ObjectReader(io.RawIOBase):
         view[: len(data)] = data
         return len(data)
 
+    def read(self, size: int = -1) -> bytes:
+        # The body's own bytes, without RawIOBase's copy through a buffer.
+        return self.readall() if size < 0 else self._read(size)
+
     def readall(self) -> bytes:
         # The default reads 8 KiB at a time; blobs are up to hundreds of MiB.
         chunks = []
@@ -333,16 +338,35 @@ class S3BlobStore:
         return S3StagedBlob(self, new_blob_id())
 
     def open(self, blob_id: str) -> BinaryIO:
-        key = self.key_for(blob_id)
-        try:
-            response = self._client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING_OBJECT_CODES:
-                raise FileNotFoundError(errno.ENOENT, "no such blob", blob_id) from None
-            raise _storage_error(exc, "read a blob") from exc
-        except BotoCoreError as exc:
-            raise _storage_error(exc, "read a blob") from exc
+        response = self._get_object(blob_id)
         return io.BufferedReader(_ObjectReader(response["Body"]), buffer_size=_READ_CHUNK_BYTES)
+
+    def open_range(self, blob_id: str, start: int, length: int | None) -> BlobRange:
+        """A ranged ``GetObject``: S3 sends only the bytes asked for, and they are read
+        from the connection chunk by chunk."""
+        if start < 0 or (length is not None and length < 0):
+            raise ValueError("a blob range cannot start or extend below zero")
+        if length == 0:
+            # S3 cannot express an empty range; the blob must still exist.
+            self._head_object(blob_id)
+            return BlobRange(io.BytesIO(b""), 0)
+        if length is not None:
+            response = self._get_object(blob_id, Range=f"bytes={start}-{start + length - 1}")
+        elif start > 0:
+            try:
+                response = self._get_object(blob_id, Range=f"bytes={start}-")
+            except ValueError:
+                if self._head_object(blob_id) != start:
+                    raise
+                return BlobRange(io.BytesIO(b""), 0)  # from the very end: nothing
+        else:
+            response = self._get_object(blob_id)
+        sent = int(response["ContentLength"])
+        reader = _ObjectReader(response["Body"])
+        if length is not None and sent != length:
+            reader.close()
+            raise ValueError(f"range {start}+{length} lies outside the blob")
+        return BlobRange(reader, sent)
 
     def delete(self, blob_id: str) -> None:
         # DeleteObject of a missing key succeeds: idempotent as the protocol wants.
@@ -457,6 +481,32 @@ class S3BlobStore:
         log.info("restamped blob key %s of %d bytes after a long upload", key, size)
 
     # Helpers.
+
+    def _get_object(self, blob_id: str, **kwargs: Any) -> Any:
+        key = self.key_for(blob_id)
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key, **kwargs)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in _MISSING_OBJECT_CODES:
+                raise FileNotFoundError(errno.ENOENT, "no such blob", blob_id) from None
+            if code == "InvalidRange":
+                raise ValueError("the range lies outside the blob") from None
+            raise _storage_error(exc, "read a blob") from exc
+        except BotoCoreError as exc:
+            raise _storage_error(exc, "read a blob") from exc
+
+    def _head_object(self, blob_id: str) -> int:
+        """The blob's size."""
+        try:
+            response = self._client.head_object(Bucket=self.bucket, Key=self.key_for(blob_id))
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING_OBJECT_CODES:
+                raise FileNotFoundError(errno.ENOENT, "no such blob", blob_id) from None
+            raise _storage_error(exc, "read a blob") from exc
+        except BotoCoreError as exc:
+            raise _storage_error(exc, "read a blob") from exc
+        return int(response["ContentLength"])
 
     def _blob_id_of(self, key: str) -> str | None:
         """The blob id a key names, or ``None`` for keys this store did not make."""

@@ -39,11 +39,12 @@ class Cli:
     env: dict[str, str]
 
     def __call__(
-        self, *args: str, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str] | None = None, input_text: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "ecb_files.cli.main", *args],
             env={**self.env, **(env or {})},
+            input=input_text,
             capture_output=True,
             text=True,
             timeout=120,
@@ -64,7 +65,9 @@ class Cli:
         try:
             with database.read() as session:
                 employee = session.scalars(select(models.Employee)).one()
-                client = session.scalars(select(models.OAuthClient)).one()
+                client = session.scalars(
+                    select(models.OAuthClient).where(models.OAuthClient.partner_id.is_not(None))
+                ).one()
             world = World(0, 0, employee.id, client.id, partner_id=DEMO_PARTNER)
             return add_file(
                 database,

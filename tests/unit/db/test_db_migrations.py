@@ -12,7 +12,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, update
+from sqlalchemy import Engine, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
 from tests.db_support import CLOSED_CASE, OPEN_CASE, OPEN_DN, add_file, seed_world
 
 from ecb_files.db import Database, models
@@ -45,8 +46,8 @@ def test_constraint_names_follow_the_naming_convention(engine: Engine) -> None:
         "fk_files_dn_id_damage_notifications",
     }
     assert {ix["name"] for ix in inspector.get_indexes("files")} >= {
-        "ix_files_case_id",
-        "ix_files_dn_id",
+        "ix_files_case_id_created_at_id",
+        "ix_files_dn_id_created_at_id",
     }
 
 
@@ -134,3 +135,47 @@ def test_0002_leaves_merged_files_on_their_case_only(database: Database, tmp_pat
     with database.engine.connect() as connection:
         command.downgrade(alembic_config(connection), "0001")
     assert parents()[merged.id] == (OPEN_CASE, OPEN_DN)
+
+
+def test_0005_gives_older_cases_and_dns_a_creation_time(database: Database) -> None:
+    """§11.2 lists are newest first: rows from before 0005 get the upgrade's time."""
+    seed_world(database)
+    with database.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE damage_notifications SET created_at = NULL"))
+    database.upgrade()
+    with database.read() as unit:
+        assert None not in {row.created_at for row in unit.scalars(select(models.Case))}
+        dns = unit.scalars(select(models.DamageNotification))
+        assert None not in {row.created_at for row in dns}
+
+
+def test_0005_downgrade_removes_insurer_clients_and_users(database: Database) -> None:
+    world = seed_world(database)
+    with database.write() as unit:
+        unit.add(
+            models.OAuthClient(
+                client_id="insurer", company_id=world.company_id, scopes="", secret_hash=None
+            )
+        )
+        unit.add(
+            models.InsurerUser(
+                company_id=world.company_id, email="h@x.example", role="handler", active=True
+            )
+        )
+    with database.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    inspector = inspect(database.engine)
+    assert "insurer_users" not in inspector.get_table_names()
+    with database.engine.connect() as connection:
+        ids = connection.execute(text("SELECT client_id FROM oauth_clients")).scalars().all()
+    assert list(ids) == ["aage-backend"]
+
+
+def test_a_client_has_exactly_one_owner(database: Database) -> None:
+    """ck_oauth_clients_one_owner: a partner or an insurance company, never both or none."""
+    world = seed_world(database)
+    for owners in ({}, {"partner_id": world.partner_id, "company_id": world.company_id}):
+        with pytest.raises(IntegrityError), database.write() as unit:
+            unit.add(models.OAuthClient(client_id="x", scopes="", secret_hash=None, **owners))

@@ -6,6 +6,7 @@ import base64
 import copy
 import datetime as dt
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ CLOSED_CASE = "5d3c2b1a-0000-4000-8000-000000000002"
 OPEN_DN = "7b0e6f7e-0000-4000-8000-000000000001"
 MERGED_DN = "7b0e6f7e-0000-4000-8000-000000000002"
 SECRET = "demo-partner-secret"
+# The demo's partner client (the insurer's client has a secret too, §11.1).
+_OF_PARTNER = models.OAuthClient.partner_id.is_not(None)
+_PARTNER_CLIENT_SECRET = select(models.OAuthClient.secret_hash).where(_OF_PARTNER)
 
 
 @pytest.fixture
@@ -102,7 +106,7 @@ def test_demo_fixture_loads(database: Database, demo: dict[str, Any]) -> None:
         "insurance_companies": 1,
         "service_partners": 1,
         "employees": 1,
-        "oauth_clients": 1,
+        "oauth_clients": 2,
         "client_keys": 0,
         "cases": 2,
         "damage_notifications": 2,
@@ -113,41 +117,35 @@ def test_demo_fixture_loads(database: Database, demo: dict[str, Any]) -> None:
     assert _dn(database, OPEN_DN).merged_to_case_id is None
 
 
-def test_loading_twice_changes_nothing(
-    database: Database, demo: dict[str, Any]
-) -> None:
+def test_loading_twice_changes_nothing(database: Database, demo: dict[str, Any]) -> None:
     """§5: safe to run twice."""
     load_fixtures(database, demo)
     with database.write() as session:
-        first_hash = session.scalar(select(models.OAuthClient.secret_hash))
+        first_hash = session.scalar(_PARTNER_CLIENT_SECRET)
     counts = _counts(database)
     report = load_fixtures(database, demo)
     assert sum(report.created.values()) == 0
     assert report.merged == 0
     assert _counts(database) == counts
     with database.write() as session:
-        assert session.scalar(select(models.OAuthClient.secret_hash)) == first_hash
+        assert session.scalar(_PARTNER_CLIENT_SECRET) == first_hash
 
 
-def test_client_secret_is_stored_hashed(
-    database: Database, demo: dict[str, Any]
-) -> None:
+def test_client_secret_is_stored_hashed(database: Database, demo: dict[str, Any]) -> None:
     load_fixtures(database, demo)
     with database.write() as session:
-        stored = session.scalar(select(models.OAuthClient.secret_hash))
+        stored = session.scalar(_PARTNER_CLIENT_SECRET)
     assert stored is not None
     assert SECRET not in stored
     assert verify_client_secret(SECRET, stored)
 
 
-def test_changed_secret_replaces_the_hash(
-    database: Database, demo: dict[str, Any]
-) -> None:
+def test_changed_secret_replaces_the_hash(database: Database, demo: dict[str, Any]) -> None:
     load_fixtures(database, demo)
     demo["servicePartners"][0]["clients"][0]["clientSecret"] = "a-new-secret"
     load_fixtures(database, demo)
     with database.write() as session:
-        stored = session.scalar(select(models.OAuthClient.secret_hash))
+        stored = session.scalar(_PARTNER_CLIENT_SECRET)
     assert verify_client_secret("a-new-secret", stored)
     assert not verify_client_secret(SECRET, stored)
 
@@ -159,11 +157,11 @@ def test_omitted_secret_keeps_it_and_null_removes_it(
     del demo["servicePartners"][0]["clients"][0]["clientSecret"]
     load_fixtures(database, demo)
     with database.write() as session:
-        assert session.scalar(select(models.OAuthClient.secret_hash)) is not None
+        assert session.scalar(_PARTNER_CLIENT_SECRET) is not None
     demo["servicePartners"][0]["clients"][0]["clientSecret"] = None
     load_fixtures(database, demo)
     with database.write() as session:
-        assert session.scalar(select(models.OAuthClient.secret_hash)) is None
+        assert session.scalar(_PARTNER_CLIENT_SECRET) is None
 
 
 def test_merged_dn_stays_merged_when_the_fixture_says_null(
@@ -184,7 +182,7 @@ def test_fixture_merge_moves_the_dn_files_and_makes_them_public(
     load_fixtures(database, demo)
     with database.write() as session:
         employee = session.scalars(select(models.Employee)).one()
-        client = session.scalars(select(models.OAuthClient)).one()
+        client = session.scalars(select(models.OAuthClient).where(_OF_PARTNER)).one()
     world = World(0, 0, employee.id, client.id, partner_id=uuid.UUID(PARTNER))
     store = LocalBlobStore(tmp_path / "blobs")
     stored = add_file(database, store, world, dn_id=uuid.UUID(OPEN_DN), restricted=True)
@@ -213,9 +211,7 @@ def test_dn_merged_elsewhere_is_refused_and_nothing_written(
         assert session.scalar(select(models.InsuranceCompany.name)) == "Company Insurance"
 
 
-def test_omitted_status_keeps_the_stored_status(
-    database: Database, demo: dict[str, Any]
-) -> None:
+def test_omitted_status_keeps_the_stored_status(database: Database, demo: dict[str, Any]) -> None:
     load_fixtures(database, demo)
     del demo["cases"][1]["status"]
     load_fixtures(database, demo)
@@ -288,9 +284,7 @@ def test_a_different_key_under_a_registered_kid_is_refused(
         load_fixtures(database, demo)
 
 
-def test_a_client_of_another_partner_is_refused(
-    database: Database, demo: dict[str, Any]
-) -> None:
+def test_a_client_of_another_partner_is_refused(database: Database, demo: dict[str, Any]) -> None:
     load_fixtures(database, demo)
     second = copy.deepcopy(demo["servicePartners"][0])
     second["id"] = "2b1f0e6c-0000-4000-8000-000000000099"
@@ -481,3 +475,76 @@ def test_dollar_members_are_ignored(database: Database, demo: dict[str, Any]) ->
     demo["$schema"] = "https://example.com/fixture.schema.json"
     demo["cases"][0]["$comment"] = "the open one"
     load_fixtures(database, demo)
+
+
+def _users(database: Database) -> list[tuple[str, str, bool, str | None]]:
+    with database.read() as session:
+        rows = session.scalars(select(models.InsurerUser).order_by(models.InsurerUser.id))
+        return [(u.email, u.role, u.active, u.password_hash) for u in rows]
+
+
+def test_insurer_users_are_created_with_a_hashed_password(
+    database: Database, demo: dict[str, Any]
+) -> None:
+    """§11.3: insuranceCompanies[].users; the password is kept only as argon2id."""
+    load_fixtures(database, demo)
+    [(email, role, active, password_hash)] = _users(database)
+    assert (email, role, active) == ("handler@company.example", "handler", True)
+    assert password_hash is not None
+    assert password_hash.startswith("$argon2id$")
+    assert verify_client_secret("demo-handler-password", password_hash)
+
+
+def test_loading_users_twice_keeps_their_hash(database: Database, demo: dict[str, Any]) -> None:
+    load_fixtures(database, demo)
+    first = _users(database)
+    report = load_fixtures(database, demo)
+    assert _users(database) == first
+    assert report.created["insurer_user"] == 0
+
+
+def test_insurer_clients_belong_to_their_company(database: Database, demo: dict[str, Any]) -> None:
+    """§11.1: an insurer client has the company as its owner, no partner."""
+    load_fixtures(database, demo)
+    with database.read() as session:
+        client = session.scalars(
+            select(models.OAuthClient).where(models.OAuthClient.client_id == "demo-insurer")
+        ).one()
+        assert client.partner_id is None
+        assert client.company_id is not None
+        assert client.scopes == "platform-insurer:read platform-insurer:write"
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"),
+    [
+        ("insuranceCompanies[0].clients[0].scopes[0]", "platform-service-provider:write"),
+        ("servicePartners[0].clients[0].scopes[0]", "platform-insurer:read"),
+    ],
+)
+def test_a_scope_of_the_other_kind_of_owner_is_refused(
+    database: Database, demo: dict[str, Any], path: str, scope: str
+) -> None:
+    document = copy.deepcopy(demo)
+    owner = path.split(".")[0].split("[")[0]
+    document[owner][0]["clients"][0]["scopes"] = [scope]
+    with pytest.raises(FixtureError, match=re.escape(f"{path}: {scope} is not a scope")):
+        load_fixtures(database, document)
+
+
+def test_a_client_cannot_move_from_a_partner_to_a_company(
+    database: Database, demo: dict[str, Any]
+) -> None:
+    load_fixtures(database, demo)
+    document = copy.deepcopy(demo)
+    document["insuranceCompanies"][0]["clients"][0]["clientId"] = "demo-partner"
+    document["servicePartners"][0]["clients"] = []
+    with pytest.raises(FixtureError, match="cannot change owners"):
+        load_fixtures(database, document)
+
+
+def test_an_unknown_role_is_refused(database: Database, demo: dict[str, Any]) -> None:
+    document = copy.deepcopy(demo)
+    document["insuranceCompanies"][0]["users"][0]["role"] = "admin"
+    with pytest.raises(FixtureError, match=r"users\[0\]\.role: must be"):
+        load_fixtures(database, document)

@@ -353,3 +353,70 @@ def test_check_passes_on_a_healthy_store(store: BlobStore) -> None:
     store.check()
     store.check()
     assert list(store.iter_blobs()) == []
+
+
+# Ranged reads (§11.2 downloads): the same bytes from every backend, in bounded chunks.
+
+
+def read_range(store: BlobStore, blob_id: str, start: int, length: int | None) -> list[bytes]:
+    with store.open_range(blob_id, start, length) as chunks:
+        return list(chunks)
+
+
+@pytest.mark.parametrize(
+    ("start", "length"),
+    [(0, None), (0, 1), (0, 10), (3, 4), (9, 1), (9, None), (5, None), (10, None), (10, 0)],
+)
+def test_a_range_reads_exactly_its_bytes(store: BlobStore, start: int, length: int | None) -> None:
+    data = b"0123456789"
+    blob_id = put(store, data)
+    end = None if length is None else start + length
+    assert b"".join(read_range(store, blob_id, start, length)) == data[start:end]
+
+
+def test_a_whole_blob_comes_in_chunks_of_a_mebibyte_at_most(store: BlobStore) -> None:
+    """§6: a download holds one chunk at a time, whatever the blob's size."""
+    data = os.urandom(3 * MIB + 777)
+    blob_id = put(store, *(data[i : i + MIB] for i in range(0, len(data), MIB)))
+    chunks = read_range(store, blob_id, 0, None)
+    assert max(len(chunk) for chunk in chunks) <= MIB
+    assert b"".join(chunks) == data
+
+
+def test_a_range_in_the_middle_of_a_large_blob(store: BlobStore) -> None:
+    data = os.urandom(2 * MIB + 5)
+    blob_id = put(store, data)
+    start, length = MIB - 3, MIB + 7
+    with store.open_range(blob_id, start, length) as chunks:
+        assert chunks.remaining == length
+        got = b"".join(chunks)
+        assert chunks.remaining == 0
+    assert got == data[start : start + length]
+
+
+def test_a_range_of_an_unknown_blob_is_file_not_found(store: BlobStore) -> None:
+    with pytest.raises(FileNotFoundError):
+        store.open_range(new_blob_id(), 0, None)
+    with pytest.raises(FileNotFoundError):
+        store.open_range(new_blob_id(), 0, 0)
+
+
+def test_a_range_refuses_an_id_the_server_could_not_have_made(store: BlobStore) -> None:
+    with pytest.raises(InvalidBlobId):
+        store.open_range("../etc/passwd", 0, None)
+
+
+def test_a_range_past_the_end_is_a_caller_bug(store: BlobStore) -> None:
+    blob_id = put(store, b"0123456789")
+    with pytest.raises(ValueError, match="outside"):
+        store.open_range(blob_id, 5, 6)
+
+
+def test_ranges_may_be_read_from_worker_threads_at_once(store: BlobStore) -> None:
+    """Downloads read off the event loop, many at a time, from one store."""
+    data = os.urandom(MIB)
+    blob_id = put(store, data)
+    pieces = [(i * 1000, 5000) for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda p: b"".join(read_range(store, blob_id, *p)), pieces))
+    assert got == [data[s : s + n] for s, n in pieces]

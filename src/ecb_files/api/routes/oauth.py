@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from ecb_files.api.dependencies import CallerDep, ServicesDep
 from ecb_files.api.schemas import ErrorEnvelope, TokenError, TokenSuccess
 from ecb_files.api.threads import in_thread
-from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.auth.tokens import jwks
 from ecb_files.domain.endpoints import TOKEN_PATH
+from ecb_files.domain.scopes import ALL_SCOPES
 from ecb_files.errors import OAuthError
 from ecb_files.services.tokens import AUTH_METHODS, TokenRequest
 
@@ -122,7 +122,7 @@ async def discovery(services: ServicesDep) -> dict[str, object]:
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
-        "scopes_supported": [REQUIRED_SCOPE],
+        "scopes_supported": list(ALL_SCOPES),
         "response_types_supported": ["token"],
     }
 

@@ -1,0 +1,226 @@
+"""Download benchmark (§11.2 ``…/content``, §6): a 100 MiB file streamed to a client.
+
+    .venv/bin/python bench/download.py            # 5 interleaved runs of each
+    .venv/bin/python bench/download.py --runs 2
+
+Starts ``ecb-files serve --workers 1`` on the embedded default (SQLite, blobs on local
+disk) in a temporary directory, submits one 100 MiB file (binary multipart), then
+alternates, ``--runs`` times each:
+
+- ``server``: ``GET …/file/{id}/content`` read to the end in 1 MiB reads over one
+  loopback connection, timed from the request to the last byte; the server's process
+  tree RSS sampled every 10 ms (growth = peak − median idle RSS before the request);
+- ``curl``: the same download by ``curl -o /dev/null`` (when installed), a client
+  that costs next to nothing, so the row shows the server's own rate;
+- ``raw``: the same blob file read in 1 MiB chunks by this process: the disk (here: the
+  page cache, warm for both) read limit with no HTTP at all.
+
+The first download is checked byte for byte (SHA-256); the timed ones are not hashed,
+so the client costs little. Prints a table and writes ``bench/results/<date>-download.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from procfs import PeakSampler, idle_rss
+from servers import (
+    CASE_ID,
+    EMAIL,
+    FIXTURE,
+    HOST,
+    SECURITY_TOKEN,
+    SUBMIT_PATH,
+    WRITE_SCOPE,
+    ProductServer,
+    ServerError,
+    fetch_token,
+)
+
+MIB = 1024 * 1024
+FILE_BYTES = 100 * MIB
+READ_SCOPE = "platform-service-provider:read"
+CONTENT_PATH = "/ecx/host/api/integration/v1/file/{}/content"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def _reading_fixture() -> dict[str, Any]:
+    fixture: dict[str, Any] = json.loads(json.dumps(FIXTURE))
+    fixture["servicePartners"][0]["clients"][0]["scopes"] = [WRITE_SCOPE, READ_SCOPE]
+    return fixture
+
+
+class DownloadServer(ProductServer):
+    """The product server whose bench client may also read (§11.1 partner read scope)."""
+
+    fixture = _reading_fixture()
+
+    def _after_start(self) -> None:
+        self.token = fetch_token(self.url, f"{WRITE_SCOPE} {READ_SCOPE}")
+
+
+def submit(server: DownloadServer, data: bytes) -> str:
+    boundary = uuid.uuid4().hex
+    submission = {
+        "securityToken": SECURITY_TOKEN,
+        "payload": {
+            "id": CASE_ID,
+            "insuranceCompanyAlias": "company",
+            "userEmail": EMAIL,
+            "files": [{"part": "file", "fileName": "big.zip", "contentType": "application/zip"}],
+        },
+    }
+    body = b"".join(
+        [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="submission"\r\n'
+            "Content-Type: application/json\r\n\r\n".encode(),
+            json.dumps(submission).encode(),
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n'.encode(),
+            data,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=300)
+    connection.request(
+        "POST",
+        SUBMIT_PATH,
+        body=body,
+        headers={
+            "Authorization": f"Bearer {server.token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    answer = connection.getresponse()
+    document = json.loads(answer.read())
+    connection.close()
+    if answer.status != 200:
+        raise ServerError(f"submission refused: {answer.status} {document}")
+    return str(document["payload"]["files"][0]["id"])
+
+
+def download(server: DownloadServer, file_id: str, *, check: str | None = None) -> dict[str, Any]:
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=300)
+    digest = hashlib.sha256()
+    idle = idle_rss(server.pid)
+    received = 0
+    with PeakSampler(server.pid, idle) as sampler:
+        began = time.perf_counter()
+        connection.request(
+            "GET",
+            CONTENT_PATH.format(file_id),
+            headers={"Authorization": f"Bearer {server.token}"},
+        )
+        answer = connection.getresponse()
+        if answer.status != 200:
+            raise ServerError(f"download refused: {answer.status} {answer.read()[:300]!r}")
+        while chunk := answer.read(MIB):
+            received += len(chunk)
+            if check is not None:
+                digest.update(chunk)
+        seconds = time.perf_counter() - began
+    connection.close()
+    if received != FILE_BYTES or (check is not None and digest.hexdigest() != check):
+        raise ServerError("the downloaded bytes differ from the file submitted")
+    assert sampler.reading is not None
+    return {"mb_per_s": received / seconds / 1e6, "seconds": seconds, **sampler.reading.as_dict()}
+
+
+def curl_download(server: DownloadServer, file_id: str) -> dict[str, Any]:
+    """The same download by curl into /dev/null: a client that costs next to nothing."""
+    idle = idle_rss(server.pid)
+    url = f"{server.url}{CONTENT_PATH.format(file_id)}"
+    with PeakSampler(server.pid, idle) as sampler:
+        done = subprocess.run(
+            ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+             "-H", f"Authorization: Bearer {server.token}", url],
+            capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+    size, seconds = done.stdout.split()
+    if int(size) != FILE_BYTES:
+        raise ServerError(f"curl received {size} bytes")
+    assert sampler.reading is not None
+    return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds),
+            **sampler.reading.as_dict()}  # fmt: skip
+
+
+def raw_read(path: Path) -> dict[str, Any]:
+    began = time.perf_counter()
+    read = 0
+    with open(path, "rb", buffering=0) as source:
+        while chunk := source.read(MIB):
+            read += len(chunk)
+    seconds = time.perf_counter() - began
+    return {"mb_per_s": read / seconds / 1e6, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ecb-download-") as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        server = DownloadServer(data_dir, 1)
+        server.start()
+        try:
+            data = b"PK\x03\x04" + os.urandom(FILE_BYTES - 4)
+            expected = hashlib.sha256(data).hexdigest()
+            file_id = submit(server, data)
+            del data
+            [blob] = [p for p in (data_dir / "blobs").glob("??/*") if p.is_file()]
+            download(server, file_id, check=expected)  # checked, and warms the cache
+            served, by_curl, raw = [], [], []
+            for _ in range(args.runs):
+                raw.append(raw_read(blob))
+                served.append(download(server, file_id))
+                if shutil.which("curl"):
+                    by_curl.append(curl_download(server, file_id))
+        finally:
+            server.stop()
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_avg": os.getloadavg(),
+        "file_mib": FILE_BYTES / MIB,
+        "server": served,
+        "curl": by_curl,
+        "raw": raw,
+        "median_server_mb_per_s": statistics.median(r["mb_per_s"] for r in served),
+        "median_raw_mb_per_s": statistics.median(r["mb_per_s"] for r in raw),
+        "median_curl_mb_per_s": statistics.median(
+            r["mb_per_s"] for r in by_curl or [{"mb_per_s": 0}]
+        ),
+        "max_growth_mib": max(r["growth_mib"] for r in served + by_curl),
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"{datetime.now(UTC):%Y-%m-%d}-download.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    ratio = result["median_server_mb_per_s"] / result["median_raw_mb_per_s"]
+    print(f"{'row':<28}{'MB/s (median)':>16}{'RSS growth MiB (max)':>24}")
+    print(
+        f"{'ecb-files …/content':<28}{result['median_server_mb_per_s']:>16.0f}"
+        f"{result['max_growth_mib']:>24.1f}"
+    )
+    print(f"{'… read by curl':<28}{result['median_curl_mb_per_s']:>16.0f}")
+    print(f"{'raw read (1 MiB chunks)':<28}{result['median_raw_mb_per_s']:>16.0f}{'':>24}")
+    print(f"ratio {ratio:.2f}; load average {result['load_avg']}; written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
