@@ -94,7 +94,17 @@ class World:
     def fixture(self) -> dict[str, Any]:
         return {
             "insuranceCompanies": [
-                {"alias": "company", "name": "Company Insurance"},
+                {
+                    "alias": "company",
+                    "name": "Company Insurance",
+                    "clients": [
+                        {
+                            "clientId": "insurer-client",
+                            "scopes": ["platform-insurer:read", "platform-insurer:write"],
+                            "clientSecret": self.secret,
+                        }
+                    ],
+                },
                 {"alias": "other", "name": "Other Insurance"},
             ],
             "servicePartners": [

@@ -146,6 +146,10 @@ class CaseArchives:
         case = self._reader.case(viewer, case_id)
         files = self._visible_files(viewer, case_id)
         files.reverse()  # the lists are newest first
+        if files:
+            # Once the 200 has gone out, a store that is down can only cut the download:
+            # asking first turns an outage already there into a 503 with Retry-After.
+            self._content.check_store()
         return CaseArchive(f"case-{_name_safe(case.number)}.zip", ZipStream(self._content, files))
 
     def _visible_files(self, viewer: Viewer, case_id: uuid.UUID) -> list[FileView]:

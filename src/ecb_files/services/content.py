@@ -101,6 +101,10 @@ class FileContent:
         except FileNotFoundError:
             raise _blob_missing(file) from None
 
+    def check_store(self) -> None:
+        """Return if the blob store answers, else ``StorageUnavailable``."""
+        self._store.check()
+
     def open_file(self, file: StoredContent) -> BinaryIO:
         """The whole of ``file`` as a file object: seekable for a small file or a local
         blob, a forward-only stream for an S3 object."""

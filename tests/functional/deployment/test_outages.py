@@ -32,14 +32,28 @@ BIG = b"b" * 100_000
 
 
 @dataclass(frozen=True)
+class Caller:
+    """What the requests need, taken while everything is up: a partner's token, an
+    insurer's token, and a file in the blob store."""
+
+    partner_token: str
+    insurer_token: str
+    file_id: str
+
+
+Send = Callable[[httpx.Client, World, Caller], httpx.Response]
+
+
+@dataclass(frozen=True)
 class Call:
     method: str
     path: str
-    send: Callable[[httpx.Client, World, str], httpx.Response]
+    send: Send
 
 
-def _submit(endpoint: str, *, key: bool) -> Callable[[httpx.Client, World, str], httpx.Response]:
-    def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
+def _submit(endpoint: str, *, key: bool) -> Send:
+    def send(client: httpx.Client, world: World, caller: Caller) -> httpx.Response:
+        token = caller.partner_token
         target = world.open_case if endpoint == "submitForCase" else world.open_dn
         # Larger than ECB_FILES_SMALL_FILE_BYTES: it needs the blob store.
         body = json.dumps(submission(world, target, [file_entry("outage.jpg", BIG)]))
@@ -51,7 +65,7 @@ def _submit(endpoint: str, *, key: bool) -> Callable[[httpx.Client, World, str],
     return send
 
 
-def _token(client: httpx.Client, world: World, _token: str) -> httpx.Response:
+def _token(client: httpx.Client, world: World, _caller: Caller) -> httpx.Response:
     return client.post(
         "/connect/token",
         data={"grant_type": "client_credentials"},
@@ -59,11 +73,8 @@ def _token(client: httpx.Client, world: World, _token: str) -> httpx.Response:
     )
 
 
-Send = Callable[[httpx.Client, World, str], httpx.Response]
-
-
 def _fnol(*, key: bool) -> Send:
-    def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
+    def send(client: httpx.Client, world: World, caller: Caller) -> httpx.Response:
         document = {
             "securityToken": world.security_token,
             "insuranceCompanyAlias": "company",
@@ -75,7 +86,7 @@ def _fnol(*, key: bool) -> Send:
             ("fnol", (None, json.dumps(document).encode(), "application/vnd.casecreation+json")),
             ("photo", ("outage.jpg", BIG, "image/jpeg")),
         ]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {caller.partner_token}"}
         if key:
             headers["Idempotency-Key"] = f"outage-{uuid.uuid4()}"
         return client.post(f"{API}/damageNotification", files=files, headers=headers)
@@ -84,11 +95,47 @@ def _fnol(*, key: bool) -> Send:
 
 
 def _get(path: str, *, bearer: bool = False) -> Send:
-    def send(client: httpx.Client, _world: World, token: str) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if bearer else {}
+    def send(client: httpx.Client, _world: World, caller: Caller) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {caller.partner_token}"} if bearer else {}
         return client.get(path, headers=headers)
 
     return send
+
+
+def _read(method: str, template: str) -> Send:
+    """An insurer's request to a read-side path; ``{caseId}``, ``{dnId}`` and ``{fileId}``
+    filled in with the world's open case and DN and the stored file."""
+
+    def send(client: httpx.Client, world: World, caller: Caller) -> httpx.Response:
+        path = template.format(caseId=world.open_case, dnId=world.open_dn, fileId=caller.file_id)
+        headers = {"Authorization": f"Bearer {caller.insurer_token}"}
+        if method == "POST":
+            return client.post(path, json={"caseId": world.open_case}, headers=headers)
+        return client.get(path, headers=headers)
+
+    return send
+
+
+READ_CALLS = [
+    ("GET", f"{API}/case/{{caseId}}"),
+    ("GET", f"{API}/case/{{caseId}}/files"),
+    ("GET", f"{API}/case/{{caseId}}/files.zip"),
+    ("POST", f"{API}/case/{{caseId}}/close"),
+    ("POST", f"{API}/case/{{caseId}}/reopen"),
+    ("GET", f"{API}/damageNotification/{{dnId}}"),
+    ("GET", f"{API}/damageNotification/{{dnId}}/files"),
+    ("POST", f"{API}/damageNotification/{{dnId}}/merge"),
+    ("GET", f"{API}/file/{{fileId}}"),
+    ("GET", f"{API}/file/{{fileId}}/content"),
+    ("GET", f"{API}/file/{{fileId}}/thumbnail"),
+]
+# The read side's paths whose answer needs the blob store (a file larger than the
+# small-file size is in it).
+READS_FROM_STORAGE = {
+    f"{API}/case/{{caseId}}/files.zip",
+    f"{API}/file/{{fileId}}/content",
+    f"{API}/file/{{fileId}}/thumbnail",
+}
 
 
 CALLS = [
@@ -128,6 +175,8 @@ CALLS = [
     Call("GET", f"{API}/whoami", _get(f"{API}/whoami", bearer=True)),
     Call("GET", "/healthz", _get("/healthz")),
     Call("GET", "/readyz", _get("/readyz")),
+    # Last: the merge and the close change the world the requests above rely on.
+    *(Call(method, path, _read(method, path)) for method, path in READ_CALLS),
 ]
 
 # What needs which dependency: these must answer 503 while it is down.
@@ -138,13 +187,32 @@ NEEDS_DATABASE = {
     f"{API}/damageNotification",
     f"{API}/damageNotification/schema",
     "/readyz",
+    *(path for _method, path in READ_CALLS),
 }
 NEEDS_STORAGE = {
     f"{API}/file/submitForCase",
     f"{API}/file/submitForDamageNotification",
     f"{API}/damageNotification",
     "/readyz",
+    *READS_FROM_STORAGE,
 }
+
+
+def _caller(server: ServerProcess, world: World) -> Caller:
+    partner_token = secret_token(server, "secret-client", world.secret)
+    body = json.dumps(submission(world, world.open_case, [file_entry("stored.jpg", BIG)]))
+    stored = httpx.post(
+        f"{server.url}{API}/file/submitForCase",
+        content=body,
+        headers={"Authorization": f"Bearer {partner_token}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert stored.status_code == 200, stored.text
+    return Caller(
+        partner_token=partner_token,
+        insurer_token=secret_token(server, "insurer-client", world.secret),
+        file_id=stored.json()["payload"]["files"][0]["id"],
+    )
 
 
 def _label(call: Call) -> str:
@@ -186,13 +254,14 @@ def test_database_down_every_endpoint_answers_503_or_keeps_working(
     (the token endpoint in RFC 6749's form, submissions with and without an
     Idempotency-Key), never 500; the rest keeps answering."""
     server, proxy = database_behind_proxy
-    token = secret_token(server, "secret-client", world.secret)
+    caller = _caller(server, world)
+    stored = server.blob_files()
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        client.get(f"{API}/whoami", headers={"Authorization": f"Bearer {token}"})
+        client.get(f"{API}/whoami", headers={"Authorization": f"Bearer {caller.partner_token}"})
         proxy.cut()
         for call in CALLS:
-            _check(call.send(client, world, token), call, call.path in NEEDS_DATABASE)
-    assert server.blob_files() == []
+            _check(call.send(client, world, caller), call, call.path in NEEDS_DATABASE)
+    assert server.blob_files() == stored
 
 
 def test_storage_down_every_endpoint_answers_503_or_keeps_working(
@@ -201,11 +270,11 @@ def test_storage_down_every_endpoint_answers_503_or_keeps_working(
     """§3.4/§8: the S3 API stopped → 503 + Retry-After for submissions (with and without
     an Idempotency-Key) and /readyz, never 500; tokens and the rest keep working."""
     server, s3 = storage_on_own_s3
-    token = secret_token(server, "secret-client", world.secret)
+    caller = _caller(server, world)
     s3.stop()
     with httpx.Client(base_url=server.url, timeout=60) as client:
         for call in CALLS:
-            _check(call.send(client, world, token), call, call.path in NEEDS_STORAGE)
+            _check(call.send(client, world, caller), call, call.path in NEEDS_STORAGE)
 
 
 @pytest.mark.parametrize("key", [False, True], ids=["without key", "with Idempotency-Key"])
