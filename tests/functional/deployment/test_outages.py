@@ -70,6 +70,51 @@ def _get(path: str, *, bearer: bool = False) -> Send:
     return send
 
 
+def _read(method: str, template: str) -> Call:
+    """A read-side call (§11.2) on the world's open case, open DN or a made-up file."""
+
+    def send(client: httpx.Client, world: World, token: str) -> httpx.Response:
+        path = template.format(
+            caseId=world.open_case, dnId=world.open_dn, fileId=str(uuid.UUID(int=0xF1))
+        )
+        body = {"caseId": world.open_case} if path.endswith("/merge") else None
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.request(method, path, headers=headers, json=body)
+
+    return Call(method, template, send)
+
+
+def _fnol(client: httpx.Client, world: World, token: str) -> httpx.Response:
+    document = {
+        "securityToken": world.security_token,
+        "insuranceCompanyAlias": "company",
+        "userEmail": world.email,
+        "damageNotification": {"incidentDate": "2026-11-28", "description": "outage"},
+    }
+    fnol_part = (None, json.dumps(document).encode(), "application/vnd.casecreation+json")
+    return client.post(
+        f"{API}/damageNotification",
+        # The attachment is larger than a small file: it needs the blob store.
+        files=[("fnol", fnol_part), ("photo", ("outage.jpg", BIG, "image/jpeg"))],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def _fnol_schema(client: httpx.Client, _world: World, _token: str) -> httpx.Response:
+    return client.get(f"{API}/damageNotification/schema?insuranceCompanyAlias=company")
+
+
+READS = [
+    _read("GET", f"{API}/case/{{caseId}}"),
+    _read("GET", f"{API}/case/{{caseId}}/files"),
+    _read("GET", f"{API}/damageNotification/{{dnId}}"),
+    _read("GET", f"{API}/damageNotification/{{dnId}}/files"),
+    _read("GET", f"{API}/file/{{fileId}}"),
+    _read("POST", f"{API}/damageNotification/{{dnId}}/merge"),
+    _read("POST", f"{API}/case/{{caseId}}/close"),
+    _read("POST", f"{API}/case/{{caseId}}/reopen"),
+]
+
 CALLS = [
     Call("POST", "/connect/token", _token),
     Call("POST", f"{API}/file/submitForCase", _submit("submitForCase", key=False)),
@@ -100,6 +145,9 @@ CALLS = [
     Call("GET", f"{API}/whoami", _get(f"{API}/whoami", bearer=True)),
     Call("GET", "/healthz", _get("/healthz")),
     Call("GET", "/readyz", _get("/readyz")),
+    Call("POST", f"{API}/damageNotification", _fnol),
+    Call("GET", f"{API}/damageNotification/schema", _fnol_schema),
+    *READS,
 ]
 
 # What needs which dependency: these must answer 503 while it is down.
@@ -108,8 +156,17 @@ NEEDS_DATABASE = {
     f"{API}/file/submitForCase",
     f"{API}/file/submitForDamageNotification",
     "/readyz",
+    f"{API}/damageNotification",
+    f"{API}/damageNotification/schema",
+    # The read side learns who the token's client is from the database (§11.1).
+    *(call.path for call in READS),
 }
-NEEDS_STORAGE = {f"{API}/file/submitForCase", f"{API}/file/submitForDamageNotification", "/readyz"}
+NEEDS_STORAGE = {
+    f"{API}/file/submitForCase",
+    f"{API}/file/submitForDamageNotification",
+    f"{API}/damageNotification",
+    "/readyz",
+}
 
 
 def _label(call: Call) -> str:
