@@ -82,7 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(fnol.router)
     app.include_router(meta.router)
     ui.install(app)
-    # Its ids never take the sibling endpoints' names (read.py), whatever the order.
+    # Its ids match GUIDs only (read.py): the sibling endpoints keep their paths.
     app.include_router(read.router)
     app.include_router(content.router)
     app.add_exception_handler(EcbError, handle_ecb_error)

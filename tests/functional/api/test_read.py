@@ -180,9 +180,10 @@ def test_no_token_is_401(read: ReadWorld) -> None:
     assert_error(response, 401, "Unauthorized")
 
 
-@pytest.mark.parametrize(("path", "field"), [("/case/nope", "caseId"), ("/file/123", "fileId")])
-def test_an_id_that_is_not_a_guid_is_400_naming_it(read: ReadWorld, path: str, field: str) -> None:
-    assert_error(read.get("insurer-read", path), 400, "InvalidRequest", field)
+@pytest.mark.parametrize("path", ["/case/nope", "/file/123", "/damageNotification/x/files"])
+def test_a_path_id_that_is_not_a_guid_names_no_endpoint(read: ReadWorld, path: str) -> None:
+    """§3.3: a segment that is no GUID is an unknown path, 404 like any other."""
+    assert_error(read.get("insurer-read", path), 404, "GenericError", "no endpoint")
 
 
 def test_the_fnol_schema_route_still_answers(read: ReadWorld) -> None:

@@ -2,10 +2,10 @@
 insurer's merge, close and reopen. Headers → service → answer; who sees what is decided
 in ``services/visibility.py``. The file content and thumbnail routes live beside these.
 
-An id in a path is any segment except the names of the endpoints beside it
-(``…/file/limits``, ``…/file/submitForCase``, ``…/damageNotification/schema``): those
-keep their routes, and a GET of a POST-only one stays 405 (§9). Any other segment is
-the route's, and one that is not a GUID is 400 naming the id.
+An id in a path matches only a GUID: any other segment names no resource (404
+``GenericError``, as every unknown path, §3.3), so the endpoints beside these
+(``…/file/limits``, ``…/damageNotification/schema``, a GET of ``…/file/submitForCase``:
+405, §9) keep their answers whatever the order of the routes.
 """
 
 from __future__ import annotations
@@ -33,19 +33,15 @@ from ecb_files.services.visibility import Viewer
 
 API = "/ecx/host/api/integration/v1"
 
-# The sibling endpoints' names, never read as an id.
-_SIBLINGS = ("schema", "limits", "contentTypes", "submitForCase", "submitForDamageNotification")
+class _Guid(StringConvertor):
+    regex = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
 
-class _ObjectId(StringConvertor):
-    regex = rf"(?!(?:{'|'.join(_SIBLINGS)})(?:/|$))[^/]+"
+register_url_convertor("guid", _Guid())
 
-
-register_url_convertor("object_id", _ObjectId())
-
-CASE = f"{API}/case/{{caseId:object_id}}"
-DN = f"{API}/damageNotification/{{dnId:object_id}}"
-FILE = f"{API}/file/{{fileId:object_id}}"
+CASE = f"{API}/case/{{caseId:guid}}"
+DN = f"{API}/damageNotification/{{dnId:guid}}"
+FILE = f"{API}/file/{{fileId:guid}}"
 
 router = APIRouter(tags=["read (§11)"])
 
