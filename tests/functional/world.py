@@ -88,6 +88,7 @@ class World:
     merged_dn: str = _guid(0xD2)
     other_partner_dn: str = _guid(0xD3)
     secret: str = "s3cret-for-tests"
+    handler_email: str = "handler@company.example"
     cert_key: CertifiedKey = field(default_factory=lambda: make_certified_key("partner-jwt"))
     ec_key: tuple[bytes, dict[str, str]] = field(default_factory=make_ec_jwk)
 
@@ -97,6 +98,9 @@ class World:
                 {
                     "alias": "company",
                     "name": "Company Insurance",
+                    "users": [
+                        {"email": self.handler_email, "role": "handler", "password": self.secret}
+                    ],
                     "clients": [
                         {
                             "clientId": "insurer-client",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -132,3 +133,71 @@ def test_case_closed_through_the_cli_is_closed_for_both_at_once(
             assert_error(Api(server, other_token).case(other_body), 400, "ClaimIsClosed")
     finally:
         first.cli("case", "reopen", world.unassigned_case)
+
+
+def test_a_file_sent_to_one_process_is_read_through_the_other(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§11.2/§6: records and bytes come from the shared database and store, whichever
+    process took the upload."""
+    first, second = pair
+    token = secret_token(first, "secret-client", world.secret)
+    content = bytes(range(256)) * 400  # larger than the small-file size: in the store
+    sent = Api(first, token).case(
+        submission(world, world.open_case, [file_entry("shared.jpg", content)])
+    )
+    assert sent.status_code == 200, sent.text
+    file_id = sent.json()["payload"]["files"][0]["id"]
+    insurer = {"Authorization": f"Bearer {secret_token(second, 'insurer-client', world.secret)}"}
+    api = "/ecx/host/api/integration/v1"
+    record = httpx.get(f"{second.url}{api}/file/{file_id}", headers=insurer)
+    read = httpx.get(f"{second.url}{api}/file/{file_id}/content", headers=insurer)
+    assert record.status_code == 200, record.text
+    assert record.json()["payload"]["sha256"] == sent.json()["payload"]["files"][0]["sha256"]
+    assert read.status_code == 200
+    assert read.content == content
+
+
+def _sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
+    form = client.get("/ui/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None, form.text
+    return client.post(
+        "/ui/sign-in", data={"csrf_token": token.group(1), "email": email, "password": password}
+    )
+
+
+def test_a_page_session_from_one_process_is_valid_and_ended_at_the_other(
+    pair: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """§11.3/§6: sessions live in the database: signed in at one process, a claims
+    handler browses at the other, and signing out there ends the session everywhere."""
+    first, second = pair
+    with httpx.Client(base_url=first.url, timeout=60) as at_first:
+        assert _sign_in(at_first, world.handler_email, world.secret).status_code == 303
+        cookies = dict(at_first.cookies)
+    with httpx.Client(base_url=second.url, cookies=cookies, timeout=60) as at_second:
+        home = at_second.get("/ui/")
+        assert home.status_code == 200, home.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+        assert token is not None
+        out = at_second.post("/ui/sign-out", data={"csrf_token": token.group(1)})
+        assert out.status_code == 303
+    after = httpx.get(f"{first.url}/ui/", cookies=cookies)
+    assert after.status_code == 303
+    assert after.headers["location"] == "/ui/sign-in"
+
+
+def test_failed_sign_ins_at_both_processes_count_toward_one_lockout(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """§11.3/§6: five failures for one address within 15 minutes lock it, wherever each
+    was made."""
+    first, second = pair
+    email = f"someone-{uuid.uuid4().hex[:8]}@company.example"
+    statuses = []
+    for attempt in range(5):
+        server = first if attempt % 2 == 0 else second
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            statuses.append(_sign_in(client, email, "wrong password").status_code)
+    assert statuses == [401] * 4 + [429]
