@@ -118,5 +118,9 @@ def _insurer_lines(document: dict[str, Any], base: str, case_id: str) -> list[st
             f"{base}/ecx/host/api/integration/v1/case/{case_id}/files",
         ]
     for user in company.get("users", [])[:1]:
-        lines += ["", f"Claims handler sign-in: {user['email']} / {user['password']}"]
+        lines += [
+            "",
+            f"Claims-handler page: {base}/ui/",
+            f"  sign in as {user['email']} / {user['password']}",
+        ]
     return lines
