@@ -29,6 +29,7 @@ and hashed again while sent, which catches a file changed in between.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import secrets
@@ -122,9 +123,9 @@ class MultipartBody(StreamedBody):
         ]
         self._announced: list[str | None] | None = None
 
+    @abc.abstractmethod
     def lead(self, digests: Sequence[str | None]) -> bytes:
         """The JSON part's content, naming each file's SHA-256 where given."""
-        raise NotImplementedError
 
     def hashes_ahead(self, file: PreparedFile) -> bool:
         """Whether the JSON part announces this file's SHA-256 (so it is read twice)."""

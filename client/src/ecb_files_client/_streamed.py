@@ -10,6 +10,7 @@ the bodies' digests).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ class Piece:
     end: bool = False  # the last piece of the body
 
 
-class StreamedBody:
+class StreamedBody(abc.ABC):
     """A request body over some files: as many fresh streams of it as attempts need.
 
     Subclasses say how the body looks (:meth:`pieces`, :attr:`content_type`,
@@ -57,15 +58,15 @@ class StreamedBody:
         self.attempts = 0
 
     @property
+    @abc.abstractmethod
     def content_length(self) -> int | None:
         """The exact length in bytes, or None when a file's size is unknown."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def pieces(self) -> Generator[Piece, None, None]:
         """A fresh stream of the whole body (files reopened or rewound)."""
-        raise NotImplementedError
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 — an optional hook, empty by default
         """Read what must be known before the body starts (blocking; done once)."""
 
     def reads_ahead(self) -> list[PreparedFile]:
