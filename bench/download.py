@@ -12,8 +12,13 @@ alternates, ``--runs`` times each:
   tree RSS sampled every 10 ms (growth = peak − median idle RSS before the request);
 - ``curl``: the same download by ``curl -o /dev/null`` (when installed), a client
   that costs next to nothing, so the row shows the server's own rate;
-- ``raw``: the same blob file read in 1 MiB chunks by this process: the disk (here: the
-  page cache, warm for both) read limit with no HTTP at all.
+- ``raw``: the same blob file read in 1 MiB chunks by this process: the page cache's
+  read rate (warm for every row), with no HTTP at all;
+- ``disk``: the same file read with ``O_DIRECT`` (the page cache bypassed): what the
+  disk itself delivers — the rate "at disk speed" means;
+- ``sendfile``: the same file served by a bare socket with ``sendfile(2)`` (zero-copy,
+  no HTTP parsing, no Python per byte) and read by curl: the loopback connection's
+  ceiling on this machine, the strongest server a download could be compared with.
 
 The first download is checked byte for byte (SHA-256); the timed ones are not hashed,
 so the client costs little. Prints a table and writes ``bench/results/<date>-download.json``.
@@ -25,12 +30,15 @@ import argparse
 import hashlib
 import http.client
 import json
+import mmap
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -168,6 +176,62 @@ def raw_read(path: Path) -> dict[str, Any]:
     return {"mb_per_s": read / seconds / 1e6, "seconds": seconds}
 
 
+def disk_read(path: Path) -> dict[str, Any]:
+    """``O_DIRECT`` reads into an aligned buffer: the device's rate, not the page cache's."""
+    buffer = mmap.mmap(-1, MIB)  # page-aligned, as O_DIRECT requires
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    read = 0
+    began = time.perf_counter()
+    try:
+        while count := os.readv(descriptor, [buffer]):
+            read += count
+    finally:
+        os.close(descriptor)
+        buffer.close()
+    seconds = time.perf_counter() - began
+    return {"mb_per_s": read / seconds / 1e6, "seconds": seconds}
+
+
+class SendfileServer:
+    """A bare HTTP/1.1 answer with ``sendfile(2)`` for every connection: the ceiling."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._listener = socket.create_server((HOST, 0))
+        self.url = f"http://{HOST}:{self._listener.getsockname()[1]}/"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with connection, open(self._path, "rb") as source:
+                connection.recv(65536)
+                size = os.fstat(source.fileno()).st_size
+                connection.sendall(
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n"
+                    "Connection: close\r\n\r\n".encode()
+                )
+                connection.sendfile(source)
+
+    def download(self) -> dict[str, Any]:
+        done = subprocess.run(
+            ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+             self.url],
+            capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+        size, seconds = done.stdout.split()
+        if int(size) != FILE_BYTES:
+            raise ServerError(f"curl received {size} bytes from the sendfile server")
+        return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds)}
+
+    def close(self) -> None:
+        self._listener.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -184,12 +248,19 @@ def main(argv: list[str] | None = None) -> int:
             del data
             [blob] = [p for p in (data_dir / "blobs").glob("??/*") if p.is_file()]
             download(server, file_id, check=expected)  # checked, and warms the cache
-            served, by_curl, raw = [], [], []
-            for _ in range(args.runs):
-                raw.append(raw_read(blob))
-                served.append(download(server, file_id))
-                if shutil.which("curl"):
-                    by_curl.append(curl_download(server, file_id))
+            served, by_curl, raw, disk, ceiling = [], [], [], [], []
+            bare = SendfileServer(blob) if shutil.which("curl") else None
+            try:
+                for _ in range(args.runs):
+                    raw.append(raw_read(blob))
+                    disk.append(disk_read(blob))
+                    served.append(download(server, file_id))
+                    if bare is not None:
+                        by_curl.append(curl_download(server, file_id))
+                        ceiling.append(bare.download())
+            finally:
+                if bare is not None:
+                    bare.close()
         finally:
             server.stop()
     result = {
@@ -200,25 +271,37 @@ def main(argv: list[str] | None = None) -> int:
         "server": served,
         "curl": by_curl,
         "raw": raw,
+        "disk": disk,
+        "sendfile": ceiling,
         "median_server_mb_per_s": statistics.median(r["mb_per_s"] for r in served),
         "median_raw_mb_per_s": statistics.median(r["mb_per_s"] for r in raw),
         "median_curl_mb_per_s": statistics.median(
             r["mb_per_s"] for r in by_curl or [{"mb_per_s": 0}]
+        ),
+        "median_disk_mb_per_s": statistics.median(r["mb_per_s"] for r in disk),
+        "median_sendfile_mb_per_s": statistics.median(
+            r["mb_per_s"] for r in ceiling or [{"mb_per_s": 0}]
         ),
         "max_growth_mib": max(r["growth_mib"] for r in served + by_curl),
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"{datetime.now(UTC):%Y-%m-%d}-download.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    ratio = result["median_server_mb_per_s"] / result["median_raw_mb_per_s"]
+    to_disk = result["median_server_mb_per_s"] / result["median_disk_mb_per_s"]
+    to_ceiling = result["median_curl_mb_per_s"] / (result["median_sendfile_mb_per_s"] or 1)
     print(f"{'row':<28}{'MB/s (median)':>16}{'RSS growth MiB (max)':>24}")
     print(
         f"{'ecb-files …/content':<28}{result['median_server_mb_per_s']:>16.0f}"
         f"{result['max_growth_mib']:>24.1f}"
     )
     print(f"{'… read by curl':<28}{result['median_curl_mb_per_s']:>16.0f}")
-    print(f"{'raw read (1 MiB chunks)':<28}{result['median_raw_mb_per_s']:>16.0f}{'':>24}")
-    print(f"ratio {ratio:.2f}; load average {result['load_avg']}; written to {out}")
+    print(f"{'sendfile server, by curl':<28}{result['median_sendfile_mb_per_s']:>16.0f}")
+    print(f"{'disk read (O_DIRECT)':<28}{result['median_disk_mb_per_s']:>16.0f}")
+    print(f"{'page-cache read':<28}{result['median_raw_mb_per_s']:>16.0f}")
+    print(
+        f"ecb-files / disk {to_disk:.2f}; curl: ecb-files / sendfile {to_ceiling:.2f}; "
+        f"load average {result['load_avg']}; written to {out}"
+    )
     return 0
 
 
