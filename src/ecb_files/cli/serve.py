@@ -7,6 +7,7 @@ import os
 import click
 import uvicorn
 
+from ecb_files.api.http_protocol import EnvelopeHttpToolsProtocol
 from ecb_files.cli._common import listen_options
 from ecb_files.cli.demo import load_demo
 from ecb_files.config import (
@@ -70,6 +71,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     uvicorn.run(
         "ecb_files.api.asgi:app_from_env",
         factory=True,
+        # Malformed HTTP is answered in the JSON envelope (api/http_protocol.py).
+        http=EnvelopeHttpToolsProtocol,
         host=host,
         port=port,
         workers=workers,

@@ -252,3 +252,46 @@ def test_a_timer_that_fires_between_receives_is_armed_again_by_the_next() -> Non
         watch.close()
 
     run(main)
+
+
+def test_under_the_minimum_rate_after_the_grace_cancels_as_too_slow() -> None:
+    """§9: receives that keep coming, each well within the idle bound, but bring fewer
+    bytes per second than the minimum → cancelled once the grace has passed, as too slow."""
+    from ecb_files.api.idle_watch import Expiry, MinBodyRate
+
+    async def main() -> None:
+        watch = IdleWatch(PATIENCE, MinBodyRate(1_000_000, BOUND))
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+
+        async def trickle() -> None:
+            while True:
+                watch.begin(current())
+                try:
+                    await asyncio.sleep(SHORT)
+                finally:
+                    watch.end(1)
+
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.ensure_future(trickle())
+        assert watch.expired is Expiry.TOO_SLOW
+        assert BOUND <= loop.time() - began < PATIENCE
+        watch.close()
+
+    run(main)
+
+
+def test_at_the_minimum_rate_nothing_is_cancelled() -> None:
+    """§9: a sender above the minimum rate is never cut off, however long it sends."""
+    from ecb_files.api.idle_watch import MinBodyRate
+
+    async def main() -> None:
+        watch = IdleWatch(PATIENCE, MinBodyRate(1000, BOUND))
+        for _ in range(40):  # 8 grace periods
+            watch.begin(current())
+            await asyncio.sleep(SHORT)
+            watch.end(1000)  # 1000 bytes per SHORT: 200 kB/s
+        assert watch.expired is None
+        watch.close()
+
+    run(main)
