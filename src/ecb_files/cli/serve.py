@@ -7,7 +7,6 @@ import os
 import click
 import uvicorn
 
-from ecb_files.api.http_protocol import EnvelopeHttpToolsProtocol
 from ecb_files.cli._common import listen_options
 from ecb_files.cli.demo import load_demo
 from ecb_files.config import (
@@ -72,7 +71,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         "ecb_files.api.asgi:app_from_env",
         factory=True,
         # Malformed HTTP is answered in the JSON envelope (api/http_protocol.py).
-        http=EnvelopeHttpToolsProtocol,
+        http="ecb_files.api.http_protocol:EnvelopeHttpToolsProtocol",
         # No endpoint is a WebSocket: an Upgrade is an ordinary request, answered by
         # the service (with the envelope and a request id), not uvicorn's bare 403.
         ws="none",
