@@ -223,6 +223,40 @@ def test_a_malformed_request_after_a_slow_whole_one_waits_for_its_answer(
     assert_error(found[1], 400, "InvalidRequest")
 
 
+def test_a_bad_chunk_mid_body_is_answered_400_and_nothing_is_stored(
+    slow_server: ServerProcess, slow_token: str, world: World
+) -> None:
+    """§9, §3.4: a chunked body whose framing breaks while the submission is being read
+    is answered with the 400 envelope; the request never came whole, so nothing of it
+    is stored, and the server logs no traceback."""
+    api = Api(slow_server, slow_token)
+    rows_before = api.files(case=world.open_case)
+    blobs_before = slow_server.blob_files()
+    log_before = slow_server.log_path.read_bytes()
+    body = json_submission(world)
+    headers = {
+        "Authorization": f"Bearer {slow_token}",
+        "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked",
+    }
+    half = body[: len(body) // 2]
+    with connect(slow_server) as sock:
+        sock.sendall(
+            head(slow_server, "POST", SUBMIT_PATH.format(endpoint="submitForCase"), headers)
+        )
+        sock.sendall(b"%x\r\n%s\r\n" % (len(half), half))
+        time.sleep(0.5)  # the service is reading the body now
+        sock.sendall(b"not-a-size\r\n" + body[len(half) :])
+        found = answers(sock)
+    assert len(found) == 1, [r.text for r in found]
+    assert_error(found[0], 400, "InvalidRequest", "malformed HTTP request")
+    time.sleep(0.5)
+    assert slow_server.blob_files() == blobs_before
+    assert api.files(case=world.open_case) == rows_before
+    new_log = slow_server.log_path.read_bytes()[len(log_before) :]
+    assert b"Traceback" not in new_log, new_log.decode(errors="replace")[-3000:]
+
+
 # --- the sweep: no request of any shape gets a 5xx other than 503/507 ----------------------
 
 
@@ -334,6 +368,14 @@ def shapes(port: int) -> dict[str, bytes]:
         + b"Content-Length: 3\r\n\r\nabc",
         "submit-content-type-garbage": submit.encode()
         + b"Authorization: Bearer x\r\nContent-Type: \xff/\x01;;==\r\nContent-Length: 2\r\n\r\n{}",
+        "submit-latin1-headers": submit.encode()
+        + b"Authorization: Bearer \xe9\xff.\x80\r\nIdempotency-Key: \xff\xfe\r\n"
+        + b"X-Request-Id: \xc3\r\nContent-Type: application/json; charset=\xff\r\n"
+        + b"Content-Length: 2\r\n\r\n{}",
+        "fnol-bad-boundary": b"POST /ecx/host/api/integration/v1/damageNotification HTTP/1.1\r\n"
+        + host.encode()
+        + b'Authorization: Bearer x\r\nContent-Type: multipart/form-data; boundary="\xff\x00\r\n'
+        + b"Content-Length: 5\r\n\r\n--\xff\x00",
         "ui-sign-in-garbage-form": b"POST /ui/sign-in HTTP/1.1\r\n"
         + host.encode()
         + b"Content-Type: multipart/form-data; boundary=x\r\n"

@@ -3,7 +3,7 @@ arriving, or arrives under the minimum rate after the grace, is cut off), with o
 per request instead of one per chunk.
 
 Driven under a real event loop with small bounds; a "receive" is ``begin(task)``, a wait,
-and ``end()``, as ``BodyReader`` does around each chunk.
+and ``end()``, as the watched receive (api/body_watch.py) does around each chunk.
 """
 
 from __future__ import annotations
