@@ -9,8 +9,8 @@ the disk overlap, a fault is seen within milliseconds of its bytes arriving, and
 most two batches are in memory per request, whatever the body's size. Batches rather
 than chunks, because a hop to a thread costs the loop about as much as receiving a
 chunk (bench/README.md has the profiles). The bounds on a body that stops arriving or
-arrives too slowly are kept below, on every request's receive (api/body_watch.py): a
-receive here raises their ``RequestTimeout``.
+arrives too slowly are not kept here but on every request's receive
+(api/body_watch.py): a receive here raises their ``RequestTimeout``.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class BodyReader:
         filler = self._filler
         while True:
             if filler.done():
-                filler.result()  # a receive-side failure: too slow, idle, disconnected
+                filler.result()  # a receive-side failure: too large, too slow, idle, gone
                 return self._last_batch()
             if self._batch_ready():
                 return Batch(self._take_batch(), last=False)
@@ -153,7 +153,7 @@ class BodyReader:
                 return
 
     async def _receive_one(self) -> bool:
-        """One chunk into the batch, within the bounds; ``False`` at the end of the body."""
+        """One chunk into the batch; ``False`` at the end of the body."""
         chunk = await anext(self._chunks, None)
         if chunk is None:
             return False
