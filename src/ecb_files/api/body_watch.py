@@ -90,10 +90,15 @@ class BodyWatchMiddleware:
         watched = WatchedReceive(receive, idle_seconds=self.idle_seconds, min_rate=self.min_rate)
 
         async def send_closing_after_timeout(message: Message) -> None:
-            if message["type"] == "http.response.start" and watched.timed_out:
-                # The sender may still be trickling: do not read the rest, close (§9).
-                headers = [*message.get("headers", []), (b"connection", b"close")]
-                message = {**message, "headers": headers}
+            if message["type"] == "http.response.start":
+                # Once the answer is decided, the body's bounds are moot: a receive that
+                # only listens for the client going away (a streamed download's) must
+                # not be cut off by them.
+                watched.close()
+                if watched.timed_out:
+                    # The sender may still be trickling: do not read the rest, close (§9).
+                    headers = [*message.get("headers", []), (b"connection", b"close")]
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:

@@ -76,3 +76,26 @@ def test_a_chunked_body_is_watched_too() -> None:
     sent, raised = run_app(scope_with((b"transfer-encoding", b"chunked")), stalled_receive)
     assert isinstance(raised, RequestTimeout)
     assert sent[0]["status"] == 408
+
+
+def test_after_the_answer_has_begun_a_receive_is_not_cut_off() -> None:
+    """§9: once the response has started (a streamed download listening for the client
+    going away), a receive waits unbounded, even on a request that declared a body."""
+    sent: list[Message] = []
+    raised: list[BaseException] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            await asyncio.wait_for(receive(), BOUND * 4)
+        except TimeoutError as error:  # the test's own bound: nothing came, nothing cut
+            raised.append(error)
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    watched = BodyWatchMiddleware(app, idle_seconds=BOUND, min_rate=MinBodyRate(240, BOUND))
+    asyncio.run(watched(scope_with((b"content-length", b"100")), stalled_receive, send))
+    assert [type(e) for e in raised] == [TimeoutError]
+    assert (b"connection", b"close") not in sent[0]["headers"]
