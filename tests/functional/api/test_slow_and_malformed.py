@@ -141,6 +141,31 @@ def test_a_trickling_body_is_cut_off_with_408_and_nothing_is_stored(
     assert api.files(case=world.open_case) == rows_before
 
 
+def test_a_trickle_cut_off_is_not_remembered_by_its_idempotency_key(
+    slow_server: ServerProcess, slow_token: str, world: World
+) -> None:
+    """§3.4, §9: the 408 of a too-slow body is not remembered: a retry with the same
+    Idempotency-Key, sent at speed, is served as new (200, not a replayed 408)."""
+    body = json_submission(world)
+    key = f"slow-{time.time_ns()}"
+    headers = {
+        "Authorization": f"Bearer {slow_token}",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Idempotency-Key": key,
+    }
+    with connect(slow_server) as sock:
+        sock.sendall(
+            head(slow_server, "POST", SUBMIT_PATH.format(endpoint="submitForCase"), headers)
+        )
+        send_paced(sock, body[:40], 1, 0.1)
+        found = answers(sock, within=10)
+    assert_error(found[0], 408, "GenericError", "too slowly")
+    retried = Api(slow_server, slow_token).case(json.loads(body), headers={"Idempotency-Key": key})
+    assert retried.status_code == 200, retried.text
+    assert "idempotent-replayed" not in retried.headers
+
+
 def test_a_body_above_the_minimum_rate_is_not_cut_off(
     slow_server: ServerProcess, slow_token: str, world: World
 ) -> None:
