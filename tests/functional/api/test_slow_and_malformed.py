@@ -190,6 +190,32 @@ def test_a_body_above_the_minimum_rate_is_not_cut_off(
     assert found[0].json()["success"] is True
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        SUBMIT_PATH.format(endpoint="submitForDamageNotification"),
+        "/ecx/host/api/integration/v1/damageNotification",
+    ],
+)
+def test_a_trickling_multipart_body_is_cut_off_with_408(
+    slow_server: ServerProcess, slow_token: str, path: str
+) -> None:
+    """§9, §10: a multipart body (a binary submission, FNoL) trickled at 10 bytes/s is
+    cut off with 408 GenericError like a JSON one."""
+    part = b'--x\r\nContent-Disposition: form-data; name="submission"\r\n\r\n{"a": ' + b" " * 80
+    headers = {
+        "Authorization": f"Bearer {slow_token}",
+        "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(len(part) + 1000),
+    }
+    with connect(slow_server) as sock:
+        sock.sendall(head(slow_server, "POST", path, headers))
+        send_paced(sock, part, 1, 0.1)
+        found = answers(sock, within=10)
+    assert len(found) == 1, found
+    assert_error(found[0], 408, "GenericError", "too slowly")
+
+
 def test_a_trickling_token_request_is_cut_off_with_408(slow_server: ServerProcess) -> None:
     """§9: the minimum rate bounds every body, the token endpoint's form too (answered in
     RFC 6749's error form there, as every token error)."""
@@ -206,6 +232,22 @@ def test_a_trickling_token_request_is_cut_off_with_408(slow_server: ServerProces
     assert found[0].status_code == 408, found[0].text
     assert found[0].json()["error"] == "invalid_request"
     assert "too slowly" in found[0].json()["error_description"]
+
+
+def test_a_trickling_page_form_is_cut_off_with_408(slow_server: ServerProcess) -> None:
+    """§9: the claims-handler page's forms are bounded too: a sign-in form trickled at
+    10 bytes/s is cut off with 408 GenericError."""
+    form = b"email=someone%40example.com&password=" + b"p" * 60
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": str(len(form)),
+    }
+    with connect(slow_server) as sock:
+        sock.sendall(head(slow_server, "POST", "/ui/sign-in", headers))
+        send_paced(sock, form[:50], 1, 0.1)
+        found = answers(sock, within=10)
+    assert len(found) == 1, found
+    assert_error(found[0], 408, "GenericError", "too slowly")
 
 
 # --- malformed HTTP -----------------------------------------------------------------------
