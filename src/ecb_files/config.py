@@ -103,6 +103,10 @@ class Settings:
     token_lifetime_seconds: int = 3600
     clock_skew_seconds: int = 60
     body_idle_timeout_seconds: float = 30.0
+    # A body must average at least this many bytes per second of receiving once the
+    # grace has passed (docs/behaviour.md §9; Kestrel's defaults); 0 turns it off.
+    min_body_rate: int = 240
+    min_body_rate_grace_seconds: float = 5.0
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a dead process's in-flight key stays taken (§3.4 asks for < 60 s).
     idempotency_lease_seconds: int = 45
@@ -166,6 +170,10 @@ class Settings:
             body_idle_timeout_seconds=float(
                 _int(env, "ECB_FILES_BODY_IDLE_TIMEOUT", int(cls.body_idle_timeout_seconds))
             ),
+            min_body_rate=_int(env, "ECB_FILES_MIN_BODY_RATE", cls.min_body_rate, minimum=0),
+            min_body_rate_grace_seconds=_seconds(
+                env, "ECB_FILES_MIN_BODY_RATE_GRACE", cls.min_body_rate_grace_seconds
+            ),
             idempotency_lease_seconds=_int(
                 env, "ECB_FILES_IDEMPOTENCY_LEASE", cls.idempotency_lease_seconds
             ),
@@ -203,6 +211,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -
     if value < minimum:
         shown = "positive" if minimum == 1 else f"at least {minimum}"
         raise ConfigError(f"{name} must be {shown}, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
 
 

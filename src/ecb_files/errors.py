@@ -286,7 +286,10 @@ class OAuthError(Exception):
     def from_ecb_error(cls, error: EcbError) -> OAuthError:
         """An error of the service met at the token endpoint, in RFC 6749's words: an
         outage is ``temporarily_unavailable`` (503 with ``Retry-After``), the rest
-        ``server_error``."""
+        ``server_error``, but a body cut off by its bounds (408) is ``invalid_request``:
+        the client's fault, not the server's."""
+        if isinstance(error, RequestTimeout):
+            return cls("invalid_request", error.description, status=error.status)
         if isinstance(error, ServiceUnavailable):
             return cls(
                 "temporarily_unavailable",

@@ -156,3 +156,33 @@ def test_a_bad_ui_session_length_names_the_variable(raw: str) -> None:
 def test_cookies_are_secure_only_behind_an_https_public_url() -> None:
     assert Settings(public_url="https://files.example").secure_cookies
     assert not Settings(public_url="http://127.0.0.1:8080").secure_cookies
+
+
+# --- ECB_FILES_MIN_BODY_RATE, ECB_FILES_MIN_BODY_RATE_GRACE (§9 Robustness) -------------
+
+RATE = "ECB_FILES_MIN_BODY_RATE"
+GRACE = "ECB_FILES_MIN_BODY_RATE_GRACE"
+
+
+def test_the_minimum_body_rate_is_240_bytes_per_second_after_5_seconds() -> None:
+    """§9 Robustness, §8 every default works: Kestrel's defaults."""
+    settings = Settings.from_env({})
+    assert (settings.min_body_rate, settings.min_body_rate_grace_seconds) == (240, 5.0)
+
+
+def test_the_minimum_body_rate_is_configurable_and_0_turns_it_off() -> None:
+    settings = Settings.from_env({RATE: "1000", GRACE: "2.5"})
+    assert (settings.min_body_rate, settings.min_body_rate_grace_seconds) == (1000, 2.5)
+    assert Settings.from_env({RATE: "0"}).min_body_rate == 0
+
+
+@pytest.mark.parametrize("raw", ["-1", "fast", "2.5", "240/5"])
+def test_a_bad_minimum_body_rate_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=RATE):
+        Settings.from_env({RATE: raw})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "inf", "nan"])
+def test_a_bad_minimum_body_rate_grace_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=GRACE):
+        Settings.from_env({GRACE: raw})

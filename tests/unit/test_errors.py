@@ -16,6 +16,7 @@ from ecb_files.errors import (
     InvalidRequest,
     OAuthError,
     PayloadTooLarge,
+    RequestTimeout,
     StorageFull,
     StorageUnavailable,
 )
@@ -94,6 +95,16 @@ def test_any_other_error_at_the_token_endpoint_is_server_error(error: EcbError) 
     assert oauth.error == "server_error"
     assert oauth.status == error.status
     assert oauth.retry_after is None
+    assert oauth.description == error.description
+
+
+def test_a_body_cut_off_at_the_token_endpoint_is_invalid_request() -> None:
+    """§9 Robustness: a form body too slow or idle (408) is the client's fault: RFC 6749's
+    ``invalid_request``, keeping its status and description."""
+    error = RequestTimeout("the request body arrived too slowly", reason="body_too_slow")
+    oauth = OAuthError.from_ecb_error(error)
+    assert oauth.error == "invalid_request"
+    assert oauth.status == 408
     assert oauth.description == error.description
 
 

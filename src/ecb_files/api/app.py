@@ -20,6 +20,8 @@ from starlette.responses import Response
 from ecb_files import __version__
 from ecb_files.api import interpreter, ui
 from ecb_files.api.access_log import AccessLog
+from ecb_files.api.body_watch import BodyWatchMiddleware
+from ecb_files.api.idle_watch import MinBodyRate
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
 from ecb_files.api.routes import content, fnol, meta, oauth, read, submit
@@ -89,6 +91,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Inside the request ids: a body cut off by its bounds is answered like any error.
+    min_rate = None
+    if settings.min_body_rate:
+        min_rate = MinBodyRate(settings.min_body_rate, settings.min_body_rate_grace_seconds)
+    app.add_middleware(
+        BodyWatchMiddleware,
+        idle_seconds=settings.body_idle_timeout_seconds,
+        min_rate=min_rate,
+    )
     app.add_middleware(RequestIdMiddleware, access_log=access_log)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -26,13 +26,12 @@ async def answer_of(
     attempt: A,
     request: Request,
     *,
-    idle_timeout: float,
     content_length: int | None,
     read: Callable[[A, BodyReader], Awaitable[Answer]] | None = None,
 ) -> Answer:
     """The attempt's answer to the request's body, read by ``read`` (default: each
     batch in a worker thread); after any failure the attempt is abandoned."""
-    body = BodyReader(request.stream(), idle_timeout=idle_timeout, content_length=content_length)
+    body = BodyReader(request.stream(), content_length=content_length)
     try:
         if attempt.holds_a_key:
             await in_thread(attempt.claim)

@@ -8,7 +8,9 @@ While the worker is busy, the loop keeps receiving into the next batch, up to
 the disk overlap, a fault is seen within milliseconds of its bytes arriving, and at
 most two batches are in memory per request, whatever the body's size. Batches rather
 than chunks, because a hop to a thread costs the loop about as much as receiving a
-chunk (bench/README.md has the profiles).
+chunk (bench/README.md has the profiles). The bounds on a body that stops arriving or
+arrives too slowly are not kept here but on every request's receive
+(api/body_watch.py): a receive here raises their ``RequestTimeout``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-from ecb_files.api.idle_watch import IdleWatch
-from ecb_files.errors import RequestTimeout
 
 BATCH_BYTES = 1024 * 1024
 MIN_BATCH_BYTES = 256 * 1024
@@ -34,7 +33,7 @@ class Batch:
 
 
 class BodyReader:
-    """Reads one request body in batches, within the idle bound (§9).
+    """Reads one request body in batches.
 
     ``async for batch in reader`` yields the batches; the caller hands each to a worker
     thread. Meanwhile one task keeps receiving the body into the next batch
@@ -46,12 +45,9 @@ class BodyReader:
         self,
         chunks: AsyncIterator[bytes],
         *,
-        idle_timeout: float,
         content_length: int | None = None,
     ) -> None:
         self._chunks = aiter(chunks)
-        self._idle_timeout = idle_timeout
-        self._idle = IdleWatch(idle_timeout)
         # With a Content-Length, the body is known complete with its last byte, without
         # waiting for the end-of-body event: the last batch comes out at once.
         self._content_length = content_length
@@ -80,7 +76,7 @@ class BodyReader:
         filler = self._filler
         while True:
             if filler.done():
-                filler.result()  # a receive-side failure: too large, idle, disconnected
+                filler.result()  # a receive-side failure: too large, too slow, idle, gone
                 return self._last_batch()
             if self._batch_ready():
                 return Batch(self._take_batch(), last=False)
@@ -90,7 +86,6 @@ class BodyReader:
 
     def _last_batch(self) -> Batch:
         self._ended = True
-        self._idle.close()
         return Batch(self._take_batch(), last=True)
 
     async def _arrived_at_once(self) -> bool:
@@ -107,7 +102,6 @@ class BodyReader:
 
     def close(self) -> None:
         """Stop receiving body bytes nobody will read (the answer is already decided)."""
-        self._idle.close()
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
@@ -159,22 +153,8 @@ class BodyReader:
                 return
 
     async def _receive_one(self) -> bool:
-        """One chunk into the batch, within the bounds; ``False`` at the end of the body."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._idle.begin(task)
-        try:
-            chunk = await anext(self._chunks, None)
-        except asyncio.CancelledError:
-            if not self._idle.expired or task.uncancel() > 0:
-                raise  # cancelled by someone else, too
-            raise RequestTimeout(
-                f"the request body stopped arriving: no byte for "
-                f"{self._idle_timeout:g} s; nothing was stored",
-                reason="body_idle_timeout",
-            ) from None
-        finally:
-            self._idle.end()
+        """One chunk into the batch; ``False`` at the end of the body."""
+        chunk = await anext(self._chunks, None)
         if chunk is None:
             return False
         self._received += len(chunk)

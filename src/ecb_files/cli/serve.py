@@ -70,6 +70,11 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     uvicorn.run(
         "ecb_files.api.asgi:app_from_env",
         factory=True,
+        # Malformed HTTP is answered in the JSON envelope (api/http_protocol.py).
+        http="ecb_files.api.http_protocol:EnvelopeHttpToolsProtocol",
+        # No endpoint is a WebSocket: an Upgrade is an ordinary request, answered by
+        # the service (with the envelope and a request id), not uvicorn's bare 403.
+        ws="none",
         host=host,
         port=port,
         workers=workers,

@@ -130,9 +130,7 @@ def find_case(connection: ReadConnection, case_id: uuid.UUID) -> CaseRow | None:
     return None if row is None else CaseRow(*row)
 
 
-def find_case_by_number(
-    connection: ReadConnection, company_id: int, number: str
-) -> CaseRow | None:
+def find_case_by_number(connection: ReadConnection, company_id: int, number: str) -> CaseRow | None:
     """The tenant's case numbered exactly ``number`` (the newest, should two share it)."""
     statement = _CASE.where(Case.company_id == company_id, Case.number == number)
     row = connection.execute(statement.order_by(Case.created_at.desc()).limit(1)).first()

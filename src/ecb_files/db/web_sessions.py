@@ -60,11 +60,14 @@ def add_sign_in_failure(unit: Transaction, email_sha256: str, at: datetime) -> N
 
 
 def count_sign_in_failures(unit: Transaction, email_sha256: str, since: datetime) -> int:
-    return unit.scalar(
-        select(func.count())
-        .select_from(SignInFailure)
-        .where(SignInFailure.email_sha256 == email_sha256, SignInFailure.failed_at > since)
-    ) or 0
+    return (
+        unit.scalar(
+            select(func.count())
+            .select_from(SignInFailure)
+            .where(SignInFailure.email_sha256 == email_sha256, SignInFailure.failed_at > since)
+        )
+        or 0
+    )
 
 
 def lock_sign_in(unit: Transaction, email_sha256: str, until: datetime) -> None:

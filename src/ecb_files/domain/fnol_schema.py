@@ -252,4 +252,4 @@ def _quote(value: Any) -> str:
 def _shorten(text: str) -> str:
     if len(text) <= _MAX_QUOTED_CHARS:
         return text
-    return text[: _MAX_QUOTED_CHARS] + "…"
+    return text[:_MAX_QUOTED_CHARS] + "…"

@@ -64,9 +64,7 @@ def test_the_list_names_every_command(cli: Cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("index", range(len(command_lines(Path("x")))))
-def test_database_down_exits_1_naming_the_database(
-    cli: Cli, tmp_path: Path, index: int
-) -> None:
+def test_database_down_exits_1_naming_the_database(cli: Cli, tmp_path: Path, index: int) -> None:
     """§8: PostgreSQL refusing connections → exit 1, one line naming the database."""
     args = command_lines(tmp_path)[index]
     result = cli(*args, env=DATABASE_DOWN)

@@ -94,5 +94,3 @@ def storage_on_own_s3(tmp_path: Path, world: World) -> Iterator[tuple[ServerProc
     finally:
         server.stop()
         s3.stop()
-
-

@@ -14,8 +14,11 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.types import Message
 
 from ecb_files.api.body import BATCH_BYTES, LINGER_SECONDS, MIN_BATCH_BYTES, Batch, BodyReader
+from ecb_files.api.body_watch import WatchedReceive
+from ecb_files.api.idle_watch import MinBodyRate
 from ecb_files.errors import RequestTimeout
 
 T = TypeVar("T")
@@ -52,6 +55,33 @@ async def stalling(first: Iterable[bytes], never: asyncio.Event) -> AsyncIterato
         yield chunk
     await never.wait()
     yield b"never sent"
+
+
+def watched(
+    chunks: AsyncIterator[bytes], idle: float, min_rate: MinBodyRate | None = None
+) -> AsyncIterator[bytes]:
+    """``chunks`` as a route reads them: an ASGI receive within the §9 bounds
+    (``WatchedReceive``, as the middleware gives every request), read as Starlette's
+    ``request.stream()`` reads it."""
+    source = aiter(chunks)
+
+    async def receive() -> Message:
+        chunk = await anext(source, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    bounded = WatchedReceive(receive, idle_seconds=idle, min_rate=min_rate)
+
+    async def stream() -> AsyncIterator[bytes]:
+        while True:
+            message = await bounded()
+            if message.get("body"):
+                yield message["body"]
+            if not message.get("more_body", False):
+                return
+
+    return stream()
 
 
 async def failing(first: Iterable[bytes], go: asyncio.Event | None = None) -> AsyncIterator[bytes]:
@@ -133,7 +163,7 @@ def test_a_body_that_arrives_at_once_is_one_last_batch_without_a_filler_task(siz
     body = body_of(size)
 
     async def main() -> tuple[Batch, set[asyncio.Task[Any]]]:
-        reader = BodyReader(pieces(body, size), idle_timeout=IDLE, content_length=size)
+        reader = BodyReader(pieces(body, size), content_length=size)
         first = await anext(reader)
         tasks = other_tasks()
         with pytest.raises(StopAsyncIteration):
@@ -151,7 +181,7 @@ def test_a_body_without_content_length_is_read_whole() -> None:
     body = body_of(10 * KIB)
 
     async def main() -> list[Batch]:
-        reader = BodyReader(pieces(body, KIB), idle_timeout=IDLE)
+        reader = BodyReader(pieces(body, KIB))
         batches = await read_all(reader)
         await settle(reader)
         return batches
@@ -166,7 +196,7 @@ def test_an_empty_body_is_one_empty_last_batch(declared: int | None) -> None:
     """§3.2 step 2 gets an end even for an empty body (the parser then refuses it)."""
 
     async def main() -> list[Batch]:
-        reader = BodyReader(pieces(b""), idle_timeout=IDLE, content_length=declared)
+        reader = BodyReader(pieces(b""), content_length=declared)
         batches = await read_all(reader)
         await settle(reader)
         return batches
@@ -183,7 +213,7 @@ def test_with_a_content_length_the_body_ends_without_waiting_for_the_end_event(s
     async def main() -> list[Batch]:
         never = asyncio.Event()
         chunks = [body[i : i + CHUNK] for i in range(0, size, CHUNK)]
-        reader = BodyReader(stalling(chunks, never), idle_timeout=IDLE, content_length=size)
+        reader = BodyReader(stalling(chunks, never), content_length=size)
         batches = await asyncio.wait_for(read_all(reader), PROMPT * 10)
         await settle(reader)
         return batches
@@ -198,7 +228,7 @@ def test_with_a_content_length_nothing_past_it_is_read() -> None:
     body = body_of(2000)
 
     async def main() -> list[Batch]:
-        reader = BodyReader(pieces(body, 100), idle_timeout=IDLE, content_length=900)
+        reader = BodyReader(pieces(body, 100), content_length=900)
         batches = await read_all(reader)
         await settle(reader)
         return batches
@@ -219,7 +249,7 @@ def test_small_chunks_that_arrive_fast_are_handed_out_together(declared: bool) -
 
     async def main() -> list[Batch]:
         length = len(body) if declared else None
-        reader = BodyReader(pieces(body), idle_timeout=IDLE, content_length=length)
+        reader = BodyReader(pieces(body), content_length=length)
         batches = await read_all(reader, work=lambda _data: None)
         await settle(reader)
         return batches
@@ -243,7 +273,7 @@ def test_at_most_two_batches_are_read_while_the_taker_is_busy() -> None:
             yield chunk
 
     async def main() -> tuple[int, int]:
-        reader = BodyReader(counted(), idle_timeout=IDLE)
+        reader = BodyReader(counted())
         first = await anext(reader)
         await asyncio.sleep(0.1)  # a busy worker: the batch after is not asked for yet
         waiting = pulled - len(first.data)
@@ -263,7 +293,7 @@ def test_the_receiving_goes_on_while_the_taker_works() -> None:
     body = body_of(4 * BATCH_BYTES)
 
     async def main() -> list[float]:
-        reader = BodyReader(paced(body, CHUNK, 0.001), idle_timeout=IDLE)
+        reader = BodyReader(paced(body, CHUNK, 0.001))
         waits: list[float] = []
         await anext(reader)
         await asyncio.sleep(0.3)  # the worker on the first batch
@@ -290,7 +320,6 @@ def test_what_arrived_before_a_stall_is_handed_out_within_the_linger(declared: b
         never = asyncio.Event()
         reader = BodyReader(
             stalling([head], never),
-            idle_timeout=IDLE,
             content_length=10 * KIB if declared else None,
         )
         started = time.monotonic()
@@ -327,7 +356,7 @@ def test_a_body_that_stops_arriving_raises_request_timeout(
 
     async def main() -> tuple[list[Batch], BaseException, float]:
         never = asyncio.Event()
-        reader = BodyReader(stalling(sent, never), idle_timeout=SHORT_IDLE, content_length=declared)
+        reader = BodyReader(watched(stalling(sent, never), SHORT_IDLE), content_length=declared)
         started = time.monotonic()
         batches, error = await read_until_failure(reader)
         elapsed = time.monotonic() - started
@@ -353,7 +382,7 @@ def test_a_request_timeout_leaves_the_request_task_usable() -> None:
 
     async def main() -> str:
         never = asyncio.Event()
-        reader = BodyReader(stalling([], never), idle_timeout=SHORT_IDLE, content_length=100)
+        reader = BodyReader(watched(stalling([], never), SHORT_IDLE), content_length=100)
         with pytest.raises(RequestTimeout):
             await anext(reader)
         await asyncio.sleep(0.01)
@@ -370,7 +399,7 @@ def test_a_slow_but_steady_body_is_not_cut_off() -> None:
 
     async def main() -> list[Batch]:
         reader = BodyReader(
-            paced(body, KIB, SHORT_IDLE / 5), idle_timeout=SHORT_IDLE, content_length=len(body)
+            watched(paced(body, KIB, SHORT_IDLE / 5), SHORT_IDLE), content_length=len(body)
         )
         batches = await read_all(reader)
         await settle(reader)
@@ -394,7 +423,56 @@ def test_time_the_taker_takes_does_not_count_as_idle() -> None:
             time.sleep(3 * SHORT_IDLE)
 
     async def main() -> list[Batch]:
-        reader = BodyReader(pieces(body), idle_timeout=SHORT_IDLE)
+        reader = BodyReader(watched(pieces(body), SHORT_IDLE))
+        batches = await read_all(reader, work)
+        await settle(reader)
+        return batches
+
+    batches = run(main)
+    assert b"".join(b.data for b in batches) == body
+
+
+# A minimum rate of 100 KiB/s after 0.1 s: a chunk of 1 KiB every 50 ms is far below it
+# (20 KiB/s) yet never idle for the bound.
+RATE = MinBodyRate(100 * KIB, 0.1)
+
+
+def test_a_body_slower_than_the_minimum_rate_raises_request_timeout() -> None:
+    """§9 Robustness: a body that keeps trickling, never idle for the bound, is cut off
+    once the grace has passed and its average rate is under the minimum."""
+    body = body_of(200 * KIB)
+
+    async def main() -> tuple[BaseException, float]:
+        reader = BodyReader(watched(paced(body, KIB, 0.05), IDLE, RATE), content_length=len(body))
+        started = time.monotonic()
+        _batches, error = await read_until_failure(reader)
+        elapsed = time.monotonic() - started
+        await settle(reader)
+        return error, elapsed
+
+    error, elapsed = run(main)
+    assert isinstance(error, RequestTimeout)
+    assert error.reason == "body_too_slow"
+    assert "bytes/s" in error.description
+    assert RATE.grace_seconds <= elapsed < 5.0
+
+
+def test_time_the_taker_takes_does_not_count_against_the_rate() -> None:
+    """§9: a body held back by a busy worker (backpressure) is not taken for a slow one:
+    only time spent waiting for the sender counts."""
+    body = body_of(3 * BATCH_BYTES)
+    calls = 0
+
+    def work(_data: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            time.sleep(5 * RATE.grace_seconds)
+
+    async def main() -> list[Batch]:
+        # 1 GiB/s: met by chunks that come at once, not by the wall clock of the test.
+        rate = MinBodyRate(1024 * 1024 * KIB, RATE.grace_seconds)
+        reader = BodyReader(watched(pieces(body), IDLE, rate))
         batches = await read_all(reader, work)
         await settle(reader)
         return batches
@@ -422,7 +500,7 @@ def test_a_receive_side_failure_surfaces_on_the_next_anext(
     it happened; it never passes for the end of the body (§3.4 all or nothing)."""
 
     async def main() -> tuple[list[Batch], BaseException]:
-        reader = BodyReader(failing(sent), idle_timeout=IDLE, content_length=declared)
+        reader = BodyReader(failing(sent), content_length=declared)
         result = await read_until_failure(reader)
         await settle(reader)
         return result
@@ -437,7 +515,7 @@ def test_a_failure_while_the_taker_is_busy_waits_for_the_next_anext() -> None:
 
     async def main() -> tuple[Batch, BaseException]:
         go = asyncio.Event()
-        reader = BodyReader(failing([b"x" * CHUNK] * 6, go), idle_timeout=IDLE)
+        reader = BodyReader(failing([b"x" * CHUNK] * 6, go))
         first = await anext(reader)
         go.set()
         await asyncio.sleep(0.05)  # the filler meets the failure meanwhile
@@ -465,7 +543,7 @@ def test_close_cancels_the_filler() -> None:
                 stopped.set()
 
         chunks = sender()
-        reader = BodyReader(chunks, idle_timeout=IDLE)
+        reader = BodyReader(chunks)
         await anext(reader)
         before = other_tasks()
         await settle(reader)
@@ -487,7 +565,7 @@ def test_close_retrieves_a_failure_nobody_asked_for() -> None:
     async def main() -> None:
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: reported.append(ctx))
         go = asyncio.Event()
-        reader = BodyReader(failing([b"x" * CHUNK] * 6, go), idle_timeout=IDLE)
+        reader = BodyReader(failing([b"x" * CHUNK] * 6, go))
         await anext(reader)
         go.set()
         await asyncio.sleep(0.05)  # the filler fails meanwhile
@@ -503,7 +581,7 @@ def test_close_retrieves_a_failure_nobody_asked_for() -> None:
 
 def test_close_before_the_first_batch_and_twice_is_harmless() -> None:
     async def main() -> None:
-        reader = BodyReader(pieces(b"abc"), idle_timeout=IDLE, content_length=3)
+        reader = BodyReader(pieces(b"abc"), content_length=3)
         reader.close()
         reader.close()
         await settle(reader)
@@ -543,9 +621,7 @@ def test_every_byte_is_handed_out_once_in_order(
             at += size
 
     async def main() -> list[Batch]:
-        reader = BodyReader(
-            sender(), idle_timeout=IDLE, content_length=len(body) if declared else None
-        )
+        reader = BodyReader(sender(), content_length=len(body) if declared else None)
         work = (lambda _data: time.sleep(0.001)) if busy_taker else None
         batches = await read_all(reader, work)
         await settle(reader)

@@ -1,8 +1,9 @@
-"""``IdleWatch``: the idle bound on receiving a body (§9 Robustness: a body that
-stops arriving is cut off), with one timer per request instead of one per chunk.
+"""``IdleWatch``: the bounds on receiving a body (§9 Robustness: a body that stops
+arriving, or arrives under the minimum rate after the grace, is cut off), with one timer
+per request instead of one per chunk.
 
 Driven under a real event loop with small bounds; a "receive" is ``begin(task)``, a wait,
-and ``end()``, as ``BodyReader`` does around each chunk.
+and ``end()``, as the watched receive (api/body_watch.py) does around each chunk.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from ecb_files.api.idle_watch import IdleWatch
+from ecb_files.api.idle_watch import Expiry, IdleWatch, MinBodyRate
 
 BOUND = 0.05
 # Every wait that must not trip the bound is this short: a tenth of it, so a loaded
@@ -249,6 +250,47 @@ def test_a_timer_that_fires_between_receives_is_armed_again_by_the_next() -> Non
         assert watch._timer is not None
         assert len(watch_timers(watch)) == 1
         watch.end()
+        watch.close()
+
+    run(main)
+
+
+def test_under_the_minimum_rate_after_the_grace_cancels_as_too_slow() -> None:
+    """§9: receives that keep coming, each well within the idle bound, but bring fewer
+    bytes per second than the minimum → cancelled once the grace has passed, as too slow."""
+
+    async def main() -> None:
+        watch = IdleWatch(PATIENCE, MinBodyRate(1_000_000, BOUND))
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+
+        async def trickle() -> None:
+            while True:
+                watch.begin(current())
+                try:
+                    await asyncio.sleep(SHORT)
+                finally:
+                    watch.end(1)
+
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.ensure_future(trickle())
+        assert watch.expired is Expiry.TOO_SLOW
+        assert BOUND <= loop.time() - began < PATIENCE
+        watch.close()
+
+    run(main)
+
+
+def test_at_the_minimum_rate_nothing_is_cancelled() -> None:
+    """§9: a sender above the minimum rate is never cut off, however long it sends."""
+
+    async def main() -> None:
+        watch = IdleWatch(PATIENCE, MinBodyRate(1000, BOUND))
+        for _ in range(40):  # 8 grace periods
+            watch.begin(current())
+            await asyncio.sleep(SHORT)
+            watch.end(1000)  # 1000 bytes per SHORT: 200 kB/s
+        assert watch.expired is None
         watch.close()
 
     run(main)

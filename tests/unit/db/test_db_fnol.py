@@ -121,9 +121,7 @@ def test_0004_downgrade_keeps_an_fnol_s_files_on_their_dn(
     database.upgrade()
     with database.read() as unit:
         endpoint = unit.scalar(
-            select(models.Submission.endpoint).where(
-                models.Submission.id == stored.submission_id
-            )
+            select(models.Submission.endpoint).where(models.Submission.id == stored.submission_id)
         )
         assert endpoint == "submitForDamageNotification"
         assert unit.get_one(models.StoredFile, stored.id).dn_id == OPEN_DN

@@ -90,7 +90,7 @@ def test_content_disposition_is_safe_for_any_name(
     name: str, fallback: str, encoded: str | None
 ) -> None:
     header = content_disposition(name)
-    assert header.startswith(f'attachment; filename="{fallback}"; filename*=UTF-8\'\'')
+    assert header.startswith(f"attachment; filename=\"{fallback}\"; filename*=UTF-8''")
     if encoded is not None:
         assert header.endswith(encoded)
 

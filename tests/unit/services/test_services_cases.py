@@ -46,9 +46,7 @@ def test_closing_a_closed_case_is_a_no_op(database: Database, world: World) -> N
 
 
 @pytest.mark.parametrize("operation", [close_case, reopen_case])
-def test_unknown_case_is_not_found(
-    database: Database, world: World, operation: object
-) -> None:
+def test_unknown_case_is_not_found(database: Database, world: World, operation: object) -> None:
     unknown = uuid.uuid4()
     with pytest.raises(NotFoundError, match=str(unknown)):
         operation(database, unknown)  # type: ignore[operator]
@@ -88,17 +86,13 @@ def test_merging_again_into_the_same_case_is_a_no_op(
     assert (again.already_merged, again.files) == (True, 0)
 
 
-def test_merging_into_another_case_is_a_conflict(
-    database: Database, world: World
-) -> None:
+def test_merging_into_another_case_is_a_conflict(database: Database, world: World) -> None:
     merge_damage_notification(database, OPEN_DN, OPEN_CASE)
     with pytest.raises(ConflictError, match=f"already merged into case {OPEN_CASE}"):
         merge_damage_notification(database, OPEN_DN, CLOSED_CASE)
 
 
-def test_merging_into_another_companys_case_is_a_conflict(
-    database: Database, world: World
-) -> None:
+def test_merging_into_another_companys_case_is_a_conflict(database: Database, world: World) -> None:
     with pytest.raises(ConflictError, match=r"insurance company 'company' but case .* 'other'"):
         merge_damage_notification(database, OPEN_DN, OTHER_TENANT_CASE)
     with database.write() as session:
@@ -107,9 +101,7 @@ def test_merging_into_another_companys_case_is_a_conflict(
         assert dn.merged_to_case_id is None
 
 
-def test_merge_of_unknown_dn_or_case_is_not_found(
-    database: Database, world: World
-) -> None:
+def test_merge_of_unknown_dn_or_case_is_not_found(database: Database, world: World) -> None:
     with pytest.raises(NotFoundError, match="no damage notification"):
         merge_damage_notification(database, uuid.uuid4(), OPEN_CASE)
     with pytest.raises(NotFoundError, match="no case"):

@@ -73,9 +73,7 @@ def test_merged_files_are_listed_under_the_case_and_no_longer_under_the_dn(
     assert list_file_records(database, dn_id=OPEN_DN) == []
 
 
-def test_listing_an_unknown_parent_is_not_found(
-    database: Database, world: World
-) -> None:
+def test_listing_an_unknown_parent_is_not_found(database: Database, world: World) -> None:
     with pytest.raises(NotFoundError, match="no case"):
         list_file_records(database, case_id=uuid.uuid4())
     with pytest.raises(NotFoundError, match="no damage notification"):

@@ -180,4 +180,3 @@ def test_a_remembered_refusal_is_replayed(services: Services) -> None:
 def test_an_fnol_without_attachments_is_kept(services: Services) -> None:
     answer = drive(services, body(attachment=None))
     assert json.loads(answer.body)["payload"]["files"] == []
-

@@ -72,7 +72,6 @@ async def create_damage_notification(request: Request, writer: WriterDep) -> Res
     answer = await answer_of(
         attempt,
         request,
-        idle_timeout=services.settings.body_idle_timeout_seconds,
         content_length=content_length,
     )
     location = location_of(answer)

@@ -33,6 +33,7 @@ from ecb_files.services.visibility import Viewer
 
 API = "/ecx/host/api/integration/v1"
 
+
 class _Guid(StringConvertor):
     regex = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 

@@ -94,7 +94,6 @@ async def submit(
     answer = await answer_of(
         attempt,
         request,
-        idle_timeout=services.settings.body_idle_timeout_seconds,
         content_length=content_length,
         read=_read_into,
     )

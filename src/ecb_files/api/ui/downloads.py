@@ -82,9 +82,7 @@ async def case_zip(case_id: str, visitor: VisitorDep) -> Response:
     return zip_answer(archive)
 
 
-async def _download(
-    visitor: Visitor, file_id: str, request: Request, *, inline: bool
-) -> Response:
+async def _download(visitor: Visitor, file_id: str, request: Request, *, inline: bool) -> Response:
     file = await lookups.visible_file(visitor, file_id)
     answer = await in_thread(
         partial(visitor.services.content.download, file, download_request(request), inline=inline)

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("failed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_failures")),
     )
-    op.create_index(
-        op.f("ix_sign_in_failures_email_sha256"), "sign_in_failures", ["email_sha256"]
-    )
+    op.create_index(op.f("ix_sign_in_failures_email_sha256"), "sign_in_failures", ["email_sha256"])
     op.create_index(op.f("ix_sign_in_failures_failed_at"), "sign_in_failures", ["failed_at"])
     op.create_table(
         "sign_in_locks",
