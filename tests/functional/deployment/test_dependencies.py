@@ -124,7 +124,7 @@ def test_full_disk_gives_507_stores_nothing_and_recovers(
         api = Api(server, secret_token(server, "secret-client", world.secret))
         filler = small_disk / "filler"
         filler.write_bytes(b"\0" * 1_500_000)
-        data = os.urandom(1_000_000)
+        data = b"%PDF-1.7\n" + os.urandom(1_000_000)  # a PDF to the §12.1 sniffer
         assert_error(send(api, world, data), 507, "GenericError", "storage is full")
         leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
         assert leftovers == []
