@@ -118,7 +118,7 @@ def test_a_cut_connection_is_retried_into_one_damage_notification(
 ) -> None:
     """Cut mid-body (nothing created yet) or after the answer left (created, answer
     lost): either way the retry, with the same key, ends with one damage notification."""
-    path = tmp_path / "dent.bin.zip"
+    path = tmp_path / "dent.bin.dat"
     path.write_bytes(os.urandom(2 * MIB))
     direct = ClientCredentials("jwt-client", jwt_credentials.auth, issuer=server.url)
     with (

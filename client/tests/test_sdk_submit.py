@@ -98,7 +98,7 @@ def test_a_stream_of_unknown_size_goes_chunked(
     data = os.urandom(60_000)
     with os.fdopen(write_end, "wb") as writer:
         writer.write(data)  # fits in the pipe's buffer before anyone reads
-    name = _unique("piped.bin.zip")
+    name = _unique("piped.bin.dat")
     with os.fdopen(read_end, "rb", buffering=0) as reader:
         result = client.submit_to_case(
             world.open_case,

@@ -201,3 +201,13 @@ def test_identify_names_executables_before_formats() -> None:
     assert identify(_pe()) == "a Windows executable"
     assert identify(JPEG) == "a JPEG image"
     assert identify(b"\x00\x00\x00") is None
+
+
+def test_the_documented_table_names_every_sniffed_extension() -> None:
+    """docs/file-types.md lists the table in full: each extension, in backticks."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "file-types.md").read_text(encoding="utf-8")
+    section = doc.split("## What the bytes must be", 1)[1]
+    missing = [ext for ext in EXPECTED if f"`{ext}`" not in section]
+    assert missing == []
