@@ -100,7 +100,9 @@ def test_each_format_is_refused_under_a_wrong_extension(
     """§12.1: under a name whose format it is not → 415 naming the file and the bytes."""
     wrong = "png" if extension != "png" else "pdf"
     entry = _entry(f"renamed.{wrong}", "application/octet-stream", head)
-    body = submission(world, world.open_case, [file_entry("fine.txt", b"ok", contentType="text/plain"), entry])
+    body = submission(
+        world, world.open_case, [file_entry("fine.txt", b"ok", contentType="text/plain"), entry]
+    )
     response = api.case(body)
     what = "a PNG image" if wrong == "png" else "a PDF document"
     assert_error(

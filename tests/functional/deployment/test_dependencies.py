@@ -16,7 +16,15 @@ import httpx
 import pytest
 
 from tests.functional.api.multipart_bodies import post_parts, submission_part
-from tests.functional.conftest import Api, assert_error, b64, file_entry, secret_token, submission
+from tests.functional.conftest import (
+    PHOTO,
+    Api,
+    assert_error,
+    b64,
+    file_entry,
+    secret_token,
+    submission,
+)
 from tests.functional.deployment.conftest import raw_head, read_response
 from tests.functional.proxy import TcpProxy
 from tests.functional.server import ServerProcess
@@ -141,7 +149,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, world: World)
     server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
     server.start()
     token = secret_token(server, "secret-client", world.secret)
-    content = b64(b"g" * 300_000)
+    content = b64(PHOTO + b"g" * 300_000)
     body = json.dumps(
         submission(
             world,

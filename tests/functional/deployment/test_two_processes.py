@@ -90,7 +90,7 @@ def test_concurrent_submissions_to_both_all_land_exactly_once(
 
     def send(i: int, server: ServerProcess) -> None:
         name = f"c-{marker}-{i}.jpg"
-        body = submission(world, world.open_case, [file_entry(name, name.encode())])
+        body = submission(world, world.open_case, [file_entry(name, PHOTO + name.encode())])
         response = Api(server, token).case(body, headers={"Idempotency-Key": f"{marker}-{i}"})
         with lock:
             results.append(response.status_code)
