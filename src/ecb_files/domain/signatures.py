@@ -119,8 +119,10 @@ EXECUTABLES: tuple[Format, ...] = (
 )
 
 FORMATS: Mapping[str, Format] = {
-    "jpeg": Format("a JPEG image", _starts(b"\xff\xd8\xff")),
-    "png": Format("a PNG image", _starts(b"\x89PNG\r\n\x1a\n")),
+    # The start-of-image marker and the PNG name: what every file of the format has,
+    # whatever follows (JFIF, Exif, a bare frame; the rest of PNG's eight bytes).
+    "jpeg": Format("a JPEG image", _starts(b"\xff\xd8")),
+    "png": Format("a PNG image", _starts(b"\x89PNG")),
     "gif": Format("a GIF image", _starts(b"GIF87a", b"GIF89a")),
     "bmp": Format("a BMP image", _bmp),
     "tiff": Format("a TIFF image", _starts(b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")),
