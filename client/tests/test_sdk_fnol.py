@@ -291,6 +291,9 @@ def test_attachment_names_survive_the_part_headers(
         "Ærø ø 日本.pdf",
         "spaces  and 'single'.txt",
     ]
-    result = _create(client, world, attachments=[Upload(b"x", file_name=name) for name in names])
+    # Each starts as what its name says (§12.1): a JPEG, a PDF, or text.
+    heads = {"jpg": b"\xff\xd8\xff\xe0", "pdf": b"%PDF-1.7"}
+    attachments = [Upload(heads.get(n.rpartition(".")[2], b"x"), file_name=n) for n in names]
+    result = _create(client, world, attachments=attachments)
     assert [f.file_name for f in result.files] == names
     assert sorted(r["fileName"] for r in stored_files(server, dn=result.id)) == sorted(names)

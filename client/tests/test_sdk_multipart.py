@@ -115,7 +115,7 @@ def test_forced_multipart_stores_every_kind_of_file_with_its_metadata(
     server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder, tmp_path: Path
 ) -> None:
     photo = tmp_path / _unique("Schäden ø.JPG")  # a name only filename* carries faithfully
-    photo.write_bytes(os.urandom(3 * MIB + 1))
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(3 * MIB - 3))  # a JPEG (§12.1)
     names = [photo.name, _unique("notes.txt"), _unique("report.pdf")]
     client = _client(server, world, jwt_credentials, recorder, transfer="multipart")
     result = _submit(
