@@ -35,12 +35,25 @@ def clamd_binary() -> str:
 
 
 class ClamdProcess:
-    """One clamd on a Unix socket in ``directory``; :meth:`start` and :meth:`stop` it."""
+    """One clamd on a Unix socket in ``directory`` (or, with ``tcp_port``, on that port of
+    127.0.0.1); :meth:`start` and :meth:`stop` it."""
 
-    def __init__(self, directory: Path, *, stream_max_bytes: int = STREAM_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        stream_max_bytes: int = STREAM_MAX_BYTES,
+        tcp_port: int | None = None,
+    ) -> None:
         self.directory = directory
         self.socket_path = directory / "clamd.sock"
-        self.url = f"unix://{self.socket_path}"
+        self.tcp_port = tcp_port
+        if tcp_port is None:
+            self.url = f"unix://{self.socket_path}"
+            listen = f"LocalSocket {self.socket_path}\n"
+        else:
+            self.url = f"tcp://127.0.0.1:{tcp_port}"
+            listen = f"TCPSocket {tcp_port}\nTCPAddr 127.0.0.1\n"
         self.log_path = directory / "clamd.log"
         self._process: subprocess.Popen[bytes] | None = None
         database = directory / "db"
@@ -50,7 +63,7 @@ class ClamdProcess:
         self.config = directory / "clamd.conf"
         self.config.write_text(
             "Foreground yes\n"
-            f"LocalSocket {self.socket_path}\n"
+            f"{listen}"
             f"DatabaseDirectory {database}\n"
             f"TemporaryDirectory {directory / 'tmp'}\n"
             f"StreamMaxLength {stream_max_bytes}\n"
@@ -85,10 +98,14 @@ class ClamdProcess:
         self.socket_path.unlink(missing_ok=True)
 
     def _pong(self) -> bool:
+        family = socket.AF_UNIX if self.tcp_port is None else socket.AF_INET
+        address: str | tuple[str, int] = (
+            str(self.socket_path) if self.tcp_port is None else ("127.0.0.1", self.tcp_port)
+        )
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            with socket.socket(family, socket.SOCK_STREAM) as connection:
                 connection.settimeout(1)
-                connection.connect(str(self.socket_path))
+                connection.connect(address)
                 connection.sendall(b"zPING\0")
                 return connection.recv(16) == b"PONG\0"
         except OSError:

@@ -101,6 +101,24 @@ def test_an_aborted_scan_is_never_clean(clamd_process: ClamdProcess) -> None:
         scan.verdict()
 
 
+def test_a_clamd_over_tcp(tmp_path: Path) -> None:
+    """ECB_FILES_CLAMD=tcp://host:port: the same INSTREAM over TCP."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = ClamdProcess(tmp_path, tcp_port=port)
+    process.start()
+    try:
+        clamd = _clamd(process)
+        clamd.ping()
+        scan = clamd.scanner().open()
+        scan.write(b"before " + EICAR)
+        scan.seal()
+        assert scan.verdict() == EICAR_SIGNATURE
+    finally:
+        process.stop()
+
+
 def test_ping(clamd_process: ClamdProcess) -> None:
     _clamd(clamd_process).ping()
 
