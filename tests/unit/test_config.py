@@ -174,5 +174,6 @@ def test_a_clamd_address_is_taken(raw: str) -> None:
 
 @pytest.mark.parametrize("raw", ["clamd:3310", "http://clamd:3310", "/run/clamd.ctl"])
 def test_a_bad_clamd_address_names_the_variable(raw: str) -> None:
+    """§8: a bad ECB_FILES_CLAMD is refused at start-up, naming the variable."""
     with pytest.raises(ConfigError, match="ECB_FILES_CLAMD"):
         Settings.from_env({"ECB_FILES_CLAMD": raw})

@@ -152,6 +152,7 @@ def test_an_executable_in_a_binary_submission_is_refused(api: Api, world: World)
 
 
 def test_a_format_in_a_binary_submission_is_accepted(api: Api, world: World) -> None:
+    """§12.1 over §10.1: a raw part that starts as its format is stored."""
     document = submission(
         world,
         world.open_case,

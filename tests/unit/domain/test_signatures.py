@@ -99,6 +99,7 @@ def test_the_message_names_what_the_bytes_are() -> None:
 
 
 def test_unknown_bytes_are_named_as_such() -> None:
+    """§12.1: bytes of no known format, or text, are named so."""
     assert content_problem("png", b"\x00\x01\x02\x03") == (
         "the content is not a PNG image (its first bytes match no known format)"
     )
@@ -126,6 +127,7 @@ def test_executables_are_refused_under_any_name(kind: str, extension: str) -> No
 
 
 def test_an_executable_without_a_sniffed_extension_says_executables_are_refused() -> None:
+    """§12.1: an executable under a name that is not sniffed (.xll) says why."""
     assert content_problem("xll", _pe()) == (
         "the content is a Windows executable; executables are not accepted"
     )
@@ -160,6 +162,7 @@ def test_legacy_office_extensions_also_take_text(extension: str, head: bytes) ->
 
 
 def test_legacy_office_refuses_binary_that_is_not_ole2() -> None:
+    """§12.1: the legacy Office names take OLE2 or text, not another binary format."""
     assert content_problem("xls", b"PK\x03\x04\x14\0") == (
         "the content is a ZIP archive, not an Excel workbook"
     )
@@ -189,15 +192,18 @@ def test_a_pdf_header_may_follow_some_bytes() -> None:
 
 
 def test_an_mp4_is_not_a_heic_image() -> None:
+    """§12.1: heic needs a HEIF brand in its ftyp box, not any ISO BMFF file."""
     problem = content_problem("heic", SAMPLES["mp4"][0])
     assert problem == "the content is an MP4/QuickTime file, not a HEIC image"
 
 
 def test_the_head_is_a_few_kib() -> None:
+    """§12.1: only the first bytes are kept aside (a few KiB)."""
     assert 1024 <= HEAD_BYTES <= 8192
 
 
 def test_identify_names_executables_before_formats() -> None:
+    """§12.1: what the bytes are, an executable first."""
     assert identify(_pe()) == "a Windows executable"
     assert identify(JPEG) == "a JPEG image"
     assert identify(b"\x00\x00\x00") is None

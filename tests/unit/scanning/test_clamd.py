@@ -28,6 +28,7 @@ def test_the_eicar_file_is_found_whatever_its_chunks(clamd_process: ClamdProcess
 
 
 def test_a_clean_file_has_no_verdict(clamd_process: ClamdProcess) -> None:
+    """§12.1: a clean file gets clamd's "OK": no signature."""
     scan = _clamd(clamd_process).scanner().open()
     scan.write(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400)
     scan.seal()
@@ -93,6 +94,7 @@ def test_a_clamd_that_does_not_answer_times_out(tmp_path: Path) -> None:
 
 
 def test_an_aborted_scan_is_never_clean(clamd_process: ClamdProcess) -> None:
+    """§12.1 fails closed: a dropped scan never reads as a clean file."""
     scanner = _clamd(clamd_process).scanner()
     scan = scanner.open()
     scan.write(b"partial")
@@ -120,6 +122,7 @@ def test_a_clamd_over_tcp(tmp_path: Path) -> None:
 
 
 def test_ping(clamd_process: ClamdProcess) -> None:
+    """§12.1: /readyz asks clamd with PING."""
     _clamd(clamd_process).ping()
 
 
@@ -140,5 +143,6 @@ def test_addresses(url: str, address: ClamdAddress) -> None:
     "url", ["clamd:3310", "tcp://host", "tcp://host:port", "unix://", "http://x:1", "tcp://h:1/x"]
 )
 def test_bad_addresses(url: str) -> None:
+    """§8 ECB_FILES_CLAMD: anything but tcp://host:port or unix:///path is refused."""
     with pytest.raises(ValueError, match="tcp://host:port or unix:///path"):
         ClamdAddress.parse(url)
