@@ -45,11 +45,11 @@ def test_same_key_with_another_body_is_422(api: Api, world: World) -> None:
     """§3.4: the same key with a different body → 422 IdempotencyKeyReused."""
     key = new_key()
     api.case(
-        submission(world, world.open_case, [file_entry(data=b"one")]),
+        submission(world, world.open_case, [file_entry(data=PHOTO + b"one")]),
         headers={"Idempotency-Key": key},
     )
     response = api.case(
-        submission(world, world.open_case, [file_entry(data=b"two")]),
+        submission(world, world.open_case, [file_entry(data=PHOTO + b"two")]),
         headers={"Idempotency-Key": key},
     )
     assert_error(response, 422, "IdempotencyKeyReused")
