@@ -27,6 +27,8 @@ MIB = 1024 * 1024
 # A multiple of 3, so the base64 of consecutive slices concatenates without padding.
 _RAW_SLICE = 3 * MIB
 READ_CHUNK = MIB
+# The first bytes of a JPEG: every file the bench sends is named .jpg.
+JPEG_MAGIC = b"\xff\xd8\xff\xe0"
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,15 @@ def _file_prefix(index: int, name: str) -> bytes:
 
 
 def _write_random(out: BinaryIO, size: int, encode: Callable[[bytes], bytes]) -> str:
-    """Writes ``size`` random bytes, each slice through ``encode``; their SHA-256."""
+    """Writes ``size`` random bytes that start as a JPEG (the files are named .jpg, and
+    the server checks their first bytes, §12.1), each slice through ``encode``; their
+    SHA-256."""
     digest = hashlib.sha256()
     left = size
     while left:
         raw = os.urandom(min(_RAW_SLICE, left))
+        if left == size:
+            raw = (JPEG_MAGIC + raw[len(JPEG_MAGIC) :])[: len(raw)]
         left -= len(raw)
         digest.update(raw)
         out.write(encode(raw))
@@ -148,7 +154,7 @@ def _submission(files: list[dict[str, Any]]) -> dict[str, Any]:
 
 def small_body(size: int) -> tuple[bytes, str]:
     """One file of ``size`` random bytes as a whole body, and the file's SHA-256."""
-    raw = os.urandom(size)
+    raw = (JPEG_MAGIC + os.urandom(size))[:size]
     file = {
         "fileName": "small.jpg",
         "contentType": "image/jpeg",

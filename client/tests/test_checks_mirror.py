@@ -36,6 +36,9 @@ FILE_NAMES = [
     "x" * 501,
     "ø" * 500,
     "zero\u200bwidth.txt",
+    "photo\u202egpj.exe",
+    "mark\u200e.txt",
+    "isolate\u2069.txt",
 ]
 EMAILS = [
     "me@example.com",

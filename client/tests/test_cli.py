@@ -20,9 +20,19 @@ from ecb_files_client._cli.settings import UsageError, resolve
 MIB = 1024 * 1024
 
 
+_HEADS = {
+    "jpg": b"\xff\xd8\xff\xe0",
+    "pdf": b"%PDF-1.7\n",
+    "zip": b"PK\x03\x04",
+    "mp4": b"\0\0\0\x18ftypisom\0\0\0\0isommp41",
+}
+
+
 def _file(tmp_path: Path, name: str = "a.txt", size: int = 5) -> Path:
     path = tmp_path / f"{uuid.uuid4().hex[:8]}-{name}"
-    path.write_bytes(os.urandom(size))
+    # Named as a sniffed format, a file must start as one (§12.1).
+    head = _HEADS.get(name.rpartition(".")[2], b"")
+    path.write_bytes(head + os.urandom(size - len(head)))
     return path
 
 
@@ -171,7 +181,7 @@ def test_restricted_is_offered_for_cases_only(cli_env: dict[str, str], tmp_path:
 def test_plain_progress_lines_when_not_on_a_terminal(
     world: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    paths = [_file(tmp_path, "one.bin.zip", 3 * MIB), _file(tmp_path, "two.txt", 1000)]
+    paths = [_file(tmp_path, "one.bin.dat", 3 * MIB), _file(tmp_path, "two.txt", 1000)]
     done = run_cli(
         "case", "--id", world.open_case, "--transfer", "multipart", *map(str, paths), env=cli_env
     )

@@ -221,7 +221,7 @@ def test_fnol_retries_a_cut_body_and_says_so(
     server: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The same retries and plain progress lines as the submit commands."""
-    photo = _file(tmp_path, "roof.bin.zip", os.urandom(4 * 1024 * 1024))
+    photo = _file(tmp_path, "roof.bin.dat", os.urandom(4 * 1024 * 1024))
     with CuttingProxy(server.port, mode="request", after_bytes=2 * 1024 * 1024) as proxy:
         env = {**cli_env, "ECB_SUBMIT_URL": proxy.url, "ECB_SUBMIT_ISSUER": server.url}
         done = run_cli(
@@ -238,7 +238,7 @@ def test_fnol_retries_a_cut_body_and_says_so(
     assert "attempt 2: sending 1 file (4.0 MiB)" in done.stderr
     outcome = json.loads(done.stdout)
     assert outcome["attempts"] == 2
-    assert [r["fileName"] for r in stored_files(server, dn=outcome["id"])] == ["roof.bin.zip"]
+    assert [r["fileName"] for r in stored_files(server, dn=outcome["id"])] == ["roof.bin.dat"]
 
 
 def test_help_explains_the_attachment_syntax_and_exit_codes() -> None:

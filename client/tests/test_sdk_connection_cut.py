@@ -26,7 +26,7 @@ RETRY = RetryPolicy(max_attempts=6, initial_delay=0.2, max_delay=1.0)
 def _files(tmp_path: Path, count: int = 2, size: int = 6 * MIB) -> list[Path]:
     paths = []
     for index in range(count):
-        path = tmp_path / f"cut-{uuid.uuid4().hex[:8]}-{index}.bin.zip"
+        path = tmp_path / f"cut-{uuid.uuid4().hex[:8]}-{index}.bin.dat"
         path.write_bytes(os.urandom(size))
         paths.append(path)
     return paths

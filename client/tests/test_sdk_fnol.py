@@ -118,7 +118,7 @@ def test_a_cut_connection_is_retried_into_one_damage_notification(
 ) -> None:
     """Cut mid-body (nothing created yet) or after the answer left (created, answer
     lost): either way the retry, with the same key, ends with one damage notification."""
-    path = tmp_path / "dent.bin.zip"
+    path = tmp_path / "dent.bin.dat"
     path.write_bytes(os.urandom(2 * MIB))
     direct = ClientCredentials("jwt-client", jwt_credentials.auth, issuer=server.url)
     with (
@@ -291,6 +291,9 @@ def test_attachment_names_survive_the_part_headers(
         "Ærø ø 日本.pdf",
         "spaces  and 'single'.txt",
     ]
-    result = _create(client, world, attachments=[Upload(b"x", file_name=name) for name in names])
+    # Each starts as what its name says (§12.1): a JPEG, a PDF, or text.
+    heads = {"jpg": b"\xff\xd8\xff\xe0", "pdf": b"%PDF-1.7"}
+    attachments = [Upload(heads.get(n.rpartition(".")[2], b"x"), file_name=n) for n in names]
+    result = _create(client, world, attachments=attachments)
     assert [f.file_name for f in result.files] == names
     assert sorted(r["fileName"] for r in stored_files(server, dn=result.id)) == sorted(names)

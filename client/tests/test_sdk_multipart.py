@@ -115,7 +115,7 @@ def test_forced_multipart_stores_every_kind_of_file_with_its_metadata(
     server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder, tmp_path: Path
 ) -> None:
     photo = tmp_path / _unique("Schäden ø.JPG")  # a name only filename* carries faithfully
-    photo.write_bytes(os.urandom(3 * MIB + 1))
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(3 * MIB - 3))  # a JPEG (§12.1)
     names = [photo.name, _unique("notes.txt"), _unique("report.pdf")]
     client = _client(server, world, jwt_credentials, recorder, transfer="multipart")
     result = _submit(
@@ -221,7 +221,7 @@ RETRY = RetryPolicy(max_attempts=6, initial_delay=0.2, max_delay=1.0)
 def test_a_multipart_body_cut_midway_is_sent_again_with_the_same_key_and_stored_once(
     server: Any, world: Any, jwt_credentials: ClientCredentials, recorder: Recorder, tmp_path: Path
 ) -> None:
-    files = [tmp_path / _unique(f"cut-{i}.bin.zip") for i in range(2)]
+    files = [tmp_path / _unique(f"cut-{i}.bin.dat") for i in range(2)]
     for path in files:
         path.write_bytes(os.urandom(6 * MIB))
     with CuttingProxy(server.port, mode="request", after_bytes=5 * MIB) as proxy:
@@ -250,7 +250,7 @@ def test_a_multipart_answer_lost_after_storing_is_replayed_not_stored_again(
 ) -> None:
     """The retry's body is byte-identical (same boundary, same announced SHA-256), so
     the server answers it from its idempotency memory."""
-    path = tmp_path / _unique("lost.bin.zip")
+    path = tmp_path / _unique("lost.bin.dat")
     path.write_bytes(os.urandom(2 * MIB))
     with CuttingProxy(server.port, mode="response", after_bytes=MIB) as proxy:
         client = _client(
@@ -274,7 +274,7 @@ def test_a_multipart_answer_lost_after_storing_is_replayed_not_stored_again(
 def test_the_async_client_sends_multipart_too(
     server: Any, world: Any, jwt_credentials: ClientCredentials, tmp_path: Path
 ) -> None:
-    paths = [tmp_path / _unique(f"async-{i}.bin.zip") for i in range(2)]
+    paths = [tmp_path / _unique(f"async-{i}.bin.dat") for i in range(2)]
     for path in paths:
         path.write_bytes(os.urandom(2 * MIB))
 
@@ -357,7 +357,7 @@ def test_progress_is_told_the_same_story_in_the_binary_form(
 ) -> None:
     """The files read ahead to hash them, then raw file bytes per file, each file done
     in order, the body sent once; the body's size is the Content-Length that went out."""
-    path = tmp_path / _unique("progress.bin.zip")
+    path = tmp_path / _unique("progress.bin.dat")
     path.write_bytes(os.urandom(2 * MIB + 5))
     names = [path.name, _unique("p.txt")]
     events = Events()
@@ -421,7 +421,7 @@ def test_files_are_hashed_before_the_request_opens_and_only_once(
         client = _client(
             server, world, jwt_credentials, recorder, via=proxy.url, transfer="multipart"
         )
-        result = _submit(client, world, [Upload(watched, file_name=_unique("w.bin.zip"))])
+        result = _submit(client, world, [Upload(watched, file_name=_unique("w.bin.dat"))])
     assert result.attempts == 2
     # Hashed with no request sent; then sent on attempt 1 and again on attempt 2.
     assert watched.reads_from_start == [0, 1, 2]

@@ -34,7 +34,7 @@ def test_submit_to_case_from_a_path_bytes_and_a_file_object(
 ) -> None:
     """§3.3: files in request order with size and sha256, each matching what was sent."""
     photo = tmp_path / _unique("photo.JPG")
-    photo.write_bytes(os.urandom(300_000))
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(300_000 - 4))  # a JPEG (§12.1)
     report = io.BytesIO(b"%PDF-1.7 report")
     names = [photo.name, _unique("notes.txt"), _unique("report.pdf")]
     result = client.submit_to_case(
@@ -98,7 +98,7 @@ def test_a_stream_of_unknown_size_goes_chunked(
     data = os.urandom(60_000)
     with os.fdopen(write_end, "wb") as writer:
         writer.write(data)  # fits in the pipe's buffer before anyone reads
-    name = _unique("piped.bin.zip")
+    name = _unique("piped.bin.dat")
     with os.fdopen(read_end, "rb", buffering=0) as reader:
         result = client.submit_to_case(
             world.open_case,
@@ -139,7 +139,7 @@ def test_async_client_submits_concurrently(
     paths = []
     for index in range(3):
         path = tmp_path / _unique(f"async-{index}.jpg")
-        path.write_bytes(os.urandom(2_000_000 + index))
+        path.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2_000_000 + index))
         paths.append(path)
 
     async def submit_all() -> list[SubmitResult]:

@@ -121,6 +121,10 @@ class Settings:
     small_file_bytes: int = 64 * 1024
     # How long a sign-in on the claims-handler page lasts (§11.3); sign-out ends it sooner.
     ui_session_hours: float = 8.0
+    # clamd for the malware scan of every file (§12.1): tcp://host:port or unix:///path;
+    # empty: files are not scanned. A scan waits at most clamd_timeout_seconds per step.
+    clamd: str = ""
+    clamd_timeout_seconds: float = 60.0
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -184,6 +188,10 @@ class Settings:
                 env, "ECB_FILES_SMALL_FILE_BYTES", cls.small_file_bytes, minimum=0
             ),
             ui_session_hours=_hours(env, "ECB_FILES_UI_SESSION_HOURS", cls.ui_session_hours),
+            clamd=_clamd(env.get("ECB_FILES_CLAMD", "")),
+            clamd_timeout_seconds=float(
+                _int(env, "ECB_FILES_CLAMD_TIMEOUT", int(cls.clamd_timeout_seconds))
+            ),
             limits=limits,
         )
 
@@ -253,6 +261,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise ConfigError(f"{name} must be on or off (true/false, 1/0), got {raw!r}")
+
+
+def _clamd(raw: str) -> str:
+    url = raw.strip()
+    if url and not url.lower().startswith(("tcp://", "unix://")):
+        raise ConfigError(f"ECB_FILES_CLAMD must be tcp://host:port or unix:///path, got {raw!r}")
+    return url
 
 
 def _issuers(raw: str) -> tuple[tuple[str, str], ...]:

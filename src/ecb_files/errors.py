@@ -16,6 +16,7 @@
     ├── DamageNotificationMergedToClaim 400
     │   └── MergedIntoAnotherCase    409   (an insurer's merge, §11.2)
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
+    ├── MalwareDetected              422  MalwareDetected         (§12.1, names the signature)
     ├── RequestInProgress            409  RequestInProgress
     ├── TooManyRequests              429  TooManyRequests
     └── GenericError                 500  GenericError
@@ -28,7 +29,8 @@
         ├── UnprocessableContent     422   (no thumbnail can be made of the bytes)
         ├── ServiceUnavailable       503   (+ Retry-After)
         │   ├── DatabaseUnavailable        the database cannot be reached or used now
-        │   └── StorageUnavailable         the blob store cannot be reached or used now
+        │   ├── StorageUnavailable         the blob store cannot be reached or used now
+        │   └── ScannerUnavailable         the malware scanner (clamd) cannot scan now
         └── InsufficientStorage      507
             └── StorageFull                the disk or bucket refused a write for space
 
@@ -160,6 +162,17 @@ class IdempotencyKeyReused(EcbError):
     error_type = "IdempotencyKeyReused"
 
 
+class MalwareDetected(EcbError):
+    """The malware scanner found ``signature`` in a file (§12.1)."""
+
+    status = 422
+    error_type = "MalwareDetected"
+
+    def __init__(self, description: str, *, signature: str) -> None:
+        super().__init__(description, reason="malware_detected")
+        self.signature = signature
+
+
 class RequestInProgress(EcbError):
     status = 409
     error_type = "RequestInProgress"
@@ -261,6 +274,16 @@ class StorageUnavailable(ServiceUnavailable, StorageError):
 
     def __init__(self, description: str) -> None:
         super().__init__(description, reason="storage_unavailable")
+
+
+class ScannerUnavailable(ServiceUnavailable):
+    """The malware scanner cannot be reached, timed out, or refused a file (over its
+    stream limit): no file is accepted unscanned (§12.1). ``detail`` names the scanner
+    and its reason, for the log."""
+
+    def __init__(self, description: str, *, detail: str) -> None:
+        super().__init__(description, reason="scanner_unavailable")
+        self.detail = detail
 
 
 class OAuthError(Exception):

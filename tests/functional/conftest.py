@@ -81,7 +81,11 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def file_entry(name: str = "photo.jpg", data: bytes = b"hello", **extra: Any) -> dict[str, Any]:
+# The first bytes of a JPEG: a file named photo.jpg must start as one (§12.1).
+PHOTO = b"\xff\xd8\xff\xe0hello"
+
+
+def file_entry(name: str = "photo.jpg", data: bytes = PHOTO, **extra: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "fileName": name,
         "contentType": extra.pop("contentType", "image/jpeg"),

@@ -186,3 +186,24 @@ def test_a_bad_minimum_body_rate_names_the_variable(raw: str) -> None:
 def test_a_bad_minimum_body_rate_grace_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match=GRACE):
         Settings.from_env({GRACE: raw})
+
+
+def test_files_are_not_scanned_unless_a_clamd_is_named() -> None:
+    """§12.1: ECB_FILES_CLAMD unset → no scanner; its timeout defaults to 60 s."""
+    settings = Settings.from_env({})
+    assert (settings.clamd, settings.clamd_timeout_seconds) == ("", 60.0)
+
+
+@pytest.mark.parametrize("raw", ["tcp://clamd:3310", "unix:///run/clamav/clamd.ctl"])
+def test_a_clamd_address_is_taken(raw: str) -> None:
+    """§8/§12.1: ECB_FILES_CLAMD is tcp://host:port or unix:///path."""
+    env = {"ECB_FILES_CLAMD": raw, "ECB_FILES_CLAMD_TIMEOUT": "5"}
+    settings = Settings.from_env(env)
+    assert (settings.clamd, settings.clamd_timeout_seconds) == (raw, 5.0)
+
+
+@pytest.mark.parametrize("raw", ["clamd:3310", "http://clamd:3310", "/run/clamd.ctl"])
+def test_a_bad_clamd_address_names_the_variable(raw: str) -> None:
+    """§8: a bad ECB_FILES_CLAMD is refused at start-up, naming the variable."""
+    with pytest.raises(ConfigError, match="ECB_FILES_CLAMD"):
+        Settings.from_env({"ECB_FILES_CLAMD": raw})

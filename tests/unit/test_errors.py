@@ -14,9 +14,11 @@ from ecb_files.errors import (
     EcbError,
     GenericError,
     InvalidRequest,
+    MalwareDetected,
     OAuthError,
     PayloadTooLarge,
     RequestTimeout,
+    ScannerUnavailable,
     StorageFull,
     StorageUnavailable,
 )
@@ -32,6 +34,18 @@ SECRET_DETAIL = "postgresql://ecb:hunter2@db.internal:5432/ecb: connection refus
         pytest.param(PayloadTooLarge("too large"), 413, "GenericError", id="413"),
         pytest.param(GenericError("internal error"), 500, "GenericError", id="500"),
         pytest.param(DatabaseUnavailable(SECRET_DETAIL), 503, "GenericError", id="503"),
+        pytest.param(
+            MalwareDetected("payload.files[0] ('a.txt'): found", signature="Eicar"),
+            422,
+            "MalwareDetected",
+            id="422-malware",
+        ),
+        pytest.param(
+            ScannerUnavailable("the malware scanner is unavailable", detail="clamd: refused"),
+            503,
+            "GenericError",
+            id="503-scanner",
+        ),
     ],
 )
 def test_the_envelope_has_exactly_the_three_members(

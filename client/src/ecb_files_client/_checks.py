@@ -159,6 +159,12 @@ def email_problem(value: str) -> str | None:
     return None
 
 
+# The Unicode bidirectional controls the server refuses in file names (§12.1).
+_BIDI_CONTROLS = frozenset(
+    ["\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+)
+
+
 def file_name_problem(value: str, *, max_chars: int) -> str | None:
     """Why ``value`` cannot be a stored file name, or None (§3.1, §9)."""
     if not value:
@@ -171,6 +177,11 @@ def file_name_problem(value: str, *, max_chars: int) -> str | None:
     for char in value:
         if unicodedata.category(char) == "Cc":
             return f"must not contain control characters (found U+{ord(char):04X})"
+        if char in _BIDI_CONTROLS:
+            return (
+                "must not contain Unicode bidirectional controls, which can disguise an "
+                f"extension (found U+{ord(char):04X})"
+            )
     if value in (".", ".."):
         return "must not be '.' or '..'"
     return None

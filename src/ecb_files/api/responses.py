@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ecb_files.domain.endpoints import TOKEN_PATH
-from ecb_files.errors import DatabaseUnavailable, EcbError, OAuthError
+from ecb_files.errors import DatabaseUnavailable, EcbError, OAuthError, ScannerUnavailable
 
 log = logging.getLogger("ecb_files.api")
 
@@ -44,7 +44,7 @@ async def handle_ecb_error(request: Request, error: Exception) -> Response:
         error.status,
         error.error_type,
         error.reason,
-        f": {error.detail}" if isinstance(error, DatabaseUnavailable) else "",
+        f": {error.detail}" if isinstance(error, DatabaseUnavailable | ScannerUnavailable) else "",
     )
     return error_response(error)
 

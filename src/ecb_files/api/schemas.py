@@ -185,10 +185,18 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
     408: error("GenericError: the body stopped arriving"),
     409: error("RequestInProgress: the same Idempotency-Key is in flight"),
     413: error("GenericError: a file or the body is over its limit (named)"),
-    415: error("GenericError: request Content-Type, or a file's extension or contentType"),
-    422: error("IdempotencyKeyReused: same key, different body"),
+    415: error(
+        "GenericError: request Content-Type, a file's extension or contentType, or its "
+        "bytes not what its name says (an executable under any name; §12.1)"
+    ),
+    422: error(
+        "IdempotencyKeyReused: same key, different body; or MalwareDetected: the malware "
+        "scanner found a signature in a file (names the file and the signature)"
+    ),
     500: error("GenericError: unexpected; quotes the request id"),
-    503: error("GenericError: database or storage unavailable (Retry-After)"),
+    503: error(
+        "GenericError: database, storage or malware scanner unavailable (Retry-After)"
+    ),
     507: error("GenericError: storage full; nothing was stored"),
 }
 
@@ -221,10 +229,18 @@ FNOL_RESPONSES: dict[int | str, dict[str, object]] = {
     408: error("GenericError: the body stopped arriving"),
     409: error("RequestInProgress: the same Idempotency-Key is in flight"),
     413: error("GenericError: an attachment, the FNoL part or the body is over its limit"),
-    415: error("GenericError: request Content-Type, or an attachment's extension or type"),
-    422: error("IdempotencyKeyReused: same key, different body"),
+    415: error(
+        "GenericError: request Content-Type, an attachment's extension or type, or its "
+        "bytes not what its name says (an executable under any name; §12.1)"
+    ),
+    422: error(
+        "IdempotencyKeyReused: same key, different body; or MalwareDetected: the malware "
+        "scanner found a signature in an attachment"
+    ),
     500: error("GenericError: unexpected; quotes the request id"),
-    503: error("GenericError: database or storage unavailable (Retry-After)"),
+    503: error(
+        "GenericError: database, storage or malware scanner unavailable (Retry-After)"
+    ),
     507: error("GenericError: storage full; nothing was stored"),
 }
 

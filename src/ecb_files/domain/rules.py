@@ -127,12 +127,20 @@ def check_email(value: str, *, field: str) -> None:
         raise _fail(field, f"is not a valid e-mail address: {problem}", "invalid_email")
 
 
+# The Unicode bidirectional controls (§12.1): marks, embeddings, overrides and isolates.
+BIDI_CONTROLS = frozenset(
+    ["\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+)
+
+
 def file_name_problem(value: str, *, max_chars: int) -> str | None:
     """Why ``value`` cannot be a stored file name, or None when it can (§3.1, §9).
 
     1 to ``max_chars`` code points, no ``/`` or ``\\`` (no paths), no Unicode category Cc
-    character (C0 controls such as NUL, ``\\n`` and ``\\t``, DEL and C1), and not ``.`` or
-    ``..``. Whether the extension is allowed is decided later (§3.2 step 3.5, 415).
+    character (C0 controls such as NUL, ``\\n`` and ``\\t``, DEL and C1), no Unicode
+    bidirectional control (§12.1: they disguise an extension, ``photo`` U+202E ``gpj.exe``
+    showing as ``photoexe.jpg``), and not ``.`` or ``..``. Whether the extension is
+    allowed is decided later (§3.2 step 3.5, 415).
     """
     if not value:
         return "must not be empty"
@@ -144,6 +152,11 @@ def file_name_problem(value: str, *, max_chars: int) -> str | None:
     for char in value:
         if unicodedata.category(char) == "Cc":
             return f"must not contain control characters (found U+{ord(char):04X})"
+        if char in BIDI_CONTROLS:
+            return (
+                "must not contain Unicode bidirectional controls, which can disguise an "
+                f"extension (found U+{ord(char):04X})"
+            )
     if value in (".", ".."):
         return "must not be '.' or '..'"
     return None

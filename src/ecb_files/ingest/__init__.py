@@ -12,7 +12,7 @@ forms parse into a :class:`ParsedSubmission` (:mod:`~ecb_files.ingest.parsed`).
 """
 
 from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
-from ecb_files.ingest.content import FileContent
+from ecb_files.ingest.content import ContentFindings, FileContent
 from ecb_files.ingest.json_events import (
     JsonEventHandler,
     JsonNumber,
@@ -30,7 +30,7 @@ from ecb_files.ingest.multipart import (
 )
 from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
 from ecb_files.ingest.parsed import ParsedFile, ParsedSubmission, SubmissionBody
-from ecb_files.ingest.sink import BlobSink
+from ecb_files.ingest.sink import BlobSink, ContentScan, Scanner
 from ecb_files.ingest.submission import SubmissionParser
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "Base64StreamDecoder",
     "BlobSink",
     "BoundaryFreeSha256",
+    "ContentFindings",
+    "ContentScan",
     "FileContent",
     "JsonEventHandler",
     "JsonNumber",
@@ -50,6 +52,7 @@ __all__ = [
     "ParsedSubmission",
     "PartHandler",
     "PartHeaders",
+    "Scanner",
     "SubmissionBody",
     "SubmissionParser",
     "format_path",

@@ -4,18 +4,44 @@ Each slice of a file's content goes, in one pass, through base64 decoding (for a
 ``content`` string or a part sent with ``Content-Transfer-Encoding: base64``; raw
 multipart bytes skip it) → the size count (refused the moment it passes
 ``maxFileBytes``, before the slice is hashed or written) → SHA-256 → the
-:class:`~ecb_files.ingest.sink.BlobSink`.
+:class:`~ecb_files.ingest.sink.BlobSink` and, when the service scans for malware, the
+file's :class:`~ecb_files.ingest.sink.ContentScan` (§12.1).
+
+The first bytes (``domain.signatures.HEAD_BYTES`` at most) are kept aside until the
+file is complete: what they are is judged against the file's name then (the name may
+come after the content), and what is found is reported after step 3.5 (§9).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ecb_files.config import Limits
+from ecb_files.domain import filetypes, signatures
 from ecb_files.errors import InvalidRequest, PayloadTooLarge
 from ecb_files.ingest.base64_stream import Base64Error, Base64StreamDecoder
-from ecb_files.ingest.sink import BlobSink
+from ecb_files.ingest.sink import BlobSink, ContentScan
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFindings:
+    """What §12.1 found inside one file, reported after step 3.5 of §3.2.
+
+    ``problem``: why its first bytes do not fit its name (→ 415), or ``None``.
+    ``scan``: its malware scan, whose :meth:`malware` verdict may still be on its way.
+    """
+
+    problem: str | None = None
+    scan: ContentScan | None = None
+
+    def malware(self) -> str | None:
+        """The malware signature found, or ``None``; blocks until the scanner answered."""
+        return None if self.scan is None else self.scan.verdict()
+
+
+NO_FINDINGS = ContentFindings()
 
 
 class FileContent:
@@ -26,15 +52,18 @@ class FileContent:
     ``content`` in the object. ``field`` follows the label in messages about the
     content itself (``.content`` for the JSON member). Call :meth:`write` for every
     slice (JSON escapes already resolved), then :meth:`finish` when the content ends.
-    With ``base64=False`` the slices are the file's bytes as they are.
+    With ``base64=False`` the slices are the file's bytes as they are. With a ``scan``,
+    every decoded byte goes to it too, in the same pass.
     """
 
     __slots__ = (
         "_decoder",
         "_field",
         "_hash",
+        "_head",
         "_label",
         "_max_bytes",
+        "_scan",
         "_sha256",
         "_sink",
         "_size",
@@ -48,6 +77,7 @@ class FileContent:
         *,
         base64: bool = True,
         field: str = ".content",
+        scan: ContentScan | None = None,
     ) -> None:
         self._max_bytes = limits.max_file_bytes
         self._sink = sink
@@ -57,6 +87,8 @@ class FileContent:
         self._hash = hashlib.sha256()
         self._size = 0
         self._sha256: str | None = None
+        self._head = bytearray()
+        self._scan = scan
 
     @property
     def size(self) -> int:
@@ -100,7 +132,15 @@ class FileContent:
                 reason="empty_file",
             )
         self._sha256 = self._hash.hexdigest()
+        if self._scan is not None:
+            self._scan.seal()  # the scanner works while the blob is made durable
         self._sink.seal()
+
+    def findings(self, file_name: str) -> ContentFindings:
+        """What §12.1 finds in the finished content of a file named ``file_name``."""
+        head, self._head = bytes(self._head), bytearray()
+        problem = signatures.content_problem(filetypes.extension_of(file_name), head)
+        return ContentFindings(problem, self._scan)
 
     def _take(self, decoded: bytes) -> None:
         self._size += len(decoded)
@@ -109,8 +149,13 @@ class FileContent:
                 f"{self._label()}: the file is larger than maxFileBytes {self._max_bytes} bytes",
                 reason="file_too_large",
             )
+        missing = signatures.HEAD_BYTES - len(self._head)
+        if missing > 0:
+            self._head += decoded[:missing]
         self._hash.update(decoded)
         self._sink.write(decoded)
+        if self._scan is not None:
+            self._scan.write(decoded)
 
     def _invalid_base64(self, exc: Base64Error) -> InvalidRequest:
         return InvalidRequest(f"{self._label()}{self._field}: {exc}", reason="invalid_base64")

@@ -44,7 +44,9 @@ from ecb_files.ingest.parsed import (
     S,
     abort_all,
     feed_within_request_size,
+    open_scan,
 )
+from ecb_files.ingest.sink import Scanner
 
 FNOL_PART_TYPE: Final = "application/vnd.casecreation+json"
 DEFAULT_ATTACHMENT_TYPE: Final = "application/octet-stream"
@@ -93,9 +95,17 @@ class _FnolPart:
 class FnolParser(Generic[S]):
     """Parse one FNoL request body pushed in chunks (see the module docstring)."""
 
-    def __init__(self, boundary: str, limits: Limits, open_sink: Callable[[], S]) -> None:
+    def __init__(
+        self,
+        boundary: str,
+        limits: Limits,
+        open_sink: Callable[[], S],
+        *,
+        scanner: Scanner | None = None,
+    ) -> None:
         self._limits = limits
         self._open_sink = open_sink
+        self._scanner = scanner
         self._reader = MultipartReader(boundary, self, limits)
         self._fnol: _FnolPart | None = None
         self._fnol_label: str | None = None  # the FNoL part, once its headers are read
@@ -140,7 +150,7 @@ class FnolParser(Generic[S]):
     def abort(self) -> None:
         """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly."""
         if self._state.abort():
-            abort_all(self._sinks)
+            abort_all(self._sinks, self._scanner)
 
     # -- PartHandler ----------------------------------------------------------------------
 
@@ -187,6 +197,7 @@ class FnolParser(Generic[S]):
                 size=content.size,
                 sha256=content.sha256,
                 blob=sink,
+                findings=content.findings(headers.filename),
             )
         )
 
@@ -247,7 +258,12 @@ class FnolParser(Generic[S]):
         file_label = f"{label} ({headers.filename!r})"
         self._labels.append(file_label)
         self._content = FileContent(
-            self._limits, sink, lambda: file_label, base64=headers.base64, field=""
+            self._limits,
+            sink,
+            lambda: file_label,
+            base64=headers.base64,
+            field="",
+            scan=open_scan(self._scanner),
         )
         self._current = headers
 

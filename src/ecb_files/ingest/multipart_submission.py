@@ -35,7 +35,9 @@ from ecb_files.ingest.parsed import (
     S,
     abort_all,
     feed_within_request_size,
+    open_scan,
 )
+from ecb_files.ingest.sink import Scanner
 from ecb_files.ingest.submission import SubmissionParser
 
 SUBMISSION_PART: Final = "submission"
@@ -45,9 +47,17 @@ _JSON_TYPES: Final = frozenset({"application/json"})
 class MultipartSubmissionParser(Generic[S]):
     """Parse one ``multipart/form-data`` submit body pushed in chunks (module doc)."""
 
-    def __init__(self, boundary: str, limits: Limits, open_sink: Callable[[], S]) -> None:
+    def __init__(
+        self,
+        boundary: str,
+        limits: Limits,
+        open_sink: Callable[[], S],
+        *,
+        scanner: Scanner | None = None,
+    ) -> None:
         self._limits = limits
         self._open_sink = open_sink
+        self._scanner = scanner
         self._reader = MultipartReader(boundary, self, limits)
         self._json: SubmissionParser[S] = SubmissionParser(limits, open_sink, file_parts=True)
         self._submission: ParsedSubmission[S] | None = None
@@ -90,7 +100,7 @@ class MultipartSubmissionParser(Generic[S]):
         """Abort every sink opened so far, sealed or not. Safe at any time, repeatedly."""
         if self._state.abort():
             self._json.abort()  # opens no sink of its own: files are parts here
-            abort_all(self._sinks)
+            abort_all(self._sinks, self._scanner)
 
     # -- PartHandler ----------------------------------------------------------------------
 
@@ -120,7 +130,12 @@ class MultipartSubmissionParser(Generic[S]):
         self._sinks.append(sink)
         label = f"{headers.label()} for {draft.label()}"
         draft.content = self._content = FileContent(
-            self._limits, sink, lambda: label, base64=headers.base64, field=""
+            self._limits,
+            sink,
+            lambda: label,
+            base64=headers.base64,
+            field="",
+            scan=open_scan(self._scanner),
         )
         self._file = draft
 

@@ -18,15 +18,16 @@ from typing import Generic, Protocol, TypeVar
 from ecb_files.config import Limits
 from ecb_files.domain import rules
 from ecb_files.errors import InvalidRequest
-from ecb_files.ingest.content import FileContent
-from ecb_files.ingest.sink import BlobSink
+from ecb_files.ingest.content import NO_FINDINGS, ContentFindings, FileContent
+from ecb_files.ingest.sink import BlobSink, ContentScan, Scanner
 
 S = TypeVar("S", bound=BlobSink)
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedFile(Generic[S]):
-    """One file of the request, its content already sealed in ``blob``."""
+    """One file of the request, its content already sealed in ``blob``; ``findings``:
+    what §12.1 found inside it, reported after step 3.5."""
 
     index: int
     file_name: str
@@ -37,6 +38,7 @@ class ParsedFile(Generic[S]):
     size: int
     sha256: str
     blob: S
+    findings: ContentFindings = NO_FINDINGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class FileDraft(Generic[S]):
             size=self.content.size,
             sha256=actual,
             blob=self.blob,
+            findings=self.content.findings(self.file_name),
         )
 
 
@@ -162,13 +165,22 @@ class ParserState:
         return True
 
 
-def abort_all(sinks: Iterable[BlobSink]) -> None:
-    """Abort every sink even if one fails; the first failure is raised after."""
+def abort_all(sinks: Iterable[BlobSink], scanner: Scanner | None = None) -> None:
+    """Abort every sink (and the ``scanner``'s scans) even if one fails; the first
+    failure is raised after."""
     first_failure: Exception | None = None
-    for sink in sinks:
+    aborts = [sink.abort for sink in sinks]
+    if scanner is not None:
+        aborts.append(scanner.abort)
+    for abort in aborts:
         try:
-            sink.abort()
+            abort()
         except Exception as exc:
             first_failure = first_failure or exc
     if first_failure is not None:
         raise first_failure
+
+
+def open_scan(scanner: Scanner | None) -> ContentScan | None:
+    """A new scan from ``scanner``, if the service scans files (§12.1)."""
+    return None if scanner is None else scanner.open()

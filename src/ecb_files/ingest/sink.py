@@ -25,3 +25,38 @@ class BlobSink(Protocol):
     def abort(self) -> None:
         """Discard everything written; idempotent."""
         ...
+
+
+class ContentScan(Protocol):
+    """One file's bytes on their way to a malware scanner (§12.1), fed beside its sink.
+
+    ``write`` and ``seal`` as for a :class:`BlobSink`; the scanner works while the
+    request goes on, and :meth:`verdict` waits for its answer. ``abort`` (any time,
+    idempotent) drops the scan. Failures of the scanner itself raise
+    ``ServiceUnavailable``: the service fails closed.
+    """
+
+    def write(self, data: bytes) -> None:
+        """Send more of the file's decoded bytes."""
+        ...
+
+    def seal(self) -> None:
+        """The file is complete; its verdict may follow later."""
+        ...
+
+    def verdict(self) -> str | None:
+        """The signature found, or ``None`` for a clean file; blocks until the scanner
+        answers, then answers the same on every call."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the scan; idempotent."""
+        ...
+
+
+class Scanner(Protocol):
+    """Opens the scans of one request's files; ``abort`` drops every one it opened."""
+
+    def open(self) -> ContentScan: ...
+
+    def abort(self) -> None: ...

@@ -51,7 +51,9 @@ from ecb_files.ingest.parsed import (
     abort_all,
     feed_within_request_size,
     missing_field,
+    open_scan,
 )
+from ecb_files.ingest.sink import Scanner
 
 __all__ = ["FileDraft", "ParsedFile", "ParsedSubmission", "SubmissionParser"]
 
@@ -104,9 +106,17 @@ def _json_type(value: JsonScalar) -> str:
 class _Assembler(Generic[S]):
     """The JSON event handler that turns events into a :class:`ParsedSubmission`."""
 
-    def __init__(self, limits: Limits, open_sink: Callable[[], S], *, file_parts: bool) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        open_sink: Callable[[], S],
+        *,
+        file_parts: bool,
+        scanner: Scanner | None,
+    ) -> None:
         self._limits = limits
         self._open_sink = open_sink
+        self.scanner = scanner
         self._file_parts = file_parts
         self._slots = _PART_SLOTS if file_parts else _SLOTS
         self.declared: dict[str, FileDraft[S]] = {}  # by part name, with file_parts
@@ -237,7 +247,9 @@ class _Assembler(Generic[S]):
             )
         draft.blob = blob = self._open_sink()
         self.sinks.append(blob)
-        draft.content = self._streaming = FileContent(self._limits, blob, draft.label)
+        draft.content = self._streaming = FileContent(
+            self._limits, blob, draft.label, scan=open_scan(self.scanner)
+        )
         return True
 
     def string_chunk(self, data: bytes) -> None:
@@ -374,10 +386,17 @@ class SubmissionParser(Generic[S]):
     """
 
     def __init__(
-        self, limits: Limits, open_sink: Callable[[], S], *, file_parts: bool = False
+        self,
+        limits: Limits,
+        open_sink: Callable[[], S],
+        *,
+        file_parts: bool = False,
+        scanner: Scanner | None = None,
     ) -> None:
         self._limits = limits
-        self._assembler: _Assembler[S] = _Assembler(limits, open_sink, file_parts=file_parts)
+        self._assembler: _Assembler[S] = _Assembler(
+            limits, open_sink, file_parts=file_parts, scanner=scanner
+        )
         # Streamed strings are file contents: the base64 decoder validates every byte,
         # and §3.1 has it ignore line breaks, raw ones included.
         self._tokenizer = JsonTokenizer(
@@ -419,4 +438,4 @@ class SubmissionParser(Generic[S]):
         Every sink is aborted even if one fails; the first failure is raised after.
         """
         if self._state.abort():
-            abort_all(self._assembler.sinks)
+            abort_all(self._assembler.sinks, self._assembler.scanner)

@@ -34,6 +34,7 @@ from ecb_files.errors import (
     DamageNotificationNotFound,
     EcbError,
     InvalidSecurityToken,
+    MalwareDetected,
     Unauthorized,
     UnsupportedMediaType,
     UserNotFound,
@@ -59,6 +60,7 @@ _REFUSALS = (
     DamageNotificationNotFound,
     DamageNotificationMergedToClaim,
     UnsupportedMediaType,
+    MalwareDetected,
 )
 
 
@@ -142,6 +144,7 @@ class Acceptance:
         """
         blobs = [f.blob for f in submission.files]
         try:
+            settle_scans(submission.files)
             if any(blob.inline_content is None for blob in blobs):
                 with self._database.read_connection() as connection:
                     self._check(Lookups(connection, {}), principal, endpoint, submission)
@@ -163,6 +166,8 @@ class Acceptance:
         the future ends once the commit has (or with the refusal)."""
         if any(parsed.blob.inline_content is None for parsed in submission.files):
             raise ValueError("accept_in_memory takes submissions of small files only")
+        if any(parsed.findings.scan is not None for parsed in submission.files):
+            raise ValueError("accept_in_memory takes submissions of unscanned files only")
         outcome: Future[Accepted] = Future()
 
         def settle(committed: Future[Accepted | EcbError]) -> None:
@@ -218,8 +223,10 @@ class Acceptance:
         )
         # 3.3 and 3.4
         case_id, dn_id = self._open_target(lookups, endpoint, body, caller.partner_id)
-        # 3.5
-        check_file_types(body.files, [_label(parsed) for parsed in body.files])
+        # 3.5, then what is inside the files (§12.1, §9)
+        labels = [_label(parsed) for parsed in body.files]
+        check_file_types(body.files, labels)
+        check_contents(body.files, labels)
         assert caller.employee_id is not None
         return _Checked(
             client_pk=caller.client_pk,
@@ -359,6 +366,38 @@ def check_file_types(
                 f"{where}.contentType: '{parsed.content_type}' is not accepted for "
                 f"'.{extension}' files (accepted: {accepted})",
                 reason="content_type_not_accepted",
+            )
+
+
+def settle_scans(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> None:
+    """Wait for every file's malware verdict (§12.1), so that the checks, which may run
+    in a shared transaction, never wait on the scanner. A scanner failure (503) drops
+    every scan of the request."""
+    try:
+        for parsed in files:
+            parsed.findings.malware()
+    except BaseException:
+        for parsed in files:
+            if parsed.findings.scan is not None:
+                parsed.findings.scan.abort()
+        raise
+
+
+def check_contents(files: Sequence[ParsedFile[SmallOrSpilledBlob]], labels: Sequence[str]) -> None:
+    """§12.1, reported after step 3.5 in this order (§9): first bytes that are not what
+    the name says, or an executable (415), then malware (422). Blocks only for a scan
+    not yet settled (``settle_scans``)."""
+    for parsed, where in zip(files, labels, strict=True):
+        if parsed.findings.problem is not None:
+            raise UnsupportedMediaType(
+                f"{where}: {parsed.findings.problem}", reason="content_not_as_named"
+            )
+    for parsed, where in zip(files, labels, strict=True):
+        signature = parsed.findings.malware()
+        if signature is not None:
+            raise MalwareDetected(
+                f"{where}: the malware scanner found {signature!r} in the file",
+                signature=signature,
             )
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ecb_files.config import Settings
+from ecb_files.config import ConfigError, Settings
 from ecb_files.db import Database
+from ecb_files.scanning import Clamd, ClamdAddress
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.archive import CaseArchives
 from ecb_files.services.bearer import BearerGate
@@ -66,6 +67,8 @@ class Services:
     thumbnails: Thumbnails
     archives: CaseArchives
     sign_in: SignIn
+    # The malware scanner (§12.1), when ECB_FILES_CLAMD names one.
+    clamd: Clamd | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -93,6 +96,8 @@ class Services:
         )
         acceptance = Acceptance(database, idempotency)
         content = FileContent(database, store)
+        clamd = _clamd(settings)
+        scanners = clamd.scanner if clamd is not None else None
         reader = Reader(database)
         return cls(
             settings=settings,
@@ -108,6 +113,7 @@ class Services:
                 idempotency,
                 acceptance,
                 small_file_bytes=settings.small_file_bytes,
+                scanners=scanners,
             ),
             fnol=FnolService(
                 database,
@@ -116,6 +122,7 @@ class Services:
                 idempotency,
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
+                scanners=scanners,
             ),
             reader=reader,
             insurer_actions=InsurerActions(database),
@@ -123,18 +130,33 @@ class Services:
             thumbnails=Thumbnails(database, store, content),
             archives=CaseArchives(reader, content),
             sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
+            clamd=clamd,
         )
 
     def check_ready(self) -> dict[str, str]:
-        """Probe the database and the storage; ``ServiceUnavailable`` names the first down."""
+        """Probe the database, the storage and the malware scanner if there is one;
+        ``ServiceUnavailable`` names the first down (uploads fail closed without it)."""
         self.database.ping()
         self.store.check()
-        return {"database": "ok", "storage": "ok"}
+        if self.clamd is None:
+            return {"database": "ok", "storage": "ok"}
+        self.clamd.ping()
+        return {"database": "ok", "storage": "ok", "scanner": "ok"}
 
     def close(self) -> None:
         self.submit.close()
         self.idempotency.close()
         self.database.close()
+
+
+def _clamd(settings: Settings) -> Clamd | None:
+    if not settings.clamd:
+        return None
+    try:
+        address = ClamdAddress.parse(settings.clamd)
+    except ValueError as error:
+        raise ConfigError(f"ECB_FILES_CLAMD: {error}") from None
+    return Clamd(address, timeout=settings.clamd_timeout_seconds)
 
 
 def _open_database(settings: Settings, *, migrate: bool) -> Database:

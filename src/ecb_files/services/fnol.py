@@ -8,7 +8,8 @@ of §3.4, as on the submit endpoints) whose body parser is
 1. the caller: 401 ``InvalidSecurityToken``, 404 ``UserNotFound`` (as §3.2 steps 3.1, 3.2);
 2. the tenant: the alias unknown or not served by the partner → 404 ``InsuranceCompanyNotFound``;
 3. the FNoL under the tenant's schema → 400 naming the failing path;
-4. the attachments' types (§4) → 415;
+4. the attachments' types (§4) → 415, then what is inside them (§12.1): first bytes
+   not as named → 415, malware → 422;
 5. blobs published, then one transaction: the DN keeping its FNoL as sent, the
    submission (endpoint ``damageNotification``), the files, the remembered answer.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -39,20 +41,24 @@ from ecb_files.errors import (
     InsuranceCompanyNotFound,
     InvalidRequest,
     InvalidSecurityToken,
+    MalwareDetected,
     Unauthorized,
     UnsupportedMediaType,
     UserNotFound,
 )
+from ecb_files.ingest import Scanner
 from ecb_files.ingest.fnol import FnolParser, ParsedFnol
 from ecb_files.ingest.multipart import BoundaryFreeSha256
 from ecb_files.services.acceptance import (
     Lookups,
     check_caller,
+    check_contents,
     check_file_types,
     committed,
     discard,
     file_entries,
     file_row,
+    settle_scans,
     small_contents,
 )
 from ecb_files.services.attempt import Answer, Attempt
@@ -80,6 +86,7 @@ _REFUSALS = (
     InsuranceCompanyNotFound,
     InvalidRequest,
     UnsupportedMediaType,
+    MalwareDetected,
 )
 
 
@@ -104,7 +111,9 @@ class FnolService:
         commits: GroupCommitter,
         *,
         small_file_bytes: int,
+        scanners: Callable[[], Scanner] | None = None,
     ) -> None:
+        self._scanners = scanners
         self._database = database
         self._store = store
         self._limits = limits
@@ -123,7 +132,8 @@ class FnolService:
         blobs = SmallBlobs(
             self._store, max_inline_bytes=self._small_file_bytes, request_budget=budget
         )
-        parser = FnolParser(boundary, self._limits, blobs.stage)
+        scanner = self._scanners() if self._scanners is not None else None
+        parser = FnolParser(boundary, self._limits, blobs.stage, scanner=scanner)
         return Attempt(
             self._idempotency,
             scope,
@@ -142,6 +152,7 @@ class FnolService:
         """Steps 1–5 (module doc); the 201 answer, or the refusal raised. Blocking."""
         blobs = [parsed.blob for parsed in fnol.attachments]
         try:
+            settle_scans(fnol.attachments)
             with self._database.read_connection() as connection:
                 checked = self._check(Lookups(connection, {}), connection, principal, fnol)
             for blob in blobs:
@@ -186,6 +197,7 @@ class FnolService:
         if earlier is None or earlier.schema != tenant.fnol_schema:
             validate_fnol(tenant.fnol_schema, fnol.damage_notification)
         check_file_types(fnol.attachments, fnol.attachment_labels)
+        check_contents(fnol.attachments, fnol.attachment_labels)
         assert caller.employee_id is not None
         return _Checked(
             client_pk=caller.client_pk,

@@ -24,6 +24,7 @@ for every request.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from ecb_files.config import Limits
@@ -31,6 +32,7 @@ from ecb_files.domain.endpoints import Endpoint
 from ecb_files.ingest import (
     BoundaryFreeSha256,
     MultipartSubmissionParser,
+    Scanner,
     SubmissionBody,
     SubmissionParser,
 )
@@ -58,8 +60,10 @@ class SubmitService:
         acceptance: Acceptance,
         *,
         small_file_bytes: int,
+        scanners: Callable[[], Scanner] | None = None,
     ) -> None:
         self._store = store
+        self._scanners = scanners
         self._small_file_bytes = small_file_bytes
         self._limits = limits
         self._idempotency = idempotency
@@ -83,18 +87,23 @@ class SubmitService:
         blobs = SmallBlobs(
             self._store, max_inline_bytes=self._small_file_bytes, request_budget=budget
         )
+        scanner = self._scanners() if self._scanners is not None else None
         parser: SubmissionBody[SmallOrSpilledBlob]
         digest: BodyDigest
         if multipart_boundary is None:
-            parser = SubmissionParser(self._limits, blobs.stage)
+            parser = SubmissionParser(self._limits, blobs.stage, scanner=scanner)
             digest = hashlib.sha256()
         else:
-            parser = MultipartSubmissionParser(multipart_boundary, self._limits, blobs.stage)
+            parser = MultipartSubmissionParser(
+                multipart_boundary, self._limits, blobs.stage, scanner=scanner
+            )
             digest = BoundaryFreeSha256(multipart_boundary)
         # A body is no shorter than the files in it (base64 or raw): a body this short
-        # keeps every file in memory, and has nothing to do that blocks before its commit.
+        # keeps every file in memory, and has nothing to do that blocks before its commit
+        # — unless its files go to the malware scanner (§12.1), which is network I/O.
         in_memory = (
-            scope is None
+            scanner is None
+            and scope is None
             and content_length is not None
             and content_length <= min(self._small_file_bytes, budget)
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from tests.content_samples import sample_for
 from tests.functional.conftest import Api, file_entry, secret_token, submission
 from tests.functional.server import ServerProcess
 from tests.functional.world import World
@@ -81,7 +82,7 @@ class ReadWorld:
         body = submission(
             self.world,
             target,
-            [file_entry(name, name.encode(), **extra)],
+            [file_entry(name, sample_for(name, name.encode()), **extra)],
             securityToken=self.world.other_security_token if other else self.world.security_token,
             userEmail="other@example.com" if other else self.world.email,
         )

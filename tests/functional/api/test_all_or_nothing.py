@@ -24,7 +24,7 @@ def test_success_stores_exact_bytes_with_their_sha256(
     api: Api, world: World, server: ServerProcess
 ) -> None:
     """§3.3/§3.4: stored bytes are exactly the decoded bytes; size and sha256 reported."""
-    data = bytes(range(256)) * 40
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 40  # a PDF to the §12.1 sniffer
     response = api.case(
         submission(
             world, world.open_case, [file_entry("exact.pdf", data, contentType="application/pdf")]

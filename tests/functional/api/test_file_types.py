@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.content_samples import sample_for
 from tests.functional.conftest import Api, assert_error, file_entry, submission
 from tests.functional.world import World
 
@@ -52,7 +53,10 @@ def test_the_literal_list_has_no_duplicates() -> None:
 
 def test_every_allowed_extension_is_accepted_with_octet_stream(api: Api, world: World) -> None:
     """§4: application/octet-stream is accepted for every allowed extension."""
-    entries = [file_entry(f"f.{ext}", b"x", contentType=OCTET_STREAM) for ext in ALLOWED_EXTENSIONS]
+    entries = [
+        file_entry(f"f.{ext}", sample_for(f"f.{ext}"), contentType=OCTET_STREAM)
+        for ext in ALLOWED_EXTENSIONS
+    ]
     accept_all(api, world, entries)
 
 
@@ -60,7 +64,7 @@ def test_every_type_the_table_lists_is_accepted_for_its_extension(api: Api, worl
     """§4: the served table is the one the check uses — each listed pair is accepted."""
     table = httpx.get(api.server.url + CONTENT_TYPES_PATH).json()
     entries = [
-        file_entry(f"f.{ext}", b"x", contentType=content_type)
+        file_entry(f"f.{ext}", sample_for(f"f.{ext}"), contentType=content_type)
         for ext, types in table.items()
         for content_type in types
     ]
@@ -88,9 +92,8 @@ def test_iana_types_and_the_aliases_clients_send_are_accepted(
     api: Api, world: World, name: str, content_type: str
 ) -> None:
     """§4: the IANA type plus real clients' aliases (image/jpg, x-zip-compressed, …)."""
-    response = api.case(
-        submission(world, world.open_case, [file_entry(name, contentType=content_type)])
-    )
+    entry = file_entry(name, sample_for(name), contentType=content_type)
+    response = api.case(submission(world, world.open_case, [entry]))
     assert response.status_code == 200, response.text
 
 
@@ -110,9 +113,8 @@ def test_extensions_and_mime_types_compare_case_insensitively_with_parameters(
 ) -> None:
     """§4: extensions case-insensitive, taken after the last dot; §9: MIME types
     case-insensitive and may carry parameters."""
-    response = api.case(
-        submission(world, world.open_case, [file_entry(name, contentType=content_type)])
-    )
+    entry = file_entry(name, sample_for(name), contentType=content_type)
+    response = api.case(submission(world, world.open_case, [entry]))
     assert response.status_code == 200, response.text
 
 

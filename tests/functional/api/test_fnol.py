@@ -24,7 +24,7 @@ from tests.functional.world import World
 FNOL_URL = "/ecx/host/api/integration/v1/damageNotification"
 SCHEMA_URL = f"{FNOL_URL}/schema"
 FNOL_TYPE = "application/vnd.casecreation+json"
-PHOTO = bytes(range(256)) * 8
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8  # a JPEG to the §12.1 sniffer
 DAMAGE = {"incidentDate": "2026-11-28", "description": "water damage in the kitchen"}
 BOUNDARY = "fnol-test-boundary"
 
@@ -253,7 +253,9 @@ def test_the_new_dn_accepts_submit_for_damage_notification(api: Api, world: Worl
             "id": dn_id,
             "insuranceCompanyAlias": "company",
             "userEmail": world.email,
-            "files": [{"fileName": "later.jpg", "contentType": "image/jpeg", "content": b64(b"x")}],
+            "files": [
+                {"fileName": "later.jpg", "contentType": "image/jpeg", "content": b64(PHOTO)}
+            ],
         },
     }
     response = api.dn(body)
@@ -463,7 +465,7 @@ def test_a_large_attachment_streams_into_storage_exactly(
     api: Api, world: World, server: ServerProcess
 ) -> None:
     """§10, §6: an attachment of many batches arrives whole, hashed as it streamed."""
-    data = hashlib.sha256(b"seed").digest() * (6 * 1024 * 1024 // 32)
+    data = PHOTO + hashlib.sha256(b"seed").digest() * (6 * 1024 * 1024 // 32)
     parts = [*form(world, photo=False), ("photo1", ("big.jpg", data, "image/jpeg"))]
     payload = created(post_files(api, parts))
     assert payload["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()

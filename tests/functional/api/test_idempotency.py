@@ -9,7 +9,7 @@ import uuid
 
 import httpx
 
-from tests.functional.conftest import Api, assert_error, file_entry, submission
+from tests.functional.conftest import PHOTO, Api, assert_error, file_entry, submission
 from tests.functional.world import World
 
 
@@ -19,7 +19,7 @@ def new_key() -> str:
 
 def test_retry_replays_the_first_answer_and_stores_nothing_new(api: Api, world: World) -> None:
     """§3.4: same key, same body → first status and body, Idempotent-Replayed: true."""
-    body = submission(world, world.open_case, [file_entry("retry.jpg", b"retry me")])
+    body = submission(world, world.open_case, [file_entry("retry.jpg", PHOTO + b"retry me")])
     key = new_key()
     before = len(api.files(case=world.open_case))
     first = api.case(body, headers={"Idempotency-Key": key})
@@ -33,7 +33,7 @@ def test_retry_replays_the_first_answer_and_stores_nothing_new(api: Api, world: 
 
 def test_quoted_key_is_the_same_key(api: Api, world: World) -> None:
     """§3.4: a key bare or as a quoted string (IETF draft) names the same record."""
-    body = submission(world, world.open_case, [file_entry("quoted.jpg", b"q")])
+    body = submission(world, world.open_case, [file_entry("quoted.jpg", PHOTO + b"q")])
     key = new_key()
     first = api.case(body, headers={"Idempotency-Key": key})
     second = api.case(body, headers={"Idempotency-Key": f'"{key}"'})
@@ -45,11 +45,11 @@ def test_same_key_with_another_body_is_422(api: Api, world: World) -> None:
     """§3.4: the same key with a different body → 422 IdempotencyKeyReused."""
     key = new_key()
     api.case(
-        submission(world, world.open_case, [file_entry(data=b"one")]),
+        submission(world, world.open_case, [file_entry(data=PHOTO + b"one")]),
         headers={"Idempotency-Key": key},
     )
     response = api.case(
-        submission(world, world.open_case, [file_entry(data=b"two")]),
+        submission(world, world.open_case, [file_entry(data=PHOTO + b"two")]),
         headers={"Idempotency-Key": key},
     )
     assert_error(response, 422, "IdempotencyKeyReused")
@@ -103,7 +103,7 @@ def test_request_in_flight_is_409(api: Api, world: World) -> None:
     """§3.4: while the first request with a key is in flight, a second gets 409."""
     key = new_key()
     body = json.dumps(
-        submission(world, world.open_case, [file_entry("slow.jpg", b"slow")])
+        submission(world, world.open_case, [file_entry("slow.jpg", PHOTO + b"slow")])
     ).encode()
     release = threading.Event()
 

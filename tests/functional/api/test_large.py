@@ -93,8 +93,8 @@ def streamed_body(world: World, files: int, digests: list[str]) -> tuple[int, It
             sent = 0
             while sent < FILE_BYTES:
                 # Random once, made distinct per chunk cheaply: the client must not be
-                # the bottleneck.
-                stamp = f"{i}:{sent}:".encode()
+                # the bottleneck. Each chunk starts as a ZIP: the first, the file (§12.1).
+                stamp = b"PK\x03\x04" + f"{i}:{sent}:".encode()
                 block = (stamp + noise[len(stamp) :])[: min(CHUNK, FILE_BYTES - sent)]
                 digest.update(block)
                 sent += len(block)

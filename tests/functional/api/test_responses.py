@@ -27,7 +27,7 @@ def ok_body(world: World) -> dict[str, object]:
 
 def test_success_has_exactly_the_contract_members_in_request_order(api: Api, world: World) -> None:
     """§3.3: {success: true, payload: {files: [{id, fileName, size, sha256}]}}, request order."""
-    sent = [("zeta.txt", b"first file"), ("alpha.pdf", b"2nd"), ("mid.png", b"the third one")]
+    sent = [("zeta.txt", b"first file"), ("alpha.pdf", b"%PDF-2nd"), ("mid.png", b"\x89PNG third")]
     types = {"txt": "text/plain", "pdf": "application/pdf", "png": "image/png"}
     files = [file_entry(n, d, contentType=types[n.rsplit(".", 1)[1]]) for n, d in sent]
     response = api.case(submission(world, world.open_case, files))

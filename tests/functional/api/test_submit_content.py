@@ -19,6 +19,8 @@ from tests.functional.world import World
 
 # Every byte value, so the base64 holds '+' and '/' and ends in padding.
 ALL_BYTES = bytes(range(256)) * 3 + b"\x00"
+# A name whose type is not sniffed (§12.1), for contents that are no format at all.
+TEXT = {"fileName": "notes.txt", "contentType": "text/plain"}
 
 
 def stored_bytes(server: ServerProcess, file_id: str, tmp_path: Path) -> bytes:
@@ -93,7 +95,7 @@ def test_mime_style_line_breaks_are_ignored_and_bytes_are_exact(
     """§3.1 content: CR LF line breaks (sent as JSON escapes \\r\\n) are ignored."""
     wrapped = "\r\n".join(textwrap.wrap(b64(ALL_BYTES), 76)) + "\r\n"
     body = valid_case_body(
-        world, fileName="wrapped.pdf", contentType="application/pdf", content=wrapped
+        world, fileName="wrapped.dat", contentType="application/octet-stream", content=wrapped
     )
     assert "\\r\\n" in json.dumps(body)
     entry = only_file(api.case(body))
@@ -108,7 +110,7 @@ def test_escaped_solidus_is_a_slash_and_bytes_are_exact(
     encoded = b64(ALL_BYTES)
     assert "/" in encoded
     body = valid_case_body(
-        world, fileName="solidus.pdf", contentType="application/pdf", content="__RAW__"
+        world, fileName="solidus.dat", contentType="application/octet-stream", content="__RAW__"
     )
     entry = only_file(api.case(splice(body, '"' + encoded.replace("/", "\\/") + '"')))
     assert entry["sha256"] == hashlib.sha256(ALL_BYTES).hexdigest()
@@ -130,7 +132,7 @@ def test_spaces_tabs_and_escaped_characters_are_ignored(api: Api, world: World) 
         + encoded[14:]
         + ' "'
     )
-    body = splice(valid_case_body(world, content="__RAW__"), raw)
+    body = splice(valid_case_body(world, content="__RAW__", **TEXT), raw)
     entry = only_file(api.case(body))
     assert entry["size"] == len(data)
     assert entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -140,7 +142,7 @@ def test_escaped_base64_letters_decode_like_the_letters(api: Api, world: World) 
     """§3.1 content: any JSON escape inside the string is its character (\\u0061 is 'a')."""
     data = b"hello"
     raw = '"\\u0061GVsbG8="'  # "aGVsbG8=" with its first letter escaped
-    body = splice(valid_case_body(world, content="__RAW__"), raw)
+    body = splice(valid_case_body(world, content="__RAW__", **TEXT), raw)
     entry = only_file(api.case(body))
     assert entry["sha256"] == hashlib.sha256(data).hexdigest()
 
@@ -149,7 +151,7 @@ def test_content_is_exempt_from_the_string_length_cap(api: Api, world: World) ->
     """§3.1: the 64 KiB string cap is for strings other than content."""
     data = bytes(range(256)) * 240  # 61,440 bytes → 81,920 base64 characters
     body = valid_case_body(
-        world, fileName="big.pdf", contentType="application/pdf", content=b64(data)
+        world, fileName="big.dat", contentType="application/octet-stream", content=b64(data)
     )
     assert len(body["payload"]["files"][0]["content"]) > 65536
     entry = only_file(api.case(body))
@@ -164,7 +166,7 @@ def test_file_of_exactly_max_file_bytes_is_accepted(
     data = bytes(range(250)) * 4
     encoded = b64(data)
     content = "\r\n".join(textwrap.wrap(encoded, 76)) if wrap else encoded
-    entry = only_file(small_api.case(valid_case_body(world, content=content)))
+    entry = only_file(small_api.case(valid_case_body(world, content=content, **TEXT)))
     assert entry["size"] == 1000
 
 

@@ -32,7 +32,9 @@ from tests.functional.conftest import Api, assert_error, secret_token, submissio
 from tests.functional.server import ServerProcess
 from tests.functional.world import World
 
-PHOTO = bytes(range(256)) * 300  # 76,800 bytes: past the in-row size, to the blob store
+# A JPEG to the §12.1 sniffer; 76,804 bytes: past the in-row size, to the blob store.
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 300
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 300
 
 
 def stored_bytes(server: ServerProcess, file_id: str) -> bytes:
@@ -93,7 +95,7 @@ def test_httpx_files_with_names_in_the_submission(
     api: Api, world: World, server: ServerProcess
 ) -> None:
     """§10.1: fileName/contentType in the submission win; the sha256 claim is checked."""
-    digest = hashlib.sha256(PHOTO).hexdigest()
+    digest = hashlib.sha256(PDF).hexdigest()
     document = submission(
         world,
         world.open_case,
@@ -107,12 +109,12 @@ def test_httpx_files_with_names_in_the_submission(
         ],
     )
     response = post_parts(
-        api, "submitForCase", [submission_part(document), ("p1", ("x.bin", PHOTO, None))]
+        api, "submitForCase", [submission_part(document), ("p1", ("x.bin", PDF, None))]
     )
     assert response.status_code == 200, response.text
     (stored,) = response.json()["payload"]["files"]
     assert (stored["fileName"], stored["sha256"]) == ("plan.pdf", digest)
-    assert stored_bytes(server, stored["id"]) == PHOTO
+    assert stored_bytes(server, stored["id"]) == PDF
 
 
 def test_damage_notification_takes_the_binary_form(api: Api, world: World) -> None:
@@ -123,7 +125,7 @@ def test_damage_notification_takes_the_binary_form(api: Api, world: World) -> No
     response = post_parts(
         api,
         "submitForDamageNotification",
-        [submission_part(document), ("img", ("d.png", b"png", None))],
+        [submission_part(document), ("img", ("d.png", b"\x89PNG\r\n\x1a\n", None))],
     )
     assert response.status_code == 200, response.text
     (stored,) = response.json()["payload"]["files"]
@@ -147,7 +149,7 @@ def test_base64_transfer_encoded_part_is_decoded(
         + raw_part(
             boundary,
             "f",
-            base64.encodebytes(PHOTO),
+            base64.encodebytes(PDF),
             "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n",
         )
         + f"--{boundary}--\r\n".encode()
@@ -155,13 +157,13 @@ def test_base64_transfer_encoded_part_is_decoded(
     response = post_raw(api, "submitForCase", body, boundary)
     assert response.status_code == 200, response.text
     (stored,) = response.json()["payload"]["files"]
-    assert stored["size"] == len(PHOTO)
-    assert stored_bytes(server, stored["id"]) == PHOTO
+    assert stored["size"] == len(PDF)
+    assert stored_bytes(server, stored["id"]) == PDF
 
 
 def test_a_20_mib_part_arrives_whole(api: Api, world: World, server: ServerProcess) -> None:
     """§10.1/§3.4: a large binary part streams to its blob; bytes and digest exact."""
-    data = os.urandom(1024 * 1024) * 20
+    data = b"PK\x03\x04" + os.urandom(1024 * 1024) * 20  # a ZIP to the §12.1 sniffer
     document = submission(
         world, world.open_case, [{"part": "big", "contentType": "application/zip"}]
     )

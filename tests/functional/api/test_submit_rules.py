@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.functional.api.bodies import edit, record_of, valid_case_body
-from tests.functional.conftest import Api, assert_error, file_entry, submission
+from tests.functional.conftest import PHOTO, Api, assert_error, file_entry, submission
 from tests.functional.world import World
 
 NOT_GUIDS = [
@@ -168,7 +168,7 @@ def test_empty_or_non_array_files_is_400(api: Api, world: World, value: object) 
 
 def test_max_files_per_request_is_accepted(small_api: Api, world: World) -> None:
     """§3.1 payload.files: up to max_files_per_request (3 on the small server)."""
-    files = [file_entry(f"f{i}.jpg", bytes([i])) for i in range(3)]
+    files = [file_entry(f"f{i}.jpg", PHOTO + bytes([i])) for i in range(3)]
     assert len(accepted(small_api.case(submission(world, world.open_case, files)))) == 3
 
 
@@ -337,8 +337,8 @@ def test_non_boolean_flags_are_400(api: Api, world: World, field: str, value: ob
 @pytest.mark.parametrize("case", [str.lower, str.upper], ids=["lower", "upper"])
 def test_matching_sha256_is_accepted(api: Api, world: World, case: Any) -> None:
     """§3.1 sha256: the partner's hex SHA-256 of the decoded bytes, checked and accepted."""
-    digest = hashlib.sha256(b"checked").hexdigest()
-    body = submission(world, world.open_case, [file_entry(data=b"checked", sha256=case(digest))])
+    digest = hashlib.sha256(PHOTO).hexdigest()
+    body = submission(world, world.open_case, [file_entry(data=PHOTO, sha256=case(digest))])
     assert accepted(api.case(body))[0]["sha256"] == digest
 
 

@@ -16,7 +16,15 @@ import httpx
 import pytest
 
 from tests.functional.api.multipart_bodies import post_parts, submission_part
-from tests.functional.conftest import Api, assert_error, b64, file_entry, secret_token, submission
+from tests.functional.conftest import (
+    PHOTO,
+    Api,
+    assert_error,
+    b64,
+    file_entry,
+    secret_token,
+    submission,
+)
 from tests.functional.deployment.conftest import raw_head, read_response
 from tests.functional.proxy import TcpProxy
 from tests.functional.server import ServerProcess
@@ -124,7 +132,7 @@ def test_full_disk_gives_507_stores_nothing_and_recovers(
         api = Api(server, secret_token(server, "secret-client", world.secret))
         filler = small_disk / "filler"
         filler.write_bytes(b"\0" * 1_500_000)
-        data = os.urandom(1_000_000)
+        data = b"%PDF-1.7\n" + os.urandom(1_000_000)  # a PDF to the §12.1 sniffer
         assert_error(send(api, world, data), 507, "GenericError", "storage is full")
         leftovers = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
         assert leftovers == []
@@ -141,7 +149,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, world: World)
     server.cli("load", str(world.write_fixture(tmp_path / "fixture.json")))
     server.start()
     token = secret_token(server, "secret-client", world.secret)
-    content = b64(b"g" * 300_000)
+    content = b64(PHOTO + b"g" * 300_000)
     body = json.dumps(
         submission(
             world,

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.functional.conftest import (
+    PHOTO,
     assert_error,
     file_entry,
     secret_token,
@@ -28,7 +29,8 @@ from tests.functional.stack import S3Server
 from tests.functional.world import World
 
 API = "/ecx/host/api/integration/v1"
-BIG = b"b" * 100_000
+BIG = PHOTO + b"b" * 100_000
+SMALL = PHOTO + b"s" * 1000
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ def test_storage_down_small_files_are_still_taken(
     server, s3 = storage_on_own_s3
     token = secret_token(server, "secret-client", world.secret)
     s3.stop()
-    body = json.dumps(submission(world, world.open_case, [file_entry("small.jpg", b"s" * 1000)]))
+    body = json.dumps(submission(world, world.open_case, [file_entry("small.jpg", SMALL)]))
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     response = httpx.post(
         f"{server.url}{API}/file/submitForCase", content=body, headers=headers, timeout=30
@@ -314,4 +316,4 @@ def test_storage_down_small_files_are_still_taken(
     stored = response.json()["payload"]["files"][0]
     copy = server.data_dir / "small-copy.jpg"
     server.cli("files", "get", stored["id"], "-o", str(copy))
-    assert copy.read_bytes() == b"s" * 1000
+    assert copy.read_bytes() == SMALL

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from tests.functional.conftest import Api, assert_error, file_entry, secret_token, submission
+from tests.functional.conftest import PHOTO, Api, assert_error, file_entry, secret_token, submission
 from tests.functional.deployment.test_dependencies import raw_head
 from tests.functional.server import ServerProcess
 from tests.functional.world import World
@@ -30,7 +30,7 @@ def test_key_of_a_killed_process_is_free_again_after_the_lease(
     survivor.start()
     try:
         token = secret_token(doomed, "secret-client", world.secret)
-        body = submission(world, world.open_case, [file_entry("dies.jpg", b"d" * 10_000)])
+        body = submission(world, world.open_case, [file_entry("dies.jpg", PHOTO + b"d" * 10_000)])
         raw = json.dumps(body).encode()
         key = {"Idempotency-Key": f"killed-{time.time_ns()}"}
         with socket.create_connection(("127.0.0.1", doomed.port), timeout=10) as sock:

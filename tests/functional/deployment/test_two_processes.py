@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.functional.conftest import Api, assert_error, file_entry, secret_token, submission
+from tests.functional.conftest import PHOTO, Api, assert_error, file_entry, secret_token, submission
 from tests.functional.server import ServerProcess
 from tests.functional.tokens import assertion_form, vendor_style_assertion
 from tests.functional.world import World
@@ -69,7 +69,7 @@ def test_idempotent_retry_sent_to_the_other_process_replays_the_first_answer(
     """§3.4/§6: idempotency records live in the database."""
     first, second = pair
     token = secret_token(first, "secret-client", world.secret)
-    body = submission(world, world.open_case, [file_entry("retry.jpg", b"retried")])
+    body = submission(world, world.open_case, [file_entry("retry.jpg", PHOTO + b"retried")])
     key = {"Idempotency-Key": f"pair-{uuid.uuid4()}"}
     original = Api(first, token).case(body, headers=key)
     retried = Api(second, token).case(body, headers=key)
@@ -90,7 +90,7 @@ def test_concurrent_submissions_to_both_all_land_exactly_once(
 
     def send(i: int, server: ServerProcess) -> None:
         name = f"c-{marker}-{i}.jpg"
-        body = submission(world, world.open_case, [file_entry(name, name.encode())])
+        body = submission(world, world.open_case, [file_entry(name, PHOTO + name.encode())])
         response = Api(server, token).case(body, headers={"Idempotency-Key": f"{marker}-{i}"})
         with lock:
             results.append(response.status_code)
@@ -142,7 +142,7 @@ def test_a_file_sent_to_one_process_is_read_through_the_other(
     process took the upload."""
     first, second = pair
     token = secret_token(first, "secret-client", world.secret)
-    content = bytes(range(256)) * 400  # larger than the small-file size: in the store
+    content = PHOTO + bytes(range(256)) * 400  # larger than the small-file size: in the store
     sent = Api(first, token).case(
         submission(world, world.open_case, [file_entry("shared.jpg", content)])
     )

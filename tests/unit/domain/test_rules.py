@@ -165,6 +165,24 @@ def test_refused_file_names(value: str, problem: str) -> None:
     assert caught.value.description == f"payload.files[3].fileName: {problem}"
 
 
+@pytest.mark.parametrize(
+    "code_point", [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+def test_bidi_controls_are_refused_in_file_names(code_point: int) -> None:
+    """§12.1: a bidirectional control can disguise an extension (photo<RLO>gpj.exe)."""
+    problem = rules.file_name_problem(f"photo{chr(code_point)}gpj.exe", max_chars=500)
+    assert problem == (
+        "must not contain Unicode bidirectional controls, which can disguise an extension "
+        f"(found U+{code_point:04X})"
+    )
+
+
+@pytest.mark.parametrize("code_point", [0x200D, 0x2060, 0x202F, 0x206A])
+def test_neighbours_of_the_bidi_controls_are_allowed(code_point: int) -> None:
+    """§12.1 names the bidi controls exactly; the code points around them are not refused."""
+    assert rules.file_name_problem(f"a{chr(code_point)}b.txt", max_chars=500) is None
+
+
 def test_file_name_length_counts_code_points() -> None:
     assert rules.file_name_problem("😀" * 500, max_chars=500) is None
 

@@ -145,3 +145,58 @@ def test_an_empty_raw_part_is_refused() -> None:
         "part 1 ('photo') for payload.files[0] ('x.pdf'): is empty; at least 1 byte is required"
     )
     assert not sink.sealed
+
+
+class RecordingScan:
+    """A ContentScan that keeps what it is sent (the clamd adapter has its own tests)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.sealed = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.sealed
+        self.data += data
+
+    def seal(self) -> None:
+        self.sealed = True
+
+    def verdict(self) -> str | None:
+        return "Found-In-Test" if b"EVIL" in self.data else None
+
+    def abort(self) -> None:
+        pass
+
+
+def test_decoded_bytes_go_to_the_scan_in_the_same_pass() -> None:
+    """§12.1: every decoded byte goes to the scanner too, which is sealed with the file."""
+    scan = RecordingScan()
+    sink = MemorySink()
+    file = FileContent(Limits(), sink, lambda: "payload.files[0] ('a.txt')", scan=scan)
+    text = base64.b64encode(b"some EVIL bytes")
+    for start in range(0, len(text), 3):
+        file.write(text[start : start + 3])
+    file.finish()
+    assert bytes(scan.data) == bytes(sink.data) == b"some EVIL bytes"
+    assert scan.sealed
+    assert file.findings("a.txt").malware() == "Found-In-Test"
+
+
+def test_findings_judge_the_first_bytes_against_the_name() -> None:
+    """§12.1: the name may come after the content; the first bytes are judged at the end."""
+    file, _ = content(limit=100_000)
+    file.write(base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000))
+    file.finish()
+    findings = file.findings("photo.jpg")
+    assert findings.problem == "the content is a PNG image, not a JPEG image"
+    assert findings.malware() is None
+
+
+def test_the_first_bytes_are_gathered_across_slices() -> None:
+    """§12.1: a signature split over many slices (one byte each) is still seen."""
+    raw = b"\xff\xd8\xff\xe0rest"
+    file = FileContent(Limits(), MemorySink(), lambda: "f", base64=False)
+    for byte in raw:
+        file.write(bytes([byte]))
+    file.finish()
+    assert file.findings("photo.jpg").problem is None

@@ -46,7 +46,7 @@ def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
 
 def body(
     *,
-    attachment: tuple[str, str, bytes] | None = ("a.jpg", "image/jpeg", b"jpg"),
+    attachment: tuple[str, str, bytes] | None = ("a.jpg", "image/jpeg", b"\xff\xd8jpg"),
     damage: str = DAMAGE,
     **fields: str,
 ) -> bytes:

@@ -802,7 +802,8 @@ def test_a_body_whose_files_pass_the_request_budget_is_not_taken_in_memory(
     services = make_services(small_file_bytes=2 * 1024 * 1024)
     part = b"z" * (600 * 1024)
     document = case_body(content=b64(part))
-    document["payload"]["files"][1]["content"] = b64(part)
+    # The second file is named photo.png: it starts as one (§12.1).
+    document["payload"]["files"][1]["content"] = b64(b"\x89PNG" + part)
     body = raw(document)
     attempt = services.submit.begin(PRINCIPAL, Endpoint.CASE, None, len(body))
     assert not attempt.in_memory

@@ -35,7 +35,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["operations"], summary="The database and the storage are reachable")
+@router.get(
+    "/readyz",
+    tags=["operations"],
+    summary="The database, the storage and (when configured) the malware scanner answer",
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
     try:
         checks = await in_thread(services.check_ready)

@@ -1,0 +1,213 @@
+"""Upload throughput with the malware scan (§12.1) on and off.
+
+Starts a clamd of its own (Debian's ``clamd``; a one-signature database, as in the
+tests — so the figures are the cost of streaming every byte to clamd and of clamd's
+engine over it, not of the official database's millions of signatures), then two
+``ecb-files serve --workers 1`` on the embedded stack, one with ``ECB_FILES_CLAMD`` and
+one without, and measures each the way ``run.py`` does:
+
+- large: ``--files`` × ``--mib`` MiB in one JSON request, ``--runs`` times, off and on
+  interleaved → MB/s of decoded bytes, the server's peak RSS growth, clamd's CPU seconds;
+- small: one 10 KiB file per request, ``--concurrency`` connections for ``--seconds``
+  (``loadgen.py``) → req/s and latency.
+
+    .venv/bin/python bench/scanning.py                       # 3 × 20 MiB, 3 runs, 5 s
+    .venv/bin/python bench/scanning.py --files 3 --mib 100   # the large section of run.py
+
+Prints a table and writes ``bench/results/<date>-scanning.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bodies import MIB, small_body, write_body
+from measure import closed_loop, large_run, submit_spec
+from procfs import cpu_times
+from servers import BENCH_DIR, ProductServer
+
+# The EICAR test string in two halves, so that this file is not itself the test file.
+_EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+class Clamd:
+    """clamd in the foreground on a Unix socket, with a one-signature database."""
+
+    def __init__(self, directory: Path, max_stream: int) -> None:
+        binary = shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin")
+        if binary is None:
+            raise SystemExit("clamd is not installed (apt-get install clamav-daemon)")
+        self.binary = binary
+        self.socket = directory / "clamd.sock"
+        self.url = f"unix://{self.socket}"
+        database = directory / "db"
+        database.mkdir(parents=True)
+        (database / "eicar.ndb").write_text(f"Eicar-Test-Signature:0:*:{_EICAR.hex()}\n")
+        (directory / "tmp").mkdir()
+        self.config = directory / "clamd.conf"
+        self.config.write_text(
+            "Foreground yes\n"
+            f"LocalSocket {self.socket}\n"
+            f"DatabaseDirectory {database}\n"
+            f"TemporaryDirectory {directory / 'tmp'}\n"
+            f"StreamMaxLength {max_stream}\n"
+            f"MaxFileSize {max_stream}\n"
+            f"LogFile {directory / 'clamd.log'}\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX) as connection:
+                    connection.connect(str(self.socket))
+                    connection.sendall(b"zPING\0")
+                    if connection.recv(16) == b"PONG\0":
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("clamd did not answer PING within 60 s")
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        times = cpu_times(self.process.pid)
+        return times.main_threads + times.other_threads
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+class ScanningServer(ProductServer):
+    kind = "ecb-files + clamd"
+
+    def __init__(self, data_dir: Path, workers: int, clamd_url: str) -> None:
+        super().__init__(data_dir, workers)
+        self.clamd_url = clamd_url
+
+    def _env(self) -> dict[str, str]:
+        return {**super()._env(), "ECB_FILES_CLAMD": self.clamd_url}
+
+
+def _large(server: ProductServer, body: Any, clamd: Clamd) -> dict[str, Any]:
+    clamd_before = clamd.cpu_seconds()
+    run = large_run(server.port, server.token, server.pid, body)
+    run["clamd_cpu_seconds"] = clamd.cpu_seconds() - clamd_before
+    if run["problem"]:
+        raise SystemExit(f"{server.label}: {run['problem']}")
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=3)
+    parser.add_argument("--mib", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--out", help="results JSON (default bench/results/DATE-scanning.json)")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "large": {"files": args.files, "mib": args.mib},
+        "small": {"concurrency": args.concurrency, "seconds": args.seconds},
+    }
+    with tempfile.TemporaryDirectory(prefix="ecb-scanning-") as tmp:
+        root = Path(tmp)
+        clamd = Clamd(root / "clamd", max_stream=(args.mib + 1) * MIB)
+        clamd.start()
+        servers: dict[str, ProductServer] = {
+            "off": ProductServer(root / "off", 1),
+            "on": ScanningServer(root / "on", 1, clamd.url),
+        }
+        try:
+            for server in servers.values():
+                server.start()
+            body = write_body(root / "large.json", [args.mib * MIB] * args.files)
+            # Warm-up, not measured: clamd's first scans load its engine's tables.
+            warm_up = write_body(root / "warm-up.json", [MIB] * args.files)
+            for server in servers.values():
+                _large(server, warm_up, clamd)
+            runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+            for _ in range(args.runs):
+                for name, server in servers.items():
+                    runs[name].append(_large(server, body, clamd))
+            small, _ = small_body(10 * 1024)
+            small_file = root / "small.json"
+            small_file.write_bytes(small)
+            for name, server in servers.items():
+                spec = submit_spec(
+                    server.port, server.token, small_file, args.concurrency, 1.0, args.seconds
+                )
+                clamd_before = clamd.cpu_seconds()
+                stats = closed_loop(spec, root, f"small-{name}", server.pid)
+                stats["clamd_cpu_seconds"] = clamd.cpu_seconds() - clamd_before
+                results["small"][name] = stats
+            for name, measured in runs.items():
+                results["large"][name] = {
+                    "runs": measured,
+                    "median_mb_per_s": statistics.median(r["mb_per_s"] for r in measured),
+                    "median_peak_growth_mib": statistics.median(
+                        r["memory"]["growth_mib"] for r in measured
+                    ),
+                    "median_clamd_cpu_seconds": statistics.median(
+                        r["clamd_cpu_seconds"] for r in measured
+                    ),
+                }
+        finally:
+            for server in servers.values():
+                server.stop()
+            clamd.stop()
+    default = BENCH_DIR / "results" / f"{datetime.now(UTC):%Y-%m-%d}-scanning.json"
+    out = Path(args.out) if args.out else default
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    _print(results)
+    print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+def _print(results: dict[str, Any]) -> None:
+    large, small = results["large"], results["small"]
+    print(f"large: {large['files']} × {large['mib']} MiB in one JSON request, median of runs")
+    print(f"{'scan':<6}{'MB/s':>8}{'peak RSS growth MiB':>22}{'clamd CPU s':>13}")
+    for name in ("off", "on"):
+        row = large[name]
+        print(
+            f"{name:<6}{row['median_mb_per_s']:>8.1f}{row['median_peak_growth_mib']:>22.1f}"
+            f"{row['median_clamd_cpu_seconds']:>13.2f}"
+        )
+    print(f"small: one 10 KiB file per request, concurrency {small['concurrency']}")
+    print(f"{'scan':<6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name in ("off", "on"):
+        row = small[name]
+        print(
+            f"{name:<6}{row['rate']:>8.1f}{row.get('p50_ms', 0):>9.1f}"
+            f"{row.get('p99_ms', 0):>9.1f}{sum(row['errors'].values()):>8}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
