@@ -91,7 +91,7 @@ def head(server: ServerProcess, method: str, path: str, headers: dict[str, str])
 
 
 def json_submission(world: World, size: int = 900) -> bytes:
-    files = [file_entry("slow.jpg", b"s" * size)]
+    files = [file_entry("slow.txt", b"s" * size, contentType="text/plain")]
     return json.dumps(submission(world, world.open_case, files)).encode()
 
 
