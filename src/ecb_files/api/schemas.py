@@ -164,12 +164,34 @@ class TokenError(BaseModel):
         "invalid_grant",
         "invalid_scope",
         "unsupported_grant_type",
+        "temporarily_unavailable",
     ]
     error_description: str
 
 
 def error(description: str) -> dict[str, object]:
     return {"model": ErrorEnvelope, "description": description}
+
+
+RETRY_AFTER_HEADER: dict[str, object] = {
+    "description": "Whole seconds until the limit admits the request",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def rate_limited(description: str) -> dict[str, object]:
+    """A §12.2 429: the envelope with ``TooManyRequests``, and ``Retry-After``."""
+    return {**error(description), "headers": {"Retry-After": RETRY_AFTER_HEADER}}
+
+
+_SUBMISSION_429 = rate_limited(
+    "TooManyRequests: the client's submission rate (ECB_FILES_RATE_LIMIT) or byte rate "
+    "(ECB_FILES_BYTE_RATE_LIMIT, by the declared Content-Length) is spent; decided from "
+    "the headers, before the body is read"
+)
+_READ_429 = rate_limited(
+    "TooManyRequests: the client's read rate (ECB_FILES_READ_RATE_LIMIT) is spent"
+)
 
 
 SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -187,6 +209,7 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
     413: error("GenericError: a file or the body is over its limit (named)"),
     415: error("GenericError: request Content-Type, or a file's extension or contentType"),
     422: error("IdempotencyKeyReused: same key, different body"),
+    429: _SUBMISSION_429,
     500: error("GenericError: unexpected; quotes the request id"),
     503: error("GenericError: database or storage unavailable (Retry-After)"),
     507: error("GenericError: storage full; nothing was stored"),
@@ -223,6 +246,7 @@ FNOL_RESPONSES: dict[int | str, dict[str, object]] = {
     413: error("GenericError: an attachment, the FNoL part or the body is over its limit"),
     415: error("GenericError: request Content-Type, or an attachment's extension or type"),
     422: error("IdempotencyKeyReused: same key, different body"),
+    429: _SUBMISSION_429,
     500: error("GenericError: unexpected; quotes the request id"),
     503: error("GenericError: database or storage unavailable (Retry-After)"),
     507: error("GenericError: storage full; nothing was stored"),
@@ -253,6 +277,7 @@ READ_RESPONSES: dict[int | str, dict[str, object]] = {
         "ClaimNotFound, DamageNotificationNotFound or FileNotFound: missing, or not visible "
         "to this client (the two are answered alike)"
     ),
+    429: _READ_429,
 }
 
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -265,4 +290,5 @@ WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
     403: error("Forbidden: the token lacks platform-insurer:write"),
     404: error("ClaimNotFound or DamageNotificationNotFound (missing or another tenant's)"),
     409: error("DamageNotificationMergedToClaim: already merged into another case (named)"),
+    429: _READ_429,
 }
