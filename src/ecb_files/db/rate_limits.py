@@ -29,10 +29,10 @@ def swap_bucket_tat(unit: Transaction, key: str, seen: int | None, tat_ns: int) 
             insert(RateBucket)
             .values(key=key, tat_ns=tat_ns)
             .on_conflict_do_nothing(index_elements=[RateBucket.key])
+            .returning(RateBucket.key)
         )
-        inserted = unit.execute(statement)
-        assert isinstance(inserted, CursorResult)
-        return int(inserted.rowcount) == 1
+        # RETURNING, not rowcount: drivers disagree on an upsert's rowcount.
+        return unit.execute(statement).scalar() is not None
     changed = unit.execute(
         update(RateBucket)
         .where(RateBucket.key == key, RateBucket.tat_ns == seen)

@@ -55,9 +55,8 @@ def test_two_processes_share_one_submission_budget_within_ten_percent(
 ) -> None:
     """§12.2: a client hammering both processes at once gets its budget (300 an hour),
     not more and not less than 90 % of it, in all."""
-    first, second = pair
     client_id = f"rl-{uuid.uuid4()}"
-    token = access_token(first, sub=client_id, client_id=client_id)
+    token = access_token(pair[0], sub=client_id, client_id=client_id)
     admitted = [0, 0]
 
     def hammer(index: int, server: ServerProcess) -> None:
