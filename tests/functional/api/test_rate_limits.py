@@ -312,3 +312,20 @@ def test_reads_past_the_read_rate_are_429(limited: ServerProcess, world: World) 
     for path in paths:
         assert httpx.get(f"{limited.url}{API}{path}", headers=headers).status_code != 429
     _assert_too_many(httpx.get(f"{limited.url}{API}/case/{world.open_case}", headers=headers))
+
+
+def test_openapi_documents_the_429s(limited: ServerProcess) -> None:
+    """§12.2, §9: /openapi.json lists the 429 with Retry-After wherever a limit applies."""
+    paths = httpx.get(f"{limited.url}/openapi.json").json()["paths"]
+    limited_operations = [
+        ("post", "/connect/token"),
+        ("post", f"{API}/file/submitForCase"),
+        ("post", f"{API}/file/submitForDamageNotification"),
+        ("post", FNOL_URL),
+        ("get", f"{API}/case/{{caseId}}"),
+        ("get", f"{API}/file/{{fileId}}/content"),
+        ("post", f"{API}/case/{{caseId}}/close"),
+    ]
+    for method, path in limited_operations:
+        answer = paths[path][method]["responses"]["429"]
+        assert "Retry-After" in answer["headers"], path
