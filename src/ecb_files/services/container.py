@@ -129,7 +129,7 @@ class Services:
             thumbnails=Thumbnails(database, store, content),
             archives=CaseArchives(reader, content),
             sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
-            rate_limiter=RateLimiter(database),
+            rate_limiter=RateLimiter(database, commits=acceptance.commits),
             client_limits=ClientLimits(settings.rate_limits, settings.limits.max_request_bytes),
         )
 

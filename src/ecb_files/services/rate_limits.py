@@ -35,10 +35,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ecb_files.config import GIB, KIB, MIB, Rate, RateLimits
-from ecb_files.db import Database
+from ecb_files.db import Database, Transaction
 from ecb_files.db import rate_limits as rows
+from ecb_files.db.group_commit import GroupCommitter
 from ecb_files.errors import DatabaseUnavailable, TooManyRequests
 
 NS = 1_000_000_000
@@ -49,10 +51,9 @@ LEASE_FRACTION = 64
 MAX_SWAPS = 100
 
 
-@dataclass(frozen=True)
-class Charge:
+class Charge(NamedTuple):
     """``cost`` units of the bucket ``key`` limited to ``rate``; ``unit`` names them in a
-    refusal ("requests", "bytes")."""
+    refusal ("requests", "bytes"). A tuple: one or two are made per request."""
 
     key: str
     rate: Rate
@@ -115,28 +116,45 @@ class ClientLimits:
         # A body without Content-Length declares nothing: it is charged the most it
         # may carry, since the decision is made before any of it is read.
         self._undeclared = max_request_bytes
+        # A client's request charges are always the same: made once (clients are few).
+        self._submissions: dict[str, tuple[Charge, ...]] = {}
+        self._reads: dict[str, tuple[Charge, ...]] = {}
 
     def submission(self, client_id: str, declared_bytes: int | None) -> tuple[Charge, ...]:
-        charges = []
-        if self._limits.submissions is not None:
-            charges.append(Charge(f"submit:{client_id}", self._limits.submissions, 1, "requests"))
-        if self._limits.submission_bytes is not None:
-            size = self._undeclared if declared_bytes is None else declared_bytes
-            if size > 0:
-                bytes_rate = self._limits.submission_bytes
-                charges.append(Charge(f"bytes:{client_id}", bytes_rate, size, "bytes"))
-        return tuple(charges)
+        requests = self._submissions.get(client_id)
+        if requests is None:
+            rate = self._limits.submissions
+            charge = () if rate is None else (Charge(f"submit:{client_id}", rate, 1, "requests"),)
+            requests = self._submissions[client_id] = charge
+        size = self._undeclared if declared_bytes is None else declared_bytes
+        bytes_rate = self._limits.submission_bytes
+        if bytes_rate is None or size <= 0:
+            return requests
+        return (*requests, Charge(f"bytes:{client_id}", bytes_rate, size, "bytes"))
 
     def read(self, client_id: str) -> tuple[Charge, ...]:
-        if self._limits.reads is None:
-            return ()
-        return (Charge(f"read:{client_id}", self._limits.reads, 1, "requests"),)
+        charges = self._reads.get(client_id)
+        if charges is None:
+            rate = self._limits.reads
+            charges = () if rate is None else (Charge(f"read:{client_id}", rate, 1, "requests"),)
+            self._reads[client_id] = charges
+        return charges
 
 
 class RateLimiter:
-    def __init__(self, database: Database, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Callable[[], int] = time.time_ns,
+        *,
+        commits: GroupCommitter | None = None,
+    ) -> None:
+        """``commits``: the server's group committer, so that a lease shares the commit
+        (and the log flush) of the submissions being committed at the same moment
+        instead of paying one of its own; without it, a transaction per lease."""
         self._database = database
         self._clock = clock
+        self._commits = commits
         self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()  # guards every _Held's tokens and tat_seen
 
@@ -144,15 +162,19 @@ class RateLimiter:
         """Pay every charge from this process's leases, never blocking: ``True`` when
         paid, ``False`` when the database must be asked (``admit``, off the event loop).
         ``TooManyRequests`` when a charge surely cannot be paid yet."""
-        now = self._clock()
         with self._lock:
-            held = [self._held_for(charge.key) for charge in charges]
-            if all(h.tokens >= c.cost for h, c in zip(held, charges, strict=True)):
-                for h, c in zip(held, charges, strict=True):
-                    h.tokens -= c.cost
+            held = self._held
+            for charge in charges:
+                known = held.get(charge.key)
+                if known is None or known.tokens < charge.cost:
+                    break
+            else:  # the path of nearly every request: no clock, no allocation
+                for charge in charges:
+                    held[charge.key].tokens -= charge.cost
                 return True
-            for h, c in zip(held, charges, strict=True):
-                self._refuse_if_certain(c, h, now)
+            now = self._clock()
+            for charge in charges:
+                self._refuse_if_certain(charge, self._held_for(charge.key), now)
         return False
 
     def admit(self, charges: Sequence[Charge]) -> None:
@@ -210,17 +232,28 @@ class RateLimiter:
         bucket: (units granted, the TAT after). Nothing is granted when ``need`` does
         not fit; the TAT returned then is the one read."""
         bucket = Bucket(charge.rate)
+
+        def lease(unit: Transaction) -> tuple[int, int | None] | None:
+            # Safe to run again (a group commit may): it reads the row afresh each time.
+            seen = rows.bucket_tat(unit, charge.key)
+            now = self._clock()
+            available = bucket.available(seen, now)
+            if available < need:
+                return 0, seen
+            granted = min(available, max(need, bucket.lease))
+            tat = bucket.take(seen, now, granted)
+            if rows.swap_bucket_tat(unit, charge.key, seen, tat):
+                return granted, tat
+            return None  # another process moved the row first: read it again
+
         for _ in range(MAX_SWAPS):
-            with self._database.write() as unit:
-                seen = rows.bucket_tat(unit, charge.key)
-                now = self._clock()
-                available = bucket.available(seen, now)
-                if available < need:
-                    return 0, seen
-                granted = min(available, max(need, bucket.lease))
-                tat = bucket.take(seen, now, granted)
-                if rows.swap_bucket_tat(unit, charge.key, seen, tat):
-                    return granted, tat
+            if self._commits is not None:
+                outcome = self._commits.run(lease)
+            else:
+                with self._database.write() as unit:
+                    outcome = lease(unit)
+            if outcome is not None:
+                return outcome
         raise DatabaseUnavailable(f"rate limit {charge.key!r}: the bucket stayed contended")
 
 

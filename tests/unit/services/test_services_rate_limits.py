@@ -7,6 +7,7 @@ import pytest
 
 from ecb_files.config import Rate
 from ecb_files.db import Database
+from ecb_files.db.group_commit import GroupCommitter
 from ecb_files.errors import TooManyRequests
 from ecb_files.services.rate_limits import NS, Bucket, Charge, RateLimiter
 
@@ -138,3 +139,14 @@ def test_clients_have_budgets_of_their_own(database: Database) -> None:
     assert _admitted(limiter, _charge(rate, key="submit:a"))
     assert not _admitted(limiter, _charge(rate, key="submit:a"))
     assert _admitted(limiter, _charge(rate, key="submit:b"))
+
+
+def test_leases_can_share_the_servers_group_commit(database: Database) -> None:
+    """The server's limiter leases through its group committer: the same budget holds."""
+    commits = GroupCommitter(database)
+    try:
+        limiter = RateLimiter(database, Clock(), commits=commits)
+        charges = _charge(Rate(640, 60))  # leases of 10
+        assert sum(_admitted(limiter, charges) for _ in range(700)) == 640
+    finally:
+        commits.close()
