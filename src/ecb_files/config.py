@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MIB = 1024 * 1024
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
 
 # Where ``ecb-files serve`` listens unless told otherwise.
 DEFAULT_HOST = "127.0.0.1"
@@ -70,6 +74,35 @@ class Limits:
         }
 
 
+@dataclass(frozen=True)
+class Rate:
+    """``amount`` per ``seconds``: requests, or bytes for a byte rate (§12.2)."""
+
+    amount: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.amount}/{_PERIOD_NAMES[self.seconds]}"
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The §12.2 limits: per OAuth client on the submit and read endpoints (``None``:
+    off), and the token endpoint's failed client authentications per address."""
+
+    submissions: Rate | None = Rate(600, 60)
+    submission_bytes: Rate | None = Rate(20 * GIB, 3600)
+    reads: Rate | None = Rate(3000, 60)
+    auth_failures_per_client: int = 10
+    auth_failures_per_address: int = 30
+    auth_failure_window_seconds: int = 300
+    # Peers whose X-Forwarded-For names the client (a load balancer, a reverse proxy).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+
+
 def listen_url(host: str, port: int) -> str:
     """The URL at which a client on this machine reaches a server listening on host:port.
 
@@ -126,6 +159,7 @@ class Settings:
     clamd: str = ""
     clamd_timeout_seconds: float = 60.0
     limits: Limits = field(default_factory=Limits)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:
         # Derived defaults live beside the data dir, so one variable moves everything.
@@ -193,6 +227,7 @@ class Settings:
                 _int(env, "ECB_FILES_CLAMD_TIMEOUT", int(cls.clamd_timeout_seconds))
             ),
             limits=limits,
+            rate_limits=_rate_limits(env),
         )
 
 
@@ -280,3 +315,71 @@ def _issuers(raw: str) -> tuple[tuple[str, str], ...]:
             )
         pairs.append((issuer.rstrip("/"), jwks_url))
     return tuple(pairs)
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+_PERIOD_NAMES = {seconds: name for name, seconds in _PERIODS.items()}
+_BYTE_UNITS = {"": 1, "b": 1, "kib": KIB, "mib": MIB, "gib": GIB}
+_RATE = re.compile(r"(\d+)\s*([a-z]*)\s*/\s*([a-z]+)")
+
+
+def parse_rate(name: str, raw: str, default: Rate | None, *, of_bytes: bool = False) -> Rate | None:
+    """``N/second|minute|hour`` (byte rates also ``NKiB``, ``NMiB``, ``NGiB``), or ``off``
+    for no limit; empty means ``default``."""
+    text = raw.strip().lower()
+    if not text:
+        return default
+    if text == "off":
+        return None
+    what = "N[KiB|MiB|GiB]/second|minute|hour" if of_bytes else "N/second|minute|hour"
+    match = _RATE.fullmatch(text)
+    units = _BYTE_UNITS if of_bytes else {"": 1}
+    if match is None or match[2] not in units or match[3] not in _PERIODS:
+        raise ConfigError(f"{name} must be {what} or off, got {raw.strip()!r}")
+    amount = int(match[1]) * units[match[2]]
+    if amount < 1:
+        raise ConfigError(f"{name} must allow at least 1 per period (or be off), got {raw!r}")
+    return Rate(amount, _PERIODS[match[3]])
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    defaults = RateLimits()
+    return RateLimits(
+        submissions=parse_rate(
+            "ECB_FILES_RATE_LIMIT", env.get("ECB_FILES_RATE_LIMIT", ""), defaults.submissions
+        ),
+        submission_bytes=parse_rate(
+            "ECB_FILES_BYTE_RATE_LIMIT",
+            env.get("ECB_FILES_BYTE_RATE_LIMIT", ""),
+            defaults.submission_bytes,
+            of_bytes=True,
+        ),
+        reads=parse_rate(
+            "ECB_FILES_READ_RATE_LIMIT", env.get("ECB_FILES_READ_RATE_LIMIT", ""), defaults.reads
+        ),
+        auth_failures_per_client=_int(
+            env, "ECB_FILES_AUTH_FAILURES_PER_CLIENT", defaults.auth_failures_per_client
+        ),
+        auth_failures_per_address=_int(
+            env, "ECB_FILES_AUTH_FAILURES_PER_ADDRESS", defaults.auth_failures_per_address
+        ),
+        auth_failure_window_seconds=_int(
+            env, "ECB_FILES_AUTH_FAILURE_WINDOW", defaults.auth_failure_window_seconds
+        ),
+        trusted_proxies=parse_networks(
+            "ECB_FILES_TRUSTED_PROXIES", env.get("ECB_FILES_TRUSTED_PROXIES", "")
+        ),
+    )
+
+
+def parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    """Comma- or space-separated IP addresses and CIDR networks."""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} takes IP addresses and CIDR networks (e.g. 10.0.0.0/8), got {item!r}"
+            ) from None
+    return tuple(networks)

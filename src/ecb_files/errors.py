@@ -18,7 +18,7 @@
     ├── IdempotencyKeyReused         422  IdempotencyKeyReused
     ├── MalwareDetected              422  MalwareDetected         (§12.1, names the signature)
     ├── RequestInProgress            409  RequestInProgress
-    ├── TooManyRequests              429  TooManyRequests
+    ├── TooManyRequests              429  TooManyRequests         (+ Retry-After)
     └── GenericError                 500  GenericError
         ├── NotFound                 404   (no such route)
         ├── MethodNotAllowed         405
@@ -182,8 +182,17 @@ class RequestInProgress(EcbError):
 
 
 class TooManyRequests(EcbError):
+    """A §12.2 rate limit spent; ``retry_after`` is the whole seconds until it admits."""
+
     status = 429
     error_type = "TooManyRequests"
+
+    def __init__(self, description: str, *, retry_after: int, reason: str = "") -> None:
+        super().__init__(description, reason=reason or "rate_limited")
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class GenericError(EcbError):
@@ -321,6 +330,11 @@ class OAuthError(Exception):
                 retry_after=error.retry_after,
             )
         return cls("server_error", error.description, status=error.status)
+
+    @classmethod
+    def locked_out(cls, description: str, *, retry_after: int) -> OAuthError:
+        """Too many failed client authentications from an address (§12.2): 429."""
+        return cls("temporarily_unavailable", description, status=429, retry_after=retry_after)
 
     @classmethod
     def invalid_client(cls, description: str, *, basic: bool = False) -> OAuthError:

@@ -1,4 +1,5 @@
-"""Request dependencies: the process's services, and the caller of a write endpoint."""
+"""Request dependencies: the process's services, the caller of a write endpoint, and
+the §12.2 per-client rate limits."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ecb_files.api.attempts import declared_length
 from ecb_files.api.threads import in_thread
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
+from ecb_files.services.rate_limits import Charge
 
 
 async def services_of(request: Request) -> Services:
@@ -31,7 +34,8 @@ class Writer:
 
 
 async def require_writer(request: Request) -> Writer:
-    """401/403 from the headers alone, before any of the body is read (§2).
+    """401/403, then the client's submission limits (429), from the headers alone,
+    before any of the body is read (§2, §12.2; the order is §9's).
 
     One dependency for the caller and the services: each level of dependencies costs
     the submit path's event loop as much as parsing a small body's fields.
@@ -42,7 +46,16 @@ async def require_writer(request: Request) -> Writer:
     if known is None:
         # Off the loop: verifying may reload signing keys from the database.
         known = await in_thread(partial(services.bearer.authenticate, authorization))
+    declared = declared_length(request.headers.get("content-length"))
+    await admit(services, services.client_limits.submission(known.client_id, declared))
     return Writer(known, services)
+
+
+async def admit(services: Services, charges: tuple[Charge, ...]) -> None:
+    """Pay a request's rate-limit charges, or ``TooManyRequests`` (§12.2): from this
+    process's leases on the loop when it can, else leasing in a worker thread."""
+    if charges and not services.rate_limiter.admit_known(charges):
+        await in_thread(partial(services.rate_limiter.admit, charges))
 
 
 WriterDep = Annotated[Writer, Depends(require_writer)]

@@ -164,12 +164,34 @@ class TokenError(BaseModel):
         "invalid_grant",
         "invalid_scope",
         "unsupported_grant_type",
+        "temporarily_unavailable",
     ]
     error_description: str
 
 
 def error(description: str) -> dict[str, object]:
     return {"model": ErrorEnvelope, "description": description}
+
+
+RETRY_AFTER_HEADER: dict[str, object] = {
+    "description": "Whole seconds until the limit admits the request",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def rate_limited(description: str) -> dict[str, object]:
+    """A §12.2 429: the envelope with ``TooManyRequests``, and ``Retry-After``."""
+    return {**error(description), "headers": {"Retry-After": RETRY_AFTER_HEADER}}
+
+
+_SUBMISSION_429 = rate_limited(
+    "TooManyRequests: the client's submission rate (ECB_FILES_RATE_LIMIT) or byte rate "
+    "(ECB_FILES_BYTE_RATE_LIMIT, by the declared Content-Length) is spent; decided from "
+    "the headers, before the body is read"
+)
+_READ_429 = rate_limited(
+    "TooManyRequests: the client's read rate (ECB_FILES_READ_RATE_LIMIT) is spent"
+)
 
 
 SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -193,6 +215,7 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, object]] = {
         "IdempotencyKeyReused: same key, different body; or MalwareDetected: the malware "
         "scanner found a signature in a file (names the file and the signature)"
     ),
+    429: _SUBMISSION_429,
     500: error("GenericError: unexpected; quotes the request id"),
     503: error(
         "GenericError: database, storage or malware scanner unavailable (Retry-After)"
@@ -237,6 +260,7 @@ FNOL_RESPONSES: dict[int | str, dict[str, object]] = {
         "IdempotencyKeyReused: same key, different body; or MalwareDetected: the malware "
         "scanner found a signature in an attachment"
     ),
+    429: _SUBMISSION_429,
     500: error("GenericError: unexpected; quotes the request id"),
     503: error(
         "GenericError: database, storage or malware scanner unavailable (Retry-After)"
@@ -269,6 +293,7 @@ READ_RESPONSES: dict[int | str, dict[str, object]] = {
         "ClaimNotFound, DamageNotificationNotFound or FileNotFound: missing, or not visible "
         "to this client (the two are answered alike)"
     ),
+    429: _READ_429,
 }
 
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -281,4 +306,5 @@ WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
     403: error("Forbidden: the token lacks platform-insurer:write"),
     404: error("ClaimNotFound or DamageNotificationNotFound (missing or another tenant's)"),
     409: error("DamageNotificationMergedToClaim: already merged into another case (named)"),
+    429: _READ_429,
 }

@@ -79,6 +79,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         port=port,
         workers=workers,
         server_header=False,
+        # Who the client is behind a proxy is decided by ECB_FILES_TRUSTED_PROXIES
+        # (api/client_address.py), not by uvicorn trusting X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
         date_header=True,
         timeout_graceful_shutdown=30,
         log_level="info",

@@ -371,3 +371,33 @@ class SignInLock(Base):
 
     email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateBucket(Base):
+    """One §12.2 rate limit of one OAuth client, shared by every process (GCRA).
+
+    ``key`` is the limit's kind and the client id; ``tat_ns`` the theoretical arrival
+    time in nanoseconds since the epoch: the moment the bucket is full again. A missing
+    row is a full bucket.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tat_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuthFailure(Base):
+    """One failed client authentication at the token endpoint, from an address (§12.2).
+
+    The client id is kept as its SHA-256 (it is whatever the caller sent, of any
+    length); ``None`` when the request named no client.
+    """
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_address_failed_at", "address", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64))
+    client_sha256: Mapped[str | None] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

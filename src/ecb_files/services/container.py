@@ -19,12 +19,14 @@ from ecb_files.db import Database
 from ecb_files.scanning import Clamd, ClamdAddress
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.archive import CaseArchives
+from ecb_files.services.auth_failures import AuthFailures
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.rate_limits import ClientLimits, RateLimiter
 from ecb_files.services.reading import Reader
 from ecb_files.services.sign_in import SignIn
 from ecb_files.services.submit import SubmitService
@@ -67,6 +69,8 @@ class Services:
     thumbnails: Thumbnails
     archives: CaseArchives
     sign_in: SignIn
+    rate_limiter: RateLimiter
+    client_limits: ClientLimits
     # The malware scanner (§12.1), when ECB_FILES_CLAMD names one.
     clamd: Clamd | None = None
 
@@ -105,7 +109,9 @@ class Services:
             store=store,
             keys=keys,
             bearer=BearerGate(keys, settings, _trusted_issuers(settings)),
-            tokens=TokenService(database, keys, settings),
+            tokens=TokenService(
+                database, keys, settings, AuthFailures(database, settings.rate_limits)
+            ),
             idempotency=idempotency,
             submit=SubmitService(
                 store,
@@ -130,6 +136,8 @@ class Services:
             thumbnails=Thumbnails(database, store, content),
             archives=CaseArchives(reader, content),
             sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
+            rate_limiter=RateLimiter(database, commits=acceptance.commits),
+            client_limits=ClientLimits(settings.rate_limits, settings.limits.max_request_bytes),
             clamd=clamd,
         )
 

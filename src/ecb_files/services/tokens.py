@@ -7,7 +7,9 @@ Client authentication methods, decided from what the request carries:
 - ``client_secret_post``: ``client_id`` + ``client_secret`` form fields.
 
 More than one method in one request is ``invalid_request`` (RFC 6749 §2.3). Every
-failure of client authentication is the same ``invalid_client`` answer (§9).
+failure of client authentication is the same ``invalid_client`` answer (§9), and counts
+towards the lockout of the caller's address (``services/auth_failures.py``, §12.2),
+which is checked before anything else.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ecb_files.auth.tokens import AccessTokenIssuer
 from ecb_files.config import Settings
 from ecb_files.db import Database, Transaction, clients, models
 from ecb_files.errors import OAuthError
+from ecb_files.services.auth_failures import AuthFailures
 from ecb_files.services.keys import KeyRing
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -35,8 +38,23 @@ AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
 
 @dataclass(frozen=True)
 class TokenRequest:
+    """The form, the ``Authorization: Basic`` credentials (``basic_malformed`` when the
+    header was Basic but unreadable) and the caller's address (§12.2)."""
+
     form: Mapping[str, str]
     basic_credentials: tuple[str, str] | None = None
+    address: str = ""
+    basic_malformed: bool = False
+
+    @property
+    def claimed_client_id(self) -> str | None:
+        """The client the request says it is, before anything is verified."""
+        if self.basic_credentials is not None:
+            return self.basic_credentials[0]
+        assertion = self.form.get("client_assertion")
+        if assertion and not self.form.get("client_id"):
+            return peek_assertion_issuer(assertion)
+        return self.form.get("client_id") or None
 
 
 @dataclass(frozen=True)
@@ -55,23 +73,36 @@ class TokenResponse:
 
 
 class TokenService:
-    def __init__(self, database: Database, keys: KeyRing, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, keys: KeyRing, settings: Settings, failures: AuthFailures
+    ) -> None:
         self._database = database
         self._keys = keys
         self._settings = settings
+        self._failures = failures
         self._cached_issuer: tuple[str, AccessTokenIssuer] | None = None
 
     def issue(self, request: TokenRequest, now: float | None = None) -> TokenResponse:
         moment = time.time() if now is None else now
         form = request.form
-        grant_type = form.get("grant_type")
-        if not grant_type:
-            raise OAuthError("invalid_request", "grant_type is required")
-        if grant_type != CLIENT_CREDENTIALS:
-            raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
-        with self._database.write() as unit:
-            client = self._authenticate(unit, request, moment)
-            scopes = self._grant_scopes(client, form.get("scope"))
+        claimed = request.claimed_client_id
+        self._failures.check(request.address, claimed)
+        try:
+            if request.basic_malformed:
+                raise OAuthError.invalid_client("malformed Basic credentials", basic=True)
+            grant_type = form.get("grant_type")
+            if not grant_type:
+                raise OAuthError("invalid_request", "grant_type is required")
+            if grant_type != CLIENT_CREDENTIALS:
+                raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
+            with self._database.write() as unit:
+                client = self._authenticate(unit, request, moment)
+                scopes = self._grant_scopes(client, form.get("scope"))
+        except OAuthError as error:
+            if error.error == "invalid_client":
+                # In a transaction of its own: the one above has rolled back.
+                self._failures.failed(request.address, claimed)
+            raise
         issued = self._issuer().issue(client.client_id, scopes, moment)
         return TokenResponse(issued.access_token, issued.expires_in, issued.scope)
 

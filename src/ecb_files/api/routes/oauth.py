@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from ecb_files.api.client_address import client_address
 from ecb_files.api.dependencies import CallerDep, ServicesDep
-from ecb_files.api.schemas import ErrorEnvelope, TokenError, TokenSuccess
+from ecb_files.api.schemas import RETRY_AFTER_HEADER, ErrorEnvelope, TokenError, TokenSuccess
 from ecb_files.api.threads import in_thread
 from ecb_files.auth.tokens import jwks
 from ecb_files.domain.endpoints import TOKEN_PATH
@@ -63,6 +64,12 @@ _FORM_DOC: dict[str, Any] = {
         200: {"model": TokenSuccess, "description": "An access token"},
         400: {"model": TokenError, "description": "RFC 6749 §5.2 error"},
         401: {"model": TokenError, "description": "invalid_client"},
+        429: {
+            "model": TokenError,
+            "description": "temporarily_unavailable: too many failed client "
+            "authentications from this address (§12.2); see Retry-After",
+            "headers": {"Retry-After": RETRY_AFTER_HEADER},
+        },
     },
 )
 async def token(request: Request, services: ServicesDep) -> Response:
@@ -70,8 +77,14 @@ async def token(request: Request, services: ServicesDep) -> Response:
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     form = await _read_form(request)
-    basic = _basic_credentials(request.headers.get("authorization"))
-    issued = await in_thread(partial(services.tokens.issue, TokenRequest(form, basic)))
+    try:
+        basic = _basic_credentials(request.headers.get("authorization"))
+        malformed = False
+    except OAuthError:
+        basic, malformed = None, True  # a failed authentication: the service counts it
+    address = client_address(request, services.settings.rate_limits.trusted_proxies)
+    token_request = TokenRequest(form, basic, address=address, basic_malformed=malformed)
+    issued = await in_thread(partial(services.tokens.issue, token_request))
     return JSONResponse(issued.as_json(), headers=_NO_STORE)
 
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
-from ecb_files.api.dependencies import CallerDep, ServicesDep
+from ecb_files.api.dependencies import CallerDep, ServicesDep, admit
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import READ_RESPONSES, WRITE_RESPONSES
 from ecb_files.api.threads import in_thread
@@ -50,13 +50,19 @@ _T = TypeVar("_T")
 
 
 async def _reader(services: ServicesDep, principal: CallerDep) -> Viewer:
-    """401 without a valid token; 403 without a read scope of the client's kind."""
-    return await in_thread(partial(services.reader.viewer_of, principal))
+    """401 without a valid token; 403 without a read scope of the client's kind; 429
+    past the client's read rate (§12.2)."""
+    viewer = await in_thread(partial(services.reader.viewer_of, principal))
+    await admit(services, services.client_limits.read(principal.client_id))
+    return viewer
 
 
 async def _writer(services: ServicesDep, principal: CallerDep) -> Viewer:
-    """401 without a valid token; 403 without ``platform-insurer:write``."""
-    return await in_thread(partial(services.reader.viewer_of, principal, write=True))
+    """401 without a valid token; 403 without ``platform-insurer:write``; 429 past the
+    client's read rate, which the insurer actions of §11.2 share (§12.2)."""
+    viewer = await in_thread(partial(services.reader.viewer_of, principal, write=True))
+    await admit(services, services.client_limits.read(principal.client_id))
+    return viewer
 
 
 ReaderDep = Annotated[Viewer, Depends(_reader)]
