@@ -22,7 +22,7 @@ from ecb_files.api import interpreter, ui
 from ecb_files.api.access_log import AccessLog
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
-from ecb_files.api.routes import content, fnol, meta, oauth, read, submit
+from ecb_files.api.routes import content, fnol, meta, metrics, oauth, read, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
@@ -45,7 +45,8 @@ endpoint with `Authorization: Bearer …`. Every error is
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The application. ``services`` is built at start-up unless given (tests give one)."""
-    access_log = AccessLog(sys.stderr) if settings.access_log else None
+    json_lines = settings.log_format == "json"
+    access_log = AccessLog(sys.stderr, json_lines=json_lines) if settings.access_log else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +82,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
+    if settings.metrics:
+        app.include_router(metrics.router)
     ui.install(app)
     # Its ids match GUIDs only (read.py): the sibling endpoints keep their paths.
     app.include_router(read.router)
@@ -89,7 +92,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OAuthError, handle_oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(RequestIdMiddleware, access_log=access_log)
+    app.add_middleware(RequestIdMiddleware, access_log=access_log, metrics=settings.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

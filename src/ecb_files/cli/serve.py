@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -16,6 +20,7 @@ from ecb_files.config import (
     public_url_for,
 )
 from ecb_files.services.container import Services
+from ecb_files.services.metrics import MULTIPROC_VARIABLE, fresh_multiprocess_dir
 
 
 @click.command()
@@ -51,8 +56,15 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # the chosen URL goes, before any worker starts.
     os.environ[PUBLIC_URL_VARIABLE] = public_url
     settings = Settings.from_env()
-    # Migrate and make the signing key once, before any worker starts.
-    Services.build(settings).close()
+    with _shared_metrics(settings, workers):
+        # Migrate and make the signing key once, before any worker starts.
+        Services.build(settings).close()
+        _run(settings, host, port, workers, demo=demo, configured=configured)
+
+
+def _run(
+    settings: Settings, host: str, port: int, workers: int, *, demo: bool, configured: bool
+) -> None:
     if demo:
         load_demo(settings.public_url)
     address = f"[{host}]" if ":" in host else host
@@ -79,4 +91,45 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         log_level="info",
         # The service writes its own access log, with request ids (api/access_log.py).
         access_log=False,
+        **_log_config(settings),
     )
+
+
+@contextlib.contextmanager
+def _shared_metrics(settings: Settings, workers: int) -> Iterator[Path | None]:
+    """Where the worker processes add up their metrics (services/metrics.py): a fresh
+    directory for this run, named to the workers by ``PROMETHEUS_MULTIPROC_DIR`` (they
+    start from this environment). One process with none configured needs none."""
+    configured = os.environ.get(MULTIPROC_VARIABLE, "").strip() or None
+    if not settings.metrics or (workers == 1 and configured is None):
+        yield None
+        return
+    with fresh_multiprocess_dir(configured) as directory:
+        os.environ[MULTIPROC_VARIABLE] = str(directory)
+        yield directory
+
+
+def _log_config(settings: Settings) -> dict[str, Any]:
+    """``ECB_FILES_LOG_FORMAT=json``: uvicorn's and the service's log records as JSON
+    lines too, like the access log (§12.3); ``text``: uvicorn's own configuration."""
+    if settings.log_format != "json":
+        return {}
+    handler = {"handlers": ["stderr"], "propagate": False}
+    return {
+        "log_config": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "ecb_files.api.access_log.JsonFormatter"}},
+            "handlers": {
+                "stderr": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "json",
+                    "stream": "ext://sys.stderr",
+                }
+            },
+            "loggers": {
+                "uvicorn": {**handler, "level": "INFO"},
+                "ecb_files": {**handler, "level": "WARNING"},
+            },
+        }
+    }

@@ -21,6 +21,7 @@ is read, so a retry of the same body can be recognised; everything else lets the
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -54,11 +55,14 @@ class BodyDigest(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What to send: a status and a JSON body; ``replayed`` when it is a remembered one."""
+    """What to send: a status and a JSON body; ``replayed`` when it is a remembered one.
+    ``files`` and ``partner_id``: what was stored, and for whom (the log's, §12.3)."""
 
     status: int
     body: bytes
     replayed: bool = False
+    files: int = 0
+    partner_id: uuid.UUID | None = None
 
 
 # The use case's last step: the parsed body, the key it must remember its answer under

@@ -3,7 +3,8 @@ operator's command line get their use cases' dependencies from.
 
 - ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
   database, the storage, the signing keys, token and bearer checks, idempotency, submit,
-  and the read side (``reader``, ``insurer_actions``).
+  and the read side (``reader``, ``insurer_actions``); the process's ``metrics``, given
+  to the database and the storage as timing callbacks (§12.3), and the ``audit`` trail.
 - ``Services.for_operator``: what the operator's commands need and no more — the
   database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
   command that changes a case neither makes signing keys nor reaches the storage.
@@ -18,12 +19,14 @@ from ecb_files.config import Settings
 from ecb_files.db import Database
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.archive import CaseArchives
+from ecb_files.services.audit import AuditTrail
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.content import FileContent
 from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.metrics import Metrics, metrics_from_env
 from ecb_files.services.reading import Reader
 from ecb_files.services.sign_in import SignIn
 from ecb_files.services.submit import SubmitService
@@ -31,6 +34,7 @@ from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, open_store
+from ecb_files.storage.timed import TimedBlobStore
 
 
 @dataclass
@@ -66,12 +70,18 @@ class Services:
     thumbnails: Thumbnails
     archives: CaseArchives
     sign_in: SignIn
+    metrics: Metrics
+    audit: AuditTrail
 
     @classmethod
-    def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
-        database = _open_database(settings, migrate=migrate)
+    def build(
+        cls, settings: Settings, *, migrate: bool = True, metrics: Metrics | None = None
+    ) -> Services:
+        """``metrics``: this process's (default: from ``PROMETHEUS_MULTIPROC_DIR``)."""
+        metrics = metrics or metrics_from_env()
+        database = _open_database(settings, migrate=migrate, metrics=metrics)
         try:
-            return cls._on(database, settings)
+            return cls._on(database, settings, metrics)
         except BaseException:
             database.close()
             raise
@@ -82,16 +92,16 @@ class Services:
         return OperatorServices(settings, Database.open(settings.database_url))
 
     @classmethod
-    def _on(cls, database: Database, settings: Settings) -> Services:
+    def _on(cls, database: Database, settings: Settings, metrics: Metrics) -> Services:
         ensure_signing_key(database)
-        store = _open_store(settings)
+        store: BlobStore = TimedBlobStore(_open_store(settings), metrics.storage_timings)
         keys = KeyRing(database, keep_seconds=settings.token_lifetime_seconds)
         idempotency = Idempotency(
             database,
             ttl_seconds=settings.idempotency_ttl_seconds,
             lease_seconds=settings.idempotency_lease_seconds,
         )
-        acceptance = Acceptance(database, idempotency)
+        acceptance = Acceptance(database, idempotency, metrics)
         content = FileContent(database, store)
         reader = Reader(database)
         return cls(
@@ -116,6 +126,7 @@ class Services:
                 idempotency,
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
+                metrics=metrics,
             ),
             reader=reader,
             insurer_actions=InsurerActions(database),
@@ -123,6 +134,8 @@ class Services:
             thumbnails=Thumbnails(database, store, content),
             archives=CaseArchives(reader, content),
             sign_in=SignIn(database, lifetime=timedelta(hours=settings.ui_session_hours)),
+            metrics=metrics,
+            audit=AuditTrail(database),
         )
 
     def check_ready(self) -> dict[str, str]:
@@ -135,11 +148,14 @@ class Services:
         self.submit.close()
         self.idempotency.close()
         self.database.close()
+        self.metrics.close()
 
 
-def _open_database(settings: Settings, *, migrate: bool) -> Database:
+def _open_database(settings: Settings, *, migrate: bool, metrics: Metrics) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database.open(settings.database_url, migrate=migrate, serving=True)
+    return Database.open(
+        settings.database_url, migrate=migrate, serving=True, timings=metrics.db_timings
+    )
 
 
 def _open_store(settings: Settings) -> BlobStore:

@@ -72,6 +72,7 @@ async def token(request: Request, services: ServicesDep) -> Response:
     form = await _read_form(request)
     basic = _basic_credentials(request.headers.get("authorization"))
     issued = await in_thread(partial(services.tokens.issue, TokenRequest(form, basic)))
+    services.metrics.token_issued()
     return JSONResponse(issued.as_json(), headers=_NO_STORE)
 
 
