@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import logging.config
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +71,16 @@ def _run(
     if demo:
         load_demo(settings.public_url)
     address = f"[{host}]" if ":" in host else host
-    click.echo(
+    log_config = _log_config(settings)
+    say = _announcer(log_config)
+    say(
         f"ecb-files on http://{address}:{port} (issuer {settings.issuer}); "
-        f"data in {settings.data_dir.resolve()}",
-        err=True,
+        f"data in {settings.data_dir.resolve()}"
     )
     if host in LOOPBACK_FOR_ANY_ADDRESS and not configured:
-        click.echo(
+        say(
             f"{PUBLIC_URL_VARIABLE} is not set: tokens and discovery name {settings.issuer}; "
-            "for clients on other machines set it to the URL they use.",
-            err=True,
+            "for clients on other machines set it to the URL they use."
         )
     uvicorn.run(
         "ecb_files.api.asgi:app_from_env",
@@ -91,8 +94,17 @@ def _run(
         log_level="info",
         # The service writes its own access log, with request ids (api/access_log.py).
         access_log=False,
-        **_log_config(settings),
+        **log_config,
     )
+
+
+def _announcer(log_config: dict[str, Any]) -> Callable[[str], None]:
+    """How ``serve`` says what it does on stderr: a plain line, or (JSON logs) a record
+    through the same configuration as uvicorn's, so every line is one JSON object."""
+    if not log_config:
+        return partial(click.echo, err=True)
+    logging.config.dictConfig(log_config["log_config"])
+    return logging.getLogger("ecb_files.serve").info
 
 
 @contextlib.contextmanager
@@ -130,6 +142,7 @@ def _log_config(settings: Settings) -> dict[str, Any]:
             "loggers": {
                 "uvicorn": {**handler, "level": "INFO"},
                 "ecb_files": {**handler, "level": "WARNING"},
+                "ecb_files.serve": {**handler, "level": "INFO"},
             },
         }
     }
