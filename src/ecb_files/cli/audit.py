@@ -18,7 +18,10 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 @click.group()
 def audit() -> None:
-    """Who read which file's bytes, and who merged, closed or reopened what, and when."""
+    """Who read which file's bytes, and who merged, closed or reopened what, and when.
+
+    Recorded by the API, the claims-handler page, and these commands: files get,
+    case close|reopen, dn merge (docs/behaviour.md §12.3)."""
 
 
 def _to_moment(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -64,9 +67,10 @@ def list_events(
 ) -> None:
     """List audit events, oldest first; the options narrow the list and combine.
 
-    An event has at, action (file.content, file.thumbnail, file.zip, dn.merge,
-    case.close, case.reopen, ui.sign_in, ui.sign_in_refused, ui.sign_out),
-    principalKind (client or user), principal (client id or e-mail), tenantId,
+    An event has at, action (file.content, file.thumbnail, file.zip, file.export,
+    dn.merge, case.close, case.reopen, ui.sign_in, ui.sign_in_refused, ui.sign_out),
+    principalKind (client, user or operator), principal (client id, e-mail, or the
+    operator's login name), tenantId,
     partnerId, fileId, caseId, damageNotificationId, address, requestId and detail.
 
     Example: ecb-files audit list --case 5d3c2b1a-0000-4000-8000-000000000001 --since 7d --json

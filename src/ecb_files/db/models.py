@@ -376,9 +376,10 @@ class SignInLock(Base):
 class AuditEvent(Base):
     """One entry of the audit trail (§12.3): who did what, when, from where.
 
-    ``principal_kind`` is ``client`` (an OAuth client: ``principal`` is its client id)
-    or ``user`` (a claims handler or viewer on the page: ``principal`` is the e-mail,
-    as typed for a refused sign-in). The ids name what was read or acted on; ``detail``
+    ``principal_kind`` is ``client`` (an OAuth client: ``principal`` is its client id),
+    ``user`` (a claims handler or viewer on the page: ``principal`` is the e-mail, as
+    typed for a refused sign-in) or ``operator`` (the command line: the login name;
+    ``address`` is then the host's name). The ids name what was read or acted on; ``detail``
     says more where the action needs it (a range, "no change", why a sign-in failed).
     Rows are only ever added.
     """

@@ -7,8 +7,10 @@ What is recorded, one row each (``db/audit.py``):
 - ``file.thumbnail``: a thumbnail sent (it shows the picture); ``detail`` its size.
 - ``file.zip``: one row per file put in a case's ZIP (``files.zip``), so the trail of
   a file lists every way its bytes left; ``detail`` names the archive's request.
+- ``file.export``: an operator's ``ecb-files files get``.
 - ``dn.merge``, ``case.close``, ``case.reopen``: insurer actions (API or page), in the
-  action's own transaction — the row exists exactly when the change happened; a no-op
+  action's own transaction — the row exists exactly when the change happened (the
+  operator's ``case close|reopen`` and ``dn merge`` too, under kind ``operator``); a no-op
   (merged again into the same case, closed twice) is recorded with ``detail``
   ``no change``; a refused action (404, 403, 409) changes nothing and is not recorded.
 - ``ui.sign_in``, ``ui.sign_in_refused`` (``detail``: ``wrong`` or ``locked``; the
@@ -34,6 +36,7 @@ from ecb_files.services.visibility import Viewer
 FILE_CONTENT = "file.content"
 FILE_THUMBNAIL = "file.thumbnail"
 FILE_ZIP = "file.zip"
+FILE_EXPORT = "file.export"
 DN_MERGE = "dn.merge"
 CASE_CLOSE = "case.close"
 CASE_REOPEN = "case.reopen"
