@@ -51,6 +51,7 @@ def events(server: ServerProcess, *options: str) -> list[dict[str, Any]]:
 def test_a_content_read_is_recorded_with_who_when_and_from_where(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: a content read is recorded with who when and from where."""
     file_id = stored_file(audited, world, world.open_case)
     request_id = f"audit-read-{uuid.uuid4().hex}"
     response = httpx.get(
@@ -70,6 +71,7 @@ def test_a_content_read_is_recorded_with_who_when_and_from_where(
 def test_a_range_read_is_recorded_with_its_range_and_a_304_is_not(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: a range read is recorded with its range and a 304 is not."""
     file_id = stored_file(audited, world, world.open_case)
     url = f"{audited.url}{API}/file/{file_id}/content"
     ranged = httpx.get(url, headers={**insurer, "Range": "bytes=0-9"})
@@ -83,6 +85,7 @@ def test_a_range_read_is_recorded_with_its_range_and_a_304_is_not(
 def test_a_partner_read_is_recorded_under_its_client_and_partner(
     audited: ServerProcess, world: World
 ) -> None:
+    """§12.3: a partner read is recorded under its client and partner."""
     file_id = stored_file(audited, world, world.open_dn)
     token = secret_token(audited, "read-only-client", world.secret)
     response = httpx.get(
@@ -97,6 +100,7 @@ def test_a_partner_read_is_recorded_under_its_client_and_partner(
 def test_a_zip_records_a_read_of_each_file_in_it(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: a zip records a read of each file in it."""
     first = stored_file(audited, world, world.open_case)
     second = stored_file(audited, world, world.open_case)
     request_id = f"audit-zip-{uuid.uuid4().hex}"
@@ -113,6 +117,7 @@ def test_a_zip_records_a_read_of_each_file_in_it(
 def test_close_and_reopen_are_recorded_and_a_repeat_says_no_change(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: close and reopen are recorded and a repeat says no change."""
     base = f"{audited.url}{API}/case/{world.open_case}"
     for action in ("close", "close", "reopen"):
         assert httpx.post(f"{base}/{action}", headers=insurer).status_code == 200
@@ -127,6 +132,7 @@ def test_close_and_reopen_are_recorded_and_a_repeat_says_no_change(
 def test_a_merge_is_recorded_with_the_dn_and_the_case(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: a merge is recorded with the dn and the case."""
     response = httpx.post(
         f"{audited.url}{API}/damageNotification/{world.open_dn}/merge",
         headers=insurer,
@@ -140,6 +146,7 @@ def test_a_merge_is_recorded_with_the_dn_and_the_case(
 def test_a_refused_action_is_not_recorded(
     audited: ServerProcess, world: World, insurer: dict[str, str]
 ) -> None:
+    """§12.3: a refused action is not recorded."""
     url = f"{audited.url}{API}/case/{world.other_tenant_case}/close"
     response = httpx.post(url, headers=insurer)
     assert response.status_code == 404

@@ -52,6 +52,7 @@ def line_for(server: ServerProcess, request_id: str) -> dict[str, Any]:
 def test_a_submission_line_names_route_client_partner_files_and_bytes(
     json_server: ServerProcess, world: World
 ) -> None:
+    """§12.3: a submission line names route client partner files and bytes."""
     api = Api(json_server, secret_token(json_server, "secret-client", world.secret))
     body = json.dumps(submission(world, world.open_case, [file_entry("a.jpg", b"a" * 500)]))
     response = api.case(body.encode())
@@ -73,6 +74,7 @@ def test_a_submission_line_names_route_client_partner_files_and_bytes(
 
 
 def test_a_refusal_line_names_its_error_type(json_server: ServerProcess) -> None:
+    """§12.3: a refusal line names its error type."""
     response = httpx.post(f"{json_server.url}{CASE_PATH}", content=b"{}")
     assert response.status_code == 401
     line = line_for(json_server, response.headers["x-request-id"])
@@ -82,6 +84,7 @@ def test_a_refusal_line_names_its_error_type(json_server: ServerProcess) -> None
 def test_an_insurer_read_line_names_the_client_and_tenant(
     json_server: ServerProcess, world: World
 ) -> None:
+    """§12.3: an insurer read line names the client and tenant."""
     token = secret_token(json_server, "insurer-client", world.secret)
     request_id = f"json-read-{uuid.uuid4().hex}"
     response = httpx.get(
@@ -97,13 +100,14 @@ def test_an_insurer_read_line_names_the_client_and_tenant(
 
 
 def test_every_line_is_json_the_server_start_included(json_server: ServerProcess) -> None:
-    """uvicorn's own records (start-up) are JSON objects too."""
+    """§12.3: uvicorn's own records (start-up) are JSON objects too."""
     objects = log_objects(json_server)
     assert any(o.get("logger", "").startswith("uvicorn") for o in objects)
     assert all({"time", "level", "message"} <= o.keys() for o in objects)
 
 
 def test_an_unknown_log_format_is_refused_at_start(tmp_path: Path) -> None:
+    """§12.3: an unknown log format is refused at start."""
     server = ServerProcess(tmp_path / "data", {"ECB_FILES_LOG_FORMAT": "xml"})
     result = server.cli("serve", "--port", str(server.port), check=False)
     assert result.returncode == 2, result.stderr

@@ -20,11 +20,13 @@ def listed(cli: Cli, *options: str) -> list[dict[str, Any]]:
 
 
 def test_an_empty_trail_is_an_empty_json_array(demo_cli: Cli) -> None:
+    """§12.3: an empty trail is an empty json array."""
     assert listed(demo_cli) == []
     assert demo_cli.ok("audit", "list").stdout == "no events\n"
 
 
 def test_operator_actions_are_listed_oldest_first_with_who_and_where(demo_cli: Cli) -> None:
+    """§12.3: operator actions are listed oldest first with who and where."""
     demo_cli.ok("case", "close", OPEN_CASE)
     demo_cli.ok("case", "close", OPEN_CASE)
     demo_cli.ok("dn", "merge", OPEN_DN, OPEN_CASE)
@@ -42,6 +44,7 @@ def test_operator_actions_are_listed_oldest_first_with_who_and_where(demo_cli: C
 
 
 def test_files_get_is_recorded_and_found_by_file(demo_cli: Cli, tmp_path: Path) -> None:
+    """§12.3: files get is recorded and found by file."""
     stored = demo_cli.add_file(case_id=OPEN_CASE)
     other = demo_cli.add_file(case_id=OPEN_CASE)
     for file in (stored, other):
@@ -53,6 +56,7 @@ def test_files_get_is_recorded_and_found_by_file(demo_cli: Cli, tmp_path: Path) 
 
 
 def test_since_leaves_out_what_came_before(demo_cli: Cli) -> None:
+    """§12.3: since leaves out what came before."""
     demo_cli.ok("case", "close", OPEN_CASE)
     assert len(listed(demo_cli, "--since", "1h")) == 1
     assert len(listed(demo_cli, "--since", "2000-01-01")) == 1
@@ -60,6 +64,7 @@ def test_since_leaves_out_what_came_before(demo_cli: Cli) -> None:
 
 
 def test_the_table_names_action_principal_and_object(demo_cli: Cli) -> None:
+    """§12.3: the table names action principal and object."""
     demo_cli.ok("case", "reopen", OPEN_CASE)
     [line] = demo_cli.ok("audit", "list").stdout.splitlines()
     assert "case.reopen" in line
@@ -69,8 +74,10 @@ def test_the_table_names_action_principal_and_object(demo_cli: Cli) -> None:
 
 
 def test_a_bad_since_exits_2_naming_it(cli: Cli) -> None:
+    """§12.3: a bad since exits 2 naming it."""
     assert_clean_failure(cli("audit", "list", "--since", "yesterday"), 2, "'yesterday'")
 
 
 def test_a_malformed_file_id_exits_2(cli: Cli) -> None:
+    """§12.3: a malformed file id exits 2."""
     assert_clean_failure(cli("audit", "list", "--file", "nope"), 2, "'nope' is not a GUID")

@@ -43,6 +43,7 @@ def events(server: ServerProcess, *options: str) -> list[dict[str, Any]]:
 
 
 def test_a_sign_in_and_a_refused_one_are_recorded(audited_ui: UiWorld) -> None:
+    """§12.3, §11.3: a sign in and a refused one are recorded."""
     server = audited_ui.server
     stranger = f"nobody-{uuid.uuid4().hex[:8]}@company.example"
     with signed_in_client(server.url, HANDLER_EMAIL, PASSWORD):
@@ -60,6 +61,7 @@ def test_a_sign_in_and_a_refused_one_are_recorded(audited_ui: UiWorld) -> None:
 
 
 def test_a_download_a_thumbnail_and_a_zip_are_recorded_as_reads(audited_ui: UiWorld) -> None:
+    """§12.3, §11.3: a download a thumbnail and a zip are recorded as reads."""
     server, world = audited_ui.server, audited_ui.world
     with signed_in_client(server.url, HANDLER_EMAIL, PASSWORD) as client:
         assert client.get(f"/ui/files/{audited_ui.report_id}/content").status_code == 200
@@ -73,6 +75,7 @@ def test_a_download_a_thumbnail_and_a_zip_are_recorded_as_reads(audited_ui: UiWo
 
 
 def test_close_reopen_and_merge_on_the_page_are_recorded(audited_ui: UiWorld) -> None:
+    """§12.3, §11.3: close reopen and merge on the page are recorded."""
     server, world = audited_ui.server, audited_ui.world
     case = world.open_case
     with signed_in_client(server.url, HANDLER_EMAIL, PASSWORD) as client:
@@ -100,6 +103,7 @@ def test_close_reopen_and_merge_on_the_page_are_recorded(audited_ui: UiWorld) ->
 
 
 def test_a_sign_out_is_recorded(audited_ui: UiWorld) -> None:
+    """§12.3, §11.3: a sign out is recorded."""
     server = audited_ui.server
     with signed_in_client(server.url, HANDLER_EMAIL, PASSWORD) as client:
         home = client.get("/ui/")
