@@ -146,6 +146,10 @@ class Settings:
     trusted_issuers: tuple[tuple[str, str], ...] = ()
     # One line per request on stderr; off when a proxy in front already logs them.
     access_log: bool = True
+    # The access log's form (§12.3): "text" lines as always, or "json" objects.
+    log_format: str = "text"
+    # GET /metrics (§12.3); off removes the endpoint.
+    metrics: bool = True
     # Threads for blocking work (parsing, hashing, writes, the database); 0: chosen by
     # storage, see worker_threads_for.
     worker_threads: int = 0
@@ -217,6 +221,8 @@ class Settings:
             ),
             trusted_issuers=_issuers(env.get("ECB_FILES_TRUSTED_ISSUERS", "")),
             access_log=_bool(env, "ECB_FILES_ACCESS_LOG", cls.access_log),
+            log_format=_choice(env, "ECB_FILES_LOG_FORMAT", LOG_FORMATS, cls.log_format),
+            metrics=_bool(env, "ECB_FILES_METRICS", cls.metrics),
             worker_threads=_int(env, "ECB_FILES_WORKER_THREADS", 0),  # 0: by storage
             small_file_bytes=_int(
                 env, "ECB_FILES_SMALL_FILE_BYTES", cls.small_file_bytes, minimum=0
@@ -281,6 +287,18 @@ def _hours(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0 or value == float("inf"):
         raise ConfigError(f"{name} must be a positive number of hours, got {raw!r}")
     return value
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})

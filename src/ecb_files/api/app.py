@@ -24,7 +24,7 @@ from ecb_files.api.body_watch import BodyWatchMiddleware
 from ecb_files.api.idle_watch import MinBodyRate
 from ecb_files.api.middleware import RequestIdMiddleware
 from ecb_files.api.responses import error_response, handle_ecb_error, handle_oauth_error
-from ecb_files.api.routes import content, fnol, meta, oauth, read, submit
+from ecb_files.api.routes import content, fnol, meta, metrics, oauth, read, submit
 from ecb_files.api.threads import in_thread, worker_pool
 from ecb_files.auth.bearer import REQUIRED_SCOPE
 from ecb_files.config import Settings
@@ -47,7 +47,8 @@ endpoint with `Authorization: Bearer …`. Every error is
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The application. ``services`` is built at start-up unless given (tests give one)."""
-    access_log = AccessLog(sys.stderr) if settings.access_log else None
+    json_lines = settings.log_format == "json"
+    access_log = AccessLog(sys.stderr, json_lines=json_lines) if settings.access_log else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +84,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
+    if settings.metrics:
+        app.include_router(metrics.router)
     ui.install(app)
     # Its ids match GUIDs only (read.py): the sibling endpoints keep their paths.
     app.include_router(read.router)
@@ -100,7 +103,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         idle_seconds=settings.body_idle_timeout_seconds,
         min_rate=min_rate,
     )
-    app.add_middleware(RequestIdMiddleware, access_log=access_log)
+    app.add_middleware(RequestIdMiddleware, access_log=access_log, metrics=settings.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -10,7 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ecb_files.api.attempts import declared_length
+from ecb_files.api.middleware import request_id_of
+from ecb_files.api.request_context import note
 from ecb_files.api.threads import in_thread
+from ecb_files.services.audit import Origin
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
 from ecb_files.services.rate_limits import Charge
@@ -46,6 +49,7 @@ async def require_writer(request: Request) -> Writer:
     if known is None:
         # Off the loop: verifying may reload signing keys from the database.
         known = await in_thread(partial(services.bearer.authenticate, authorization))
+    note(request, client_id=known.client_id)
     declared = declared_length(request.headers.get("content-length"))
     await admit(services, services.client_limits.submission(known.client_id, declared))
     return Writer(known, services)
@@ -65,9 +69,24 @@ async def require_caller(request: Request, services: ServicesDep) -> Principal:
     """Any valid access token (401 otherwise), whatever its scopes."""
     authorization = request.headers.get("authorization")
     known = services.bearer.identify_known(authorization)
-    if known is not None:
-        return known
-    return await in_thread(partial(services.bearer.identify, authorization))
+    if known is None:
+        known = await in_thread(partial(services.bearer.identify, authorization))
+    note(request, client_id=known.client_id)
+    return known
 
 
 CallerDep = Annotated[Principal, Depends(require_caller)]
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from (the peer's)."""
+    client = request.scope.get("client")
+    return str(client[0]) if client else "-"
+
+
+async def origin_of(request: Request) -> Origin:
+    """Where the request came from, for the audit trail (§12.3)."""
+    return Origin(client_address(request), request_id_of(request.scope) or "-")
+
+
+OriginDep = Annotated[Origin, Depends(origin_of)]

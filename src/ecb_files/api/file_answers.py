@@ -38,9 +38,14 @@ def thumbnail_answer(thumbnail: ThumbnailImage, if_none_match: str | None) -> Re
         "Cache-Control": "private, max-age=86400",
         "X-Content-Type-Options": "nosniff",
     }
-    if if_none_match == thumbnail.etag:
+    if thumbnail_is_fresh(thumbnail, if_none_match):
         return Response(status_code=304, headers=headers)
     return Response(thumbnail.content, media_type=thumbnail.media_type, headers=headers)
+
+
+def thumbnail_is_fresh(thumbnail: ThumbnailImage, if_none_match: str | None) -> bool:
+    """The client has this thumbnail already (304: no bytes sent, nothing audited)."""
+    return if_none_match == thumbnail.etag
 
 
 def zip_answer(archive: CaseArchive) -> Response:

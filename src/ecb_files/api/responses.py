@@ -52,4 +52,7 @@ async def handle_ecb_error(request: Request, error: Exception) -> Response:
 async def handle_oauth_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, OAuthError)
     log.info("token refused: %s (%s)", error.error, error.description)
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.token_refused(error.error)
     return oauth_error_response(error)

@@ -7,6 +7,9 @@ usage errors, a malformed GUID, an invalid fixture, FNoL schema or configuration
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +23,8 @@ from ecb_files.db import Database
 from ecb_files.domain.fnol_schema import FnolSchemaError
 from ecb_files.domain.rules import is_guid
 from ecb_files.errors import DatabaseUnavailable, StorageError
+from ecb_files.services.audit import Actor, Origin
+from ecb_files.services.cases import Operator
 from ecb_files.services.container import OperatorServices, Services
 from ecb_files.services.errors import BlobIntegrityError, ConflictError, NotFoundError
 from ecb_files.services.fixtures import FixtureError
@@ -99,6 +104,12 @@ class Runtime:
     def database(self) -> Database:
         return self.services.database
 
+    @property
+    def operator(self) -> Operator:
+        """Who runs this command, for the audit trail (§12.3): the login name, from
+        this host."""
+        return Actor("operator", _login_name()), Origin(socket.gethostname() or "-", "-")
+
     def store(self) -> BlobStore:
         try:
             return self.services.store()
@@ -160,3 +171,10 @@ def _message(error: Exception) -> str:
     if isinstance(error, StorageError):
         return f"file storage: {error.description}"
     return str(error)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (a container's)
+        return f"uid {os.getuid()}"

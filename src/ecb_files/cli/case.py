@@ -23,7 +23,7 @@ def close(case_id: uuid.UUID) -> None:
     Example: ecb-files case close 5d3c2b1a-0000-4000-8000-000000000001
     """
     with runtime() as rt:
-        _report(close_case(rt.database, case_id))
+        _report(close_case(rt.database, case_id, rt.operator))
 
 
 @case.command()
@@ -34,7 +34,7 @@ def reopen(case_id: uuid.UUID) -> None:
     Example: ecb-files case reopen 5d3c2b1a-0000-4000-8000-000000000001
     """
     with runtime() as rt:
-        _report(reopen_case(rt.database, case_id))
+        _report(reopen_case(rt.database, case_id, rt.operator))
 
 
 def _report(change: StatusChange) -> None:

@@ -30,7 +30,7 @@ def merge(dn_id: uuid.UUID, case_id: uuid.UUID) -> None:
           5d3c2b1a-0000-4000-8000-000000000001
     """
     with runtime() as rt:
-        result = merge_damage_notification(rt.database, dn_id, case_id)
+        result = merge_damage_notification(rt.database, dn_id, case_id, rt.operator)
     if result.already_merged:
         click.echo(f"damage notification {dn_id} was already merged into case {case_id}")
     else:

@@ -73,7 +73,7 @@ def get_file(file_id: uuid.UUID, output: Path) -> None:
     with runtime() as rt:
         store = rt.store()
         try:
-            row = export_file(rt.database, store, file_id, output)
+            row = export_file(rt.database, store, file_id, output, rt.operator)
         except OSError as error:
             reason = error.strerror or str(error)
             raise click.ClickException(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ecb_files.cli._common import operator_errors
+from ecb_files.cli.audit import audit
 from ecb_files.cli.case import case
 from ecb_files.cli.db import db
 from ecb_files.cli.demo import demo
@@ -46,7 +47,7 @@ def main() -> None:
     """
 
 
-for _command in (serve, demo, db, load, tenant, user, case, dn, files, gc, keys):
+for _command in (serve, demo, db, load, tenant, user, case, dn, files, audit, gc, keys):
     main.add_command(_command)
 
 

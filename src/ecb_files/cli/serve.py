@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import logging.config
 import os
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -16,6 +23,7 @@ from ecb_files.config import (
     public_url_for,
 )
 from ecb_files.services.container import Services
+from ecb_files.services.metrics import MULTIPROC_VARIABLE, fresh_multiprocess_dir
 
 
 @click.command()
@@ -51,21 +59,28 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # the chosen URL goes, before any worker starts.
     os.environ[PUBLIC_URL_VARIABLE] = public_url
     settings = Settings.from_env()
-    # Migrate and make the signing key once, before any worker starts.
-    Services.build(settings).close()
+    with _shared_metrics(settings, workers):
+        # Migrate and make the signing key once, before any worker starts.
+        Services.build(settings).close()
+        _run(settings, host, port, workers, demo=demo, configured=configured)
+
+
+def _run(
+    settings: Settings, host: str, port: int, workers: int, *, demo: bool, configured: bool
+) -> None:
     if demo:
         load_demo(settings.public_url)
     address = f"[{host}]" if ":" in host else host
-    click.echo(
+    log_config = _log_config(settings)
+    say = _announcer(log_config)
+    say(
         f"ecb-files on http://{address}:{port} (issuer {settings.issuer}); "
-        f"data in {settings.data_dir.resolve()}",
-        err=True,
+        f"data in {settings.data_dir.resolve()}"
     )
     if host in LOOPBACK_FOR_ANY_ADDRESS and not configured:
-        click.echo(
+        say(
             f"{PUBLIC_URL_VARIABLE} is not set: tokens and discovery name {settings.issuer}; "
-            "for clients on other machines set it to the URL they use.",
-            err=True,
+            "for clients on other machines set it to the URL they use."
         )
     uvicorn.run(
         "ecb_files.api.asgi:app_from_env",
@@ -87,4 +102,55 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         log_level="info",
         # The service writes its own access log, with request ids (api/access_log.py).
         access_log=False,
+        **log_config,
     )
+
+
+def _announcer(log_config: dict[str, Any]) -> Callable[[str], None]:
+    """How ``serve`` says what it does on stderr: a plain line, or (JSON logs) a record
+    through the same configuration as uvicorn's, so every line is one JSON object."""
+    if not log_config:
+        return partial(click.echo, err=True)
+    logging.config.dictConfig(log_config["log_config"])
+    return logging.getLogger("ecb_files.serve").info
+
+
+@contextlib.contextmanager
+def _shared_metrics(settings: Settings, workers: int) -> Iterator[Path | None]:
+    """Where the worker processes add up their metrics (services/metrics.py): a fresh
+    directory for this run, named to the workers by ``PROMETHEUS_MULTIPROC_DIR`` (they
+    start from this environment). One process with none configured needs none."""
+    configured = os.environ.get(MULTIPROC_VARIABLE, "").strip() or None
+    if not settings.metrics or (workers == 1 and configured is None):
+        yield None
+        return
+    with fresh_multiprocess_dir(configured) as directory:
+        os.environ[MULTIPROC_VARIABLE] = str(directory)
+        yield directory
+
+
+def _log_config(settings: Settings) -> dict[str, Any]:
+    """``ECB_FILES_LOG_FORMAT=json``: uvicorn's and the service's log records as JSON
+    lines too, like the access log (§12.3); ``text``: uvicorn's own configuration."""
+    if settings.log_format != "json":
+        return {}
+    handler = {"handlers": ["stderr"], "propagate": False}
+    return {
+        "log_config": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "ecb_files.api.access_log.JsonFormatter"}},
+            "handlers": {
+                "stderr": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "json",
+                    "stream": "ext://sys.stderr",
+                }
+            },
+            "loggers": {
+                "uvicorn": {**handler, "level": "INFO"},
+                "ecb_files": {**handler, "level": "WARNING"},
+                "ecb_files.serve": {**handler, "level": "INFO"},
+            },
+        }
+    }

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,26 +36,49 @@ Transaction = Session
 ReadConnection = Connection
 
 
+class Timings(Protocol):
+    """Where the time of each unit of work goes (the service's metrics, §12.3):
+    ``operation`` is ``write``, ``read`` or ``read_connection``."""
+
+    def observe(self, operation: str, seconds: float) -> None: ...
+
+
+class _Untimed:
+    def observe(self, operation: str, seconds: float) -> None:
+        pass
+
+
 # How often a server process copies SQLite's write-ahead log into the database.
 CHECKPOINT_SECONDS = 0.5
 
 
 class Database:
-    def __init__(self, engine: Engine) -> None:
-        """On an engine made by ``db.session.make_engine``; ``open`` makes one from a URL."""
+    def __init__(self, engine: Engine, *, timings: Timings | None = None) -> None:
+        """On an engine made by ``db.session.make_engine``; ``open`` makes one from a URL.
+
+        ``timings``: told how long each unit of work took, from its start to its commit
+        or rollback (a unit that waits for the pool counts its wait too)."""
         self.engine = engine
+        self._timings: Timings = timings or _Untimed()
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
         self._checkpoints: threading.Thread | None = None
         self._closing = threading.Event()
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True, serving: bool = False) -> Database:
+    def open(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        serving: bool = False,
+        timings: Timings | None = None,
+    ) -> Database:
         """The database at ``url``, brought to the newest schema unless ``migrate`` is off.
 
         ``serving``: for a server process, whose commits should never wait for SQLite's
         checkpoints: a thread of its own runs them (no effect on PostgreSQL).
         """
-        database = cls(make_engine(url, background_checkpoints=serving))
+        database = cls(make_engine(url, background_checkpoints=serving), timings=timings)
         if serving and database.engine.dialect.name == "sqlite":
             database._checkpoints = threading.Thread(
                 target=database._checkpoint_until_closed, name="ecb-files checkpoints", daemon=True
@@ -83,20 +108,32 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A unit of work that commits if the block succeeds and rolls back if it raises."""
-        with unavailable_on_pool_timeout(self.engine), transaction(self.sessions) as unit:
-            yield unit
+        began = time.perf_counter()
+        try:
+            with unavailable_on_pool_timeout(self.engine), transaction(self.sessions) as unit:
+                yield unit
+        finally:
+            self._timings.observe("write", time.perf_counter() - began)
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A unit of work that only reads (on SQLite it never waits for the writers)."""
-        with unavailable_on_pool_timeout(self.engine), read_transaction(self.sessions) as unit:
-            yield unit
+        began = time.perf_counter()
+        try:
+            with unavailable_on_pool_timeout(self.engine), read_transaction(self.sessions) as unit:
+                yield unit
+        finally:
+            self._timings.observe("read", time.perf_counter() - began)
 
     @contextmanager
     def read_connection(self) -> Iterator[ReadConnection]:
         """``read`` without an ORM session, for hot paths that run a few Core statements."""
-        with unavailable_on_pool_timeout(self.engine), read_connection(self.sessions) as unit:
-            yield unit
+        began = time.perf_counter()
+        try:
+            with unavailable_on_pool_timeout(self.engine), read_connection(self.sessions) as unit:
+                yield unit
+        finally:
+            self._timings.observe("read_connection", time.perf_counter() - began)
 
     def ping(self) -> None:
         """Return if the database answers, else raise ``DatabaseUnavailable``."""

@@ -401,3 +401,33 @@ class AuthFailure(Base):
     address: Mapped[str] = mapped_column(String(64))
     client_sha256: Mapped[str | None] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEvent(Base):
+    """One entry of the audit trail (§12.3): who did what, when, from where.
+
+    ``principal_kind`` is ``client`` (an OAuth client: ``principal`` is its client id),
+    ``user`` (a claims handler or viewer on the page: ``principal`` is the e-mail, as
+    typed for a refused sign-in) or ``operator`` (the command line: the login name;
+    ``address`` is then the host's name). The ids name what was read or acted on; ``detail``
+    says more where the action needs it (a range, "no change", why a sign-in failed).
+    Rows are only ever added.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    principal_kind: Mapped[str] = mapped_column(String(16))
+    principal: Mapped[str] = mapped_column(String(320))
+    tenant_id: Mapped[int | None] = mapped_column(Integer)
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    dn_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(String(200))

@@ -42,6 +42,7 @@ from ecb_files.errors import (
 from ecb_files.ingest import ParsedFile, ParsedSubmission
 from ecb_files.services.bearer import Principal
 from ecb_files.services.idempotency import Idempotency, IdempotencyScope, RememberedAnswer
+from ecb_files.services.metrics import Metrics
 from ecb_files.storage.small_blobs import SmallOrSpilledBlob
 
 Submission = ParsedSubmission[SmallOrSpilledBlob]
@@ -112,16 +113,22 @@ class _Checked:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A committed submission: the 200 body, ready to send."""
+    """A committed submission: the 200 body, ready to send; the partner it came from
+    and how many files it stored (for the request's log line, §12.3)."""
 
     submission_id: uuid.UUID
     body: bytes
+    partner_id: uuid.UUID | None = None
+    files: int = 0
 
 
 class Acceptance:
-    def __init__(self, database: Database, idempotency: Idempotency) -> None:
+    def __init__(
+        self, database: Database, idempotency: Idempotency, metrics: Metrics | None = None
+    ) -> None:
         self._database = database
         self._idempotency = idempotency
+        self._metrics = metrics or Metrics()
         self._commits = GroupCommitter(database, before_commit=intake.insert_queued)
 
     def accept(
@@ -150,13 +157,15 @@ class Acceptance:
                     self._check(Lookups(connection, {}), principal, endpoint, submission)
                 for blob in blobs:
                     blob.publish()
-            return committed(
+            accepted = committed(
                 self._commits,
                 partial(self._write, principal, endpoint, submission, idempotency, request_sha256),
             )
         except BaseException:
             discard(blobs)
             raise
+        self._count(endpoint, submission)
+        return accepted
 
     def accept_in_memory(
         self, principal: Principal, endpoint: Endpoint, submission: Submission
@@ -179,11 +188,16 @@ class Acceptance:
             if isinstance(result, EcbError):
                 outcome.set_exception(result)
             else:
+                self._count(endpoint, submission)
                 outcome.set_result(result)
 
         unit = partial(self._write, principal, endpoint, submission, None, "")
         self._commits.submit(unit).add_done_callback(settle)
         return outcome
+
+    def _count(self, endpoint: Endpoint, submission: Submission) -> None:
+        files = submission.files
+        self._metrics.stored(endpoint.value, len(files), sum(parsed.size for parsed in files))
 
     @property
     def commits(self) -> GroupCommitter:
@@ -268,7 +282,8 @@ class Acceptance:
         ]
         intake.queue_submission(session, submission, files, small_contents(body.files))
         answer = {"success": True, "payload": {"files": file_entries(files)}}
-        return Accepted(submission["id"], json.dumps(answer, ensure_ascii=False).encode())
+        body_bytes = json.dumps(answer, ensure_ascii=False).encode()
+        return Accepted(submission["id"], body_bytes, checked.partner_id, len(files))
 
     def _open_target(
         self,

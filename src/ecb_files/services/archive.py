@@ -131,6 +131,7 @@ class CaseArchive:
 
     file_name: str
     stream: ZipStream
+    files: list[FileView]
 
 
 class CaseArchives:
@@ -150,7 +151,9 @@ class CaseArchives:
             # Once the 200 has gone out, a store that is down can only cut the download:
             # asking first turns an outage already there into a 503 with Retry-After.
             self._content.check_store()
-        return CaseArchive(f"case-{_name_safe(case.number)}.zip", ZipStream(self._content, files))
+        return CaseArchive(
+            f"case-{_name_safe(case.number)}.zip", ZipStream(self._content, files), files
+        )
 
     def _visible_files(self, viewer: Viewer, case_id: uuid.UUID) -> list[FileView]:
         found: list[FileView] = []

@@ -21,8 +21,9 @@ is read, so a retry of the same body can be recognised; everything else lets the
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from ecb_files.errors import EcbError, IdempotencyKeyReused
@@ -54,11 +55,15 @@ class BodyDigest(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What to send: a status and a JSON body; ``replayed`` when it is a remembered one."""
+    """What to send: a status and a JSON body; ``replayed`` when it is a remembered one.
+    ``files`` and ``partner_id``: what was stored, and for whom — notes for the request's
+    log line (§12.3), no part of the answer (a replay has none)."""
 
     status: int
     body: bytes
     replayed: bool = False
+    files: int = field(default=0, compare=False)
+    partner_id: uuid.UUID | None = field(default=None, compare=False)
 
 
 # The use case's last step: the parsed body, the key it must remember its answer under

@@ -3,7 +3,8 @@ operator's command line get their use cases' dependencies from.
 
 - ``Services.build``: the whole server stack (``api`` and ``ecb-files serve``): the
   database, the storage, the signing keys, token and bearer checks, idempotency, submit,
-  and the read side (``reader``, ``insurer_actions``).
+  and the read side (``reader``, ``insurer_actions``); the process's ``metrics``, given
+  to the database and the storage as timing callbacks (§12.3), and the ``audit`` trail.
 - ``Services.for_operator``: what the operator's commands need and no more — the
   database, migrated, and the storage opened on first use (``files get``, ``gc``) — so a
   command that changes a case neither makes signing keys nor reaches the storage.
@@ -19,6 +20,7 @@ from ecb_files.db import Database
 from ecb_files.scanning import Clamd, ClamdAddress
 from ecb_files.services.acceptance import Acceptance
 from ecb_files.services.archive import CaseArchives
+from ecb_files.services.audit import AuditTrail
 from ecb_files.services.auth_failures import AuthFailures
 from ecb_files.services.bearer import BearerGate
 from ecb_files.services.content import FileContent
@@ -26,6 +28,7 @@ from ecb_files.services.fnol import FnolService
 from ecb_files.services.idempotency import Idempotency
 from ecb_files.services.insurer_actions import InsurerActions
 from ecb_files.services.keys import KeyRing, ensure_signing_key
+from ecb_files.services.metrics import Metrics, metrics_from_env
 from ecb_files.services.rate_limits import ClientLimits, RateLimiter
 from ecb_files.services.reading import Reader
 from ecb_files.services.sign_in import SignIn
@@ -34,6 +37,7 @@ from ecb_files.services.thumbnails import Thumbnails
 from ecb_files.services.tokens import TokenService
 from ecb_files.services.trusted_issuers import TrustedIssuers
 from ecb_files.storage import BlobStore, open_store
+from ecb_files.storage.timed import TimedBlobStore
 
 
 @dataclass
@@ -71,14 +75,20 @@ class Services:
     sign_in: SignIn
     rate_limiter: RateLimiter
     client_limits: ClientLimits
+    metrics: Metrics
+    audit: AuditTrail
     # The malware scanner (§12.1), when ECB_FILES_CLAMD names one.
     clamd: Clamd | None = None
 
     @classmethod
-    def build(cls, settings: Settings, *, migrate: bool = True) -> Services:
-        database = _open_database(settings, migrate=migrate)
+    def build(
+        cls, settings: Settings, *, migrate: bool = True, metrics: Metrics | None = None
+    ) -> Services:
+        """``metrics``: this process's (default: from ``PROMETHEUS_MULTIPROC_DIR``)."""
+        metrics = metrics or metrics_from_env()
+        database = _open_database(settings, migrate=migrate, metrics=metrics)
         try:
-            return cls._on(database, settings)
+            return cls._on(database, settings, metrics)
         except BaseException:
             database.close()
             raise
@@ -89,16 +99,16 @@ class Services:
         return OperatorServices(settings, Database.open(settings.database_url))
 
     @classmethod
-    def _on(cls, database: Database, settings: Settings) -> Services:
+    def _on(cls, database: Database, settings: Settings, metrics: Metrics) -> Services:
         ensure_signing_key(database)
-        store = _open_store(settings)
+        store: BlobStore = TimedBlobStore(_open_store(settings), metrics.storage_timings)
         keys = KeyRing(database, keep_seconds=settings.token_lifetime_seconds)
         idempotency = Idempotency(
             database,
             ttl_seconds=settings.idempotency_ttl_seconds,
             lease_seconds=settings.idempotency_lease_seconds,
         )
-        acceptance = Acceptance(database, idempotency)
+        acceptance = Acceptance(database, idempotency, metrics)
         content = FileContent(database, store)
         clamd = _clamd(settings)
         scanners = clamd.scanner if clamd is not None else None
@@ -129,6 +139,7 @@ class Services:
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
                 scanners=scanners,
+                metrics=metrics,
             ),
             reader=reader,
             insurer_actions=InsurerActions(database),
@@ -139,6 +150,8 @@ class Services:
             rate_limiter=RateLimiter(database, commits=acceptance.commits),
             client_limits=ClientLimits(settings.rate_limits, settings.limits.max_request_bytes),
             clamd=clamd,
+            metrics=metrics,
+            audit=AuditTrail(database),
         )
 
     def check_ready(self) -> dict[str, str]:
@@ -155,6 +168,7 @@ class Services:
         self.submit.close()
         self.idempotency.close()
         self.database.close()
+        self.metrics.close()
 
 
 def _clamd(settings: Settings) -> Clamd | None:
@@ -167,9 +181,11 @@ def _clamd(settings: Settings) -> Clamd | None:
     return Clamd(address, timeout=settings.clamd_timeout_seconds)
 
 
-def _open_database(settings: Settings, *, migrate: bool) -> Database:
+def _open_database(settings: Settings, *, migrate: bool, metrics: Metrics) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database.open(settings.database_url, migrate=migrate, serving=True)
+    return Database.open(
+        settings.database_url, migrate=migrate, serving=True, timings=metrics.db_timings
+    )
 
 
 def _open_store(settings: Settings) -> BlobStore:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol
@@ -118,12 +119,20 @@ class FileContent:
             raise _blob_missing(file) from None
 
     def download(
-        self, file: StoredContent, request: DownloadRequest, *, inline: bool = False
+        self,
+        file: StoredContent,
+        request: DownloadRequest,
+        *,
+        inline: bool = False,
+        before_sending: Callable[[str], None] | None = None,
     ) -> Download:
         """The answer to a ``GET`` of ``file``'s content (§11.2; ``domain/downloads.py``).
 
         ``inline``: let a browser show it in place (the page's previews) — honoured for
         images and PDFs that run nothing, else the answer stays an attachment.
+        ``before_sending(detail)``: called once the answer will carry bytes (not for a
+        304 or a 416), before any is read — the audit trail's record (§12.3); ``detail``
+        names the range sent, if only part of the file is.
         """
         etag = etag_of(file.sha256)
         headers = {
@@ -146,6 +155,8 @@ class FileContent:
             headers["Content-Disposition"] = content_disposition(file.file_name)
         headers["Content-Type"] = media_type
         wanted = self._range(file, request, etag)
+        if before_sending is not None:
+            before_sending("" if wanted is None else wanted.content_range)
         if wanted is None:
             headers["Content-Length"] = str(file.size)
             return Download(200, headers, self.open(file))

@@ -15,6 +15,9 @@ from typing import IO, Any, BinaryIO
 
 from ecb_files.db import Database, cases, files
 from ecb_files.db.models import StoredFile
+from ecb_files.services import audit
+from ecb_files.services.audit import AuditTrail
+from ecb_files.services.cases import Operator
 from ecb_files.services.errors import BlobIntegrityError, NotFoundError
 from ecb_files.storage import BlobStore
 
@@ -70,8 +73,17 @@ def iso_utc(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def export_file(database: Database, store: BlobStore, file_id: uuid.UUID, dest: Path) -> StoredFile:
+def export_file(
+    database: Database,
+    store: BlobStore,
+    file_id: uuid.UUID,
+    dest: Path,
+    operator: Operator | None = None,
+) -> StoredFile:
     """Write the stored bytes of file ``file_id`` to ``dest``; returns the file's row.
+
+    With ``operator``, the read is recorded in the audit trail (``file.export``, §12.3)
+    before any byte is read.
 
     The bytes go to a temporary file beside ``dest``, are checked against the recorded
     size and SHA-256, made durable, and only then renamed to ``dest``: ``dest`` is either
@@ -83,6 +95,15 @@ def export_file(database: Database, store: BlobStore, file_id: uuid.UUID, dest: 
         if row is None:
             raise NotFoundError(f"no file with id {file_id}")
         kept = files.small_file_content(unit, row.blob_id)
+    if operator is not None:
+        event = audit.event(
+            audit.FILE_EXPORT,
+            *operator,
+            file_id=row.id,
+            case_id=row.case_id,
+            dn_id=row.dn_id,
+        )
+        AuditTrail(database).record(event)
     try:
         source = io.BytesIO(kept) if kept is not None else store.open(row.blob_id)
     except FileNotFoundError:

@@ -70,6 +70,7 @@ from ecb_files.services.idempotency import (
     RememberedAnswer,
     parse_idempotency_key,
 )
+from ecb_files.services.metrics import Metrics
 from ecb_files.services.submit import SMALL_FILES_REQUEST_BUDGET
 from ecb_files.services.tenants import fnol_schema_in_force
 from ecb_files.storage import BlobStore
@@ -112,8 +113,10 @@ class FnolService:
         *,
         small_file_bytes: int,
         scanners: Callable[[], Scanner] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._scanners = scanners
+        self._metrics = metrics or Metrics()
         self._database = database
         self._store = store
         self._limits = limits
@@ -158,10 +161,13 @@ class FnolService:
             for blob in blobs:
                 blob.publish()
             unit = partial(self._write, principal, fnol, checked, idempotency, request_sha256)
-            return committed(self._commits, unit)
+            answer = committed(self._commits, unit)
         except BaseException:
             discard(blobs)
             raise
+        sizes = [parsed.size for parsed in fnol.attachments]
+        self._metrics.stored(FNOL_ENDPOINT, len(sizes), sum(sizes))
+        return answer
 
     def schema_in_force(self, alias: str) -> dict[str, Any]:
         """The tenant's FNoL schema, or the built-in default; 404 for no such tenant."""
@@ -257,7 +263,12 @@ class FnolService:
         ]
         intake.queue_submission(unit, submission, files, small_contents(fnol.attachments))
         body = {"success": True, "payload": {"id": str(dn_id), "files": file_entries(files)}}
-        answer = Answer(CREATED, json.dumps(body, ensure_ascii=False).encode())
+        answer = Answer(
+            CREATED,
+            json.dumps(body, ensure_ascii=False).encode(),
+            files=len(files),
+            partner_id=checked.partner_id,
+        )
         if idempotency is not None:
             remembered = RememberedAnswer(answer.status, answer.body, request_sha256)
             self._idempotency.remember_in(unit, idempotency, remembered)

@@ -143,7 +143,7 @@ class SubmitAttempt(Attempt[Submission]):
             accepted = acceptance.accept(
                 principal, endpoint, body, idempotency=key, request_sha256=body_sha256
             )
-            return Answer(200, accepted.body)
+            return _answer(accepted)
 
         super().__init__(idempotency, scope, parser, accept, body_digest=body_digest)
         self.in_memory = in_memory
@@ -167,10 +167,14 @@ class SubmitAttempt(Attempt[Submission]):
 
         def settle(accepted: Future[Accepted]) -> None:
             try:
-                answer.set_result(Answer(200, accepted.result().body))
+                answer.set_result(_answer(accepted.result()))
             except BaseException as error:
                 answer.set_exception(error)
 
         accepted = self._acceptance.accept_in_memory(self._principal, self._endpoint, submission)
         accepted.add_done_callback(settle)
         return answer
+
+
+def _answer(accepted: Accepted) -> Answer:
+    return Answer(200, accepted.body, files=accepted.files, partner_id=accepted.partner_id)

@@ -42,6 +42,7 @@ def command_lines(tmp: Path) -> list[list[str]]:
         ["files", "list", "--case", OPEN_CASE, "--json"],
         ["files", "list", "--dn", MERGED_DN, "--json"],
         ["files", "get", FILE_ID, "-o", str(tmp / "out.bin")],
+        ["audit", "list", "--case", OPEN_CASE, "--json"],
         ["gc"],
         ["keys", "list"],
         ["tenant", "fnol-schema", "company", "--show"],
@@ -85,3 +86,5 @@ def test_storage_down_fails_the_commands_that_need_it(demo_cli: Cli, tmp_path: P
     assert listed.returncode == 0, listed.stderr
     closed = demo_cli("case", "close", OPEN_CASE, env=STORAGE_DOWN)
     assert closed.returncode == 0, closed.stderr
+    audited = demo_cli("audit", "list", "--case", OPEN_CASE, "--json", env=STORAGE_DOWN)
+    assert audited.returncode == 0, audited.stderr

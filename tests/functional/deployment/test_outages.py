@@ -177,6 +177,8 @@ CALLS = [
     Call("GET", f"{API}/whoami", _get(f"{API}/whoami", bearer=True)),
     Call("GET", "/healthz", _get("/healthz")),
     Call("GET", "/readyz", _get("/readyz")),
+    # §12.3: reads only the process's own metric files, so it keeps answering.
+    Call("GET", "/metrics", _get("/metrics")),
     # Last: the merge and the close change the world the requests above rely on.
     *(Call(method, path, _read(method, path)) for method, path in READ_CALLS),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import io
+import json
 import re
 import threading
 import time
@@ -18,7 +19,7 @@ from ecb_files.api.access_log import AccessLog, Entry
 from ecb_files.api.middleware import RequestIdMiddleware
 
 ENDED = calendar.timegm((2026, 11, 28, 22, 41, 7, 0, 0, 0)) + 0.123
-ENTRY: Entry = (
+ENTRY = Entry(
     ENDED,
     "127.0.0.1:51234",
     "POST",
@@ -396,3 +397,98 @@ def test_middleware_does_not_log_lifespan_or_websocket_scopes(
     app = RequestIdMiddleware(lifespan, access_log=log)
     call(app, {"type": "lifespan"})
     assert logged(log, stream) == []
+
+
+# --- JSON lines (ECB_FILES_LOG_FORMAT=json, §12.3) -----------------------------------------
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_line_has_every_member() -> None:
+    """§12.3: time, level, message, request id, route, status, duration, client,
+    partner, tenant, errorType, files and bytes — null where the request had none."""
+    stream = io.StringIO()
+    log = AccessLog(stream, json_lines=True)
+    context = {"client_id": "aage", "partner": "p-1", "files": 2, "request_id": "3f2a"}
+    log.record(ENTRY._replace(route="/ecx/{x}", context=context, received=1234))
+    log.close()
+    [line] = json_lines(stream)
+    assert line == {
+        "time": "2026-11-28T22:41:07.123Z",
+        "level": "info",
+        "message": "POST /ecx/x/submitForCase 200",
+        "requestId": "3f2a",
+        "route": "/ecx/{x}",
+        "method": "POST",
+        "path": "/ecx/x/submitForCase",
+        "status": 200,
+        "durationMs": 8.4,
+        "address": "127.0.0.1:51234",
+        "clientId": "aage",
+        "partner": "p-1",
+        "tenant": None,
+        "user": None,
+        "errorType": None,
+        "files": 2,
+        "bytes": 1234,
+    }
+
+
+LEVELS = [(200, "info"), (304, "info"), (404, "warning"), (0, "warning"), (503, "error")]
+
+
+@pytest.mark.parametrize(("status", "level"), LEVELS)
+def test_json_line_level_follows_the_status(status: int, level: str) -> None:
+    """§12.3: 5xx error, 4xx or no answer warning, else info."""
+    stream = io.StringIO()
+    log = AccessLog(stream, json_lines=True)
+    log.record(ENTRY._replace(status=status))
+    log.close()
+    assert json_lines(stream)[0]["level"] == level
+
+
+def test_middleware_names_the_route_template_and_the_error_type() -> None:
+    """§12.3: the route's template (convertor left out), and the envelope's errorType."""
+    stream = io.StringIO()
+    log = AccessLog(stream, json_lines=True)
+
+    class Route:
+        path = "/ecx/file/{fileId:guid}/content"
+
+    async def refusing(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = Route()
+        body = b'{"success": false, "errorDescription": "no", "errorType": "FileNotFound"}'
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    call(RequestIdMiddleware(refusing, access_log=log), http_scope())
+    log.close()
+    [line] = json_lines(stream)
+    assert (line["route"], line["errorType"]) == ("/ecx/file/{fileId}/content", "FileNotFound")
+
+
+def test_middleware_counts_the_body_bytes_received() -> None:
+    """§12.3: ``bytes`` is what the request's body brought, over every message."""
+    stream = io.StringIO()
+    log = AccessLog(stream, json_lines=True)
+
+    async def reading(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    bodies = iter([b"abc", b"defgh"])
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": next(bodies), "more_body": True}
+
+    async def send(message: Message) -> None:
+        pass
+
+    asyncio.run(RequestIdMiddleware(reading, access_log=log)(http_scope(), receive, send))
+    log.close()
+    [line] = json_lines(stream)
+    assert (line["bytes"], line["route"]) == (8, "unmatched")

@@ -14,17 +14,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from ecb_files.api.dependencies import ServicesDep
+from ecb_files.api.dependencies import OriginDep, ServicesDep
 from ecb_files.api.file_answers import (
     download_answer,
     download_request,
     thumbnail_answer,
+    thumbnail_is_fresh,
     zip_answer,
 )
 from ecb_files.api.routes.read import API, ReaderDep
 from ecb_files.api.schemas import READ_RESPONSES
 from ecb_files.api.threads import in_thread
 from ecb_files.domain.rules import parse_guid
+from ecb_files.services import audit
 from ecb_files.services.thumbnails import longest_side_of
 
 router = APIRouter(tags=["read (§11)"])
@@ -57,12 +59,15 @@ _CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
     responses=_CONTENT_RESPONSES,
 )
 async def get_content(
-    fileId: str, request: Request, viewer: ReaderDep, services: ServicesDep
+    fileId: str, request: Request, viewer: ReaderDep, services: ServicesDep, origin: OriginDep
 ) -> Response:
     file_id = parse_guid(fileId, field="fileId")
     file = await in_thread(partial(services.reader.file, viewer, file_id))
     wanted = download_request(request)
-    download = await in_thread(partial(services.content.download, file, wanted))
+    record = partial(services.audit.file_read, audit.FILE_CONTENT, viewer, origin, file)
+    download = await in_thread(
+        partial(services.content.download, file, wanted, before_sending=record)
+    )
     return download_answer(download)
 
 
@@ -88,6 +93,7 @@ async def get_thumbnail(
     request: Request,
     viewer: ReaderDep,
     services: ServicesDep,
+    origin: OriginDep,
     size: Annotated[str | None, Query(description="the longer side in pixels, 64–1024")] = None,
 ) -> Response:
     file_id = parse_guid(fileId, field="fileId")
@@ -95,7 +101,12 @@ async def get_thumbnail(
     file = await in_thread(partial(services.reader.file, viewer, file_id))
     # CPU work (decode, resize, encode) and storage: off the event loop.
     thumbnail = await in_thread(partial(services.thumbnails.get, file, longest_side))
-    return thumbnail_answer(thumbnail, request.headers.get("if-none-match"))
+    if_none_match = request.headers.get("if-none-match")
+    if not thumbnail_is_fresh(thumbnail, if_none_match):
+        detail = f"size {longest_side}"
+        record = partial(services.audit.file_read, audit.FILE_THUMBNAIL, viewer, origin)
+        await in_thread(partial(record, file, detail))
+    return thumbnail_answer(thumbnail, if_none_match)
 
 
 @router.get(
@@ -109,7 +120,11 @@ async def get_thumbnail(
     response_class=Response,
     responses={**READ_RESPONSES, 200: {"content": {"application/zip": {}}}},
 )
-async def get_case_zip(caseId: str, viewer: ReaderDep, services: ServicesDep) -> Response:
+async def get_case_zip(
+    caseId: str, viewer: ReaderDep, services: ServicesDep, origin: OriginDep
+) -> Response:
     case_id = parse_guid(caseId, field="caseId")
     archive = await in_thread(partial(services.archives.open, viewer, case_id))
+    record = partial(services.audit.files_read, audit.FILE_ZIP, viewer, origin)
+    await in_thread(partial(record, archive.files))
     return zip_answer(archive)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ecb_files.api.attempts import answer_headers, answer_of, declared_length
 from ecb_files.api.dependencies import ServicesDep, WriterDep
+from ecb_files.api.request_context import note
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import FNOL_RESPONSES, FNOL_SCHEMA_RESPONSES
 from ecb_files.api.threads import in_thread
@@ -75,6 +76,7 @@ async def create_damage_notification(request: Request, writer: WriterDep) -> Res
         content_length=content_length,
     )
     location = location_of(answer)
+    note(request, partner=answer.partner_id, files=answer.files or None)
     return json_response(answer.status, answer.body, answer_headers(answer, location))
 
 

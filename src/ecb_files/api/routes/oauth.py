@@ -85,6 +85,7 @@ async def token(request: Request, services: ServicesDep) -> Response:
     address = client_address(request, services.settings.rate_limits.trusted_proxies)
     token_request = TokenRequest(form, basic, address=address, basic_malformed=malformed)
     issued = await in_thread(partial(services.tokens.issue, token_request))
+    services.metrics.token_issued()
     return JSONResponse(issued.as_json(), headers=_NO_STORE)
 
 

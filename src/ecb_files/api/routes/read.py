@@ -16,17 +16,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
-from ecb_files.api.dependencies import CallerDep, ServicesDep, admit
+from ecb_files.api.dependencies import CallerDep, OriginDep, ServicesDep, admit
+from ecb_files.api.request_context import note
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import READ_RESPONSES, WRITE_RESPONSES
 from ecb_files.api.threads import in_thread
 from ecb_files.domain.rules import parse_guid
 from ecb_files.errors import InvalidRequest
-from ecb_files.services.container import Services
+from ecb_files.services.audit import Origin
 from ecb_files.services.pagination import Page, PageRequest
 from ecb_files.services.read_models import FileView
 from ecb_files.services.visibility import Viewer
@@ -49,18 +50,20 @@ router = APIRouter(tags=["read (§11)"])
 _T = TypeVar("_T")
 
 
-async def _reader(services: ServicesDep, principal: CallerDep) -> Viewer:
+async def _reader(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
     """401 without a valid token; 403 without a read scope of the client's kind; 429
     past the client's read rate (§12.2)."""
     viewer = await in_thread(partial(services.reader.viewer_of, principal))
+    note(request, partner=viewer.partner_id, tenant=viewer.tenant_id)
     await admit(services, services.client_limits.read(principal.client_id))
     return viewer
 
 
-async def _writer(services: ServicesDep, principal: CallerDep) -> Viewer:
+async def _writer(request: Request, services: ServicesDep, principal: CallerDep) -> Viewer:
     """401 without a valid token; 403 without ``platform-insurer:write``; 429 past the
     client's read rate, which the insurer actions of §11.2 share (§12.2)."""
     viewer = await in_thread(partial(services.reader.viewer_of, principal, write=True))
+    note(request, partner=viewer.partner_id, tenant=viewer.tenant_id)
     await admit(services, services.client_limits.read(principal.client_id))
     return viewer
 
@@ -133,28 +136,33 @@ async def merge(
     dnId: str,
     viewer: WriterDep,
     services: ServicesDep,
+    origin: OriginDep,
     body: Annotated[Any, Body(examples=[{"caseId": "<case GUID>"}])] = None,
 ) -> Response:
     dn_id = parse_guid(dnId, field="dnId")
     case_id = _case_id_of(body)
-    await in_thread(partial(services.insurer_actions.merge, viewer, dn_id, case_id))
+    await in_thread(partial(services.insurer_actions.merge, viewer, dn_id, case_id, origin))
     return _success(None)
 
 
 @router.post(f"{CASE}/close", summary="Close a case (insurer)", responses=WRITE_RESPONSES)
-async def close_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
-    return await _act(services, services.insurer_actions.close_case, viewer, caseId)
+async def close_case(
+    caseId: str, viewer: WriterDep, services: ServicesDep, origin: OriginDep
+) -> Response:
+    return await _act(services.insurer_actions.close_case, viewer, caseId, origin)
 
 
 @router.post(f"{CASE}/reopen", summary="Reopen a case (insurer)", responses=WRITE_RESPONSES)
-async def reopen_case(caseId: str, viewer: WriterDep, services: ServicesDep) -> Response:
-    return await _act(services, services.insurer_actions.reopen_case, viewer, caseId)
+async def reopen_case(
+    caseId: str, viewer: WriterDep, services: ServicesDep, origin: OriginDep
+) -> Response:
+    return await _act(services.insurer_actions.reopen_case, viewer, caseId, origin)
 
 
 async def _act(
-    services: Services, action: Callable[[Viewer, uuid.UUID], _T], viewer: Viewer, case_id: str
+    action: Callable[[Viewer, uuid.UUID, Origin], _T], viewer: Viewer, case_id: str, origin: Origin
 ) -> Response:
-    await in_thread(partial(action, viewer, parse_guid(case_id, field="caseId")))
+    await in_thread(partial(action, viewer, parse_guid(case_id, field="caseId"), origin))
     return _success(None)
 
 

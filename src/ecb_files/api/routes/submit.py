@@ -14,6 +14,7 @@ from starlette.responses import Response
 from ecb_files.api.attempts import answer_headers, answer_of, declared_length, read_in_threads
 from ecb_files.api.body import BodyReader
 from ecb_files.api.dependencies import WriterDep
+from ecb_files.api.request_context import note
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import (
     SUBMIT_RESPONSES,
@@ -97,6 +98,7 @@ async def submit(
         content_length=content_length,
         read=_read_into,
     )
+    note(request, partner=answer.partner_id, files=answer.files or None)
     return json_response(answer.status, answer.body, answer_headers(answer))
 
 

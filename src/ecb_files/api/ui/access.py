@@ -12,9 +12,12 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from ecb_files.api.dependencies import origin_of
+from ecb_files.api.request_context import note
 from ecb_files.api.threads import in_thread
 from ecb_files.api.ui.csrf import CSRF_FIELD, tokens_match
 from ecb_files.api.ui.templating import page
+from ecb_files.services.audit import Origin
 from ecb_files.services.container import Services
 from ecb_files.services.sign_in import SignedIn
 from ecb_files.services.visibility import Viewer
@@ -45,11 +48,13 @@ class PageNotFound(Exception):
 
 @dataclass(frozen=True)
 class Visitor:
-    """A signed-in request: the services, the user and session, the session cookie."""
+    """A signed-in request: the services, the user and session, the session cookie, and
+    where the request came from (the audit trail's, §12.3)."""
 
     services: Services
     signed_in: SignedIn
     cookie_value: str
+    origin: Origin
 
     @property
     def csrf_token(self) -> str:
@@ -73,7 +78,8 @@ async def visitor(request: Request) -> Visitor:
     signed_in = await in_thread(partial(services.sign_in.signed_in, cookie_value))
     if signed_in is None:
         raise SignInRequired
-    return Visitor(services, signed_in, cookie_value)
+    note(request, user=signed_in.user.email, tenant=signed_in.user.tenant_id)
+    return Visitor(services, signed_in, cookie_value, await origin_of(request))
 
 
 VisitorDep = Annotated[Visitor, Depends(visitor)]

@@ -7,6 +7,7 @@ from functools import partial
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from ecb_files.api.dependencies import origin_of
 from ecb_files.api.threads import in_thread
 from ecb_files.api.ui.access import SESSION_COOKIE, SIGN_IN_PATH, CheckedFormDep, VisitorDep
 from ecb_files.api.ui.csrf import CSRF_FIELD, SIGN_IN_CSRF_COOKIE, new_token, tokens_match
@@ -53,7 +54,8 @@ async def sign_in(request: Request) -> Response:
     password = _text(form.get("password"))
     if not email or len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
         return _sign_in_page(services.settings, status_code=401, error=WRONG, email=email)
-    outcome = await in_thread(partial(services.sign_in.sign_in, email, password))
+    origin = await origin_of(request)
+    outcome = await in_thread(partial(services.sign_in.sign_in, email, password, origin))
     if isinstance(outcome, Refusal):
         message = LOCKED if outcome is Refusal.LOCKED else WRONG
         status = 429 if outcome is Refusal.LOCKED else 401
@@ -75,7 +77,8 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/ui/sign-out")
 async def sign_out(visitor: VisitorDep, _form: CheckedFormDep) -> Response:
-    await in_thread(partial(visitor.services.sign_in.sign_out, visitor.cookie_value))
+    sign_out = visitor.services.sign_in.sign_out
+    await in_thread(partial(sign_out, visitor.cookie_value, visitor.origin))
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,

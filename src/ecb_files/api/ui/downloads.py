@@ -18,6 +18,7 @@ from ecb_files.api.file_answers import (
     download_answer,
     download_request,
     thumbnail_answer,
+    thumbnail_is_fresh,
     zip_answer,
 )
 from ecb_files.api.threads import in_thread
@@ -25,6 +26,7 @@ from ecb_files.api.ui import lookups
 from ecb_files.api.ui.access import PageNotFound, Visitor, VisitorDep, visitor_page
 from ecb_files.api.ui.file_cards import file_card
 from ecb_files.errors import EcbError, FileNotFound
+from ecb_files.services import audit
 from ecb_files.services.thumbnails import longest_side_of
 
 router = APIRouter()
@@ -56,7 +58,13 @@ async def thumbnail(
         # A picture that cannot be read (or a bad size) has no thumbnail; its card still
         # offers the file itself.
         return Response(status_code=404)
-    return thumbnail_answer(image, request.headers.get("if-none-match"))
+    if_none_match = request.headers.get("if-none-match")
+    if not thumbnail_is_fresh(image, if_none_match):
+        record = partial(
+            visitor.services.audit.file_read, audit.FILE_THUMBNAIL, visitor.viewer, visitor.origin
+        )
+        await in_thread(partial(record, file, f"size {longest_side}"))
+    return thumbnail_answer(image, if_none_match)
 
 
 @router.get("/ui/files/{file_id}/preview")
@@ -79,12 +87,24 @@ async def preview(file_id: str, visitor: VisitorDep) -> Response:
 async def case_zip(case_id: str, visitor: VisitorDep) -> Response:
     case = await lookups.visible_case(visitor, case_id)
     archive = await in_thread(partial(visitor.services.archives.open, visitor.viewer, case.id))
+    record = partial(
+        visitor.services.audit.files_read, audit.FILE_ZIP, visitor.viewer, visitor.origin
+    )
+    await in_thread(partial(record, archive.files))
     return zip_answer(archive)
 
 
 async def _download(visitor: Visitor, file_id: str, request: Request, *, inline: bool) -> Response:
     file = await lookups.visible_file(visitor, file_id)
+    services = visitor.services
+    record = partial(services.audit.file_read, audit.FILE_CONTENT, visitor.viewer, visitor.origin)
     answer = await in_thread(
-        partial(visitor.services.content.download, file, download_request(request), inline=inline)
+        partial(
+            services.content.download,
+            file,
+            download_request(request),
+            inline=inline,
+            before_sending=partial(record, file),
+        )
     )
     return download_answer(answer)

@@ -156,7 +156,7 @@ async def merge(dn_id: str, visitor: VisitorDep, form: HandlerFormDep) -> Respon
         return await _dn_page(visitor, dn, status_code=422, merge_error=problem, case_number=number)
     actions = visitor.services.insurer_actions
     try:
-        await in_thread(partial(actions.merge, visitor.viewer, dn.id, case.id))
+        await in_thread(partial(actions.merge, visitor.viewer, dn.id, case.id, visitor.origin))
     except MergedIntoAnotherCase:
         # Someone else merged it meanwhile (the form was shown while it was open).
         dn = await lookups.visible_dn(visitor, dn_id)
@@ -169,7 +169,7 @@ async def _change_status(visitor: Visitor, case_id: str, change: str) -> Respons
     case = await lookups.visible_case(visitor, case_id)
     actions = visitor.services.insurer_actions
     act = actions.close_case if change == "closed" else actions.reopen_case
-    await in_thread(partial(act, visitor.viewer, case.id))
+    await in_thread(partial(act, visitor.viewer, case.id, visitor.origin))
     return RedirectResponse(f"/ui/cases/{case.id}?notice={change}", status_code=303)
 
 
