@@ -49,6 +49,11 @@ class ContentScan(Protocol):
         answers, then answers the same on every call."""
         ...
 
+    @property
+    def seconds(self) -> float:
+        """From the scan's start to its verdict, once there is one."""
+        ...
+
     def abort(self) -> None:
         """Drop the scan; idempotent."""
         ...

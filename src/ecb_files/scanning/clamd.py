@@ -16,6 +16,7 @@ reads the oldest answer. Every failure of the scanner — unreachable, timed out
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -133,6 +134,8 @@ class ClamdScan:
 
     def __init__(self, clamd: Clamd) -> None:
         self._clamd = clamd
+        self._started = time.monotonic()
+        self._seconds = 0.0
         self._connection: socket.socket | None = clamd.connect()
         self._sealed = False
         self._signature: str | None = None
@@ -157,10 +160,16 @@ class ClamdScan:
         self._send(_TERMINATOR)
         self._sealed = True
 
+    @property
+    def seconds(self) -> float:
+        """From the scan's start (the file's first byte) to its verdict."""
+        return self._seconds
+
     def verdict(self) -> str | None:
         if not self._answered:
             self._answered = True
             self._settle()
+            self._seconds = time.monotonic() - self._started
         if self._failure is not None:
             raise self._failure
         return self._signature

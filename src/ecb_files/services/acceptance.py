@@ -35,6 +35,7 @@ from ecb_files.errors import (
     EcbError,
     InvalidSecurityToken,
     MalwareDetected,
+    ServiceUnavailable,
     Unauthorized,
     UnsupportedMediaType,
     UserNotFound,
@@ -151,7 +152,7 @@ class Acceptance:
         """
         blobs = [f.blob for f in submission.files]
         try:
-            settle_scans(submission.files)
+            settle_scans(submission.files, self._metrics)
             if any(blob.inline_content is None for blob in blobs):
                 with self._database.read_connection() as connection:
                     self._check(Lookups(connection, {}), principal, endpoint, submission)
@@ -384,13 +385,21 @@ def check_file_types(
             )
 
 
-def settle_scans(files: Sequence[ParsedFile[SmallOrSpilledBlob]]) -> None:
+def settle_scans(files: Sequence[ParsedFile[SmallOrSpilledBlob]], metrics: Metrics) -> None:
     """Wait for every file's malware verdict (§12.1), so that the checks, which may run
-    in a shared transaction, never wait on the scanner. A scanner failure (503) drops
-    every scan of the request."""
+    in a shared transaction, never wait on the scanner; each verdict is counted in the
+    metrics (§12.3). A scanner failure (503) drops every scan of the request."""
     try:
         for parsed in files:
-            parsed.findings.malware()
+            scan = parsed.findings.scan
+            if scan is None:
+                continue
+            try:
+                signature = scan.verdict()
+            except ServiceUnavailable:
+                metrics.scanned("error", scan.seconds)
+                raise
+            metrics.scanned("clean" if signature is None else "malware", scan.seconds)
     except BaseException:
         for parsed in files:
             if parsed.findings.scan is not None:

@@ -155,7 +155,7 @@ class FnolService:
         """Steps 1–5 (module doc); the 201 answer, or the refusal raised. Blocking."""
         blobs = [parsed.blob for parsed in fnol.attachments]
         try:
-            settle_scans(fnol.attachments)
+            settle_scans(fnol.attachments, self._metrics)
             with self._database.read_connection() as connection:
                 checked = self._check(Lookups(connection, {}), connection, principal, fnol)
             for blob in blobs:

@@ -153,6 +153,7 @@ class RecordingScan:
     def __init__(self) -> None:
         self.data = bytearray()
         self.sealed = False
+        self.seconds = 0.0
 
     def write(self, data: bytes) -> None:
         assert not self.sealed
