@@ -36,7 +36,7 @@ def insurer(audited: ServerProcess, world: World) -> dict[str, str]:
 
 def stored_file(server: ServerProcess, world: World, target: str, data: bytes = b"x" * 100) -> str:
     api = Api(server, secret_token(server, "secret-client", world.secret))
-    body = submission(world, target, [file_entry("audited.jpg", data)])
+    body = submission(world, target, [file_entry("audited.txt", data, contentType="text/plain")])
     response = api.dn(body) if target == world.open_dn else api.case(body)
     assert response.status_code == 200, response.text
     return str(response.json()["payload"]["files"][0]["id"])

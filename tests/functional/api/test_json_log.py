@@ -54,7 +54,11 @@ def test_a_submission_line_names_route_client_partner_files_and_bytes(
 ) -> None:
     """§12.3: a submission line names route client partner files and bytes."""
     api = Api(json_server, secret_token(json_server, "secret-client", world.secret))
-    body = json.dumps(submission(world, world.open_case, [file_entry("a.jpg", b"a" * 500)]))
+    body = json.dumps(
+        submission(
+            world, world.open_case, [file_entry("a.txt", b"a" * 500, contentType="text/plain")]
+        )
+    )
     response = api.case(body.encode())
     assert response.status_code == 200, response.text
     line = line_for(json_server, response.headers["x-request-id"])

@@ -52,13 +52,17 @@ def test_requests_are_counted_by_route_template_and_status(
         assert httpx.get(f"{server.url}{API}/file/{missing}", headers=headers).status_code == 404
     after = scrape(server)
     labels = {"route": FILE_ROUTE, "method": "GET", "status": "404"}
-    assert value(after, "ecb_files_requests_total", **labels) - value(
-        before, "ecb_files_requests_total", **labels
-    ) == 2
+    assert (
+        value(after, "ecb_files_requests_total", **labels)
+        - value(before, "ecb_files_requests_total", **labels)
+        == 2
+    )
     timed = {"route": FILE_ROUTE, "method": "GET"}
-    assert value(after, "ecb_files_request_seconds_count", **timed) - value(
-        before, "ecb_files_request_seconds_count", **timed
-    ) == 2
+    assert (
+        value(after, "ecb_files_request_seconds_count", **timed)
+        - value(before, "ecb_files_request_seconds_count", **timed)
+        == 2
+    )
     assert not any(f"00000000f00{n}" in str(key) for key in after for n in (1, 2))
 
 
@@ -68,26 +72,35 @@ def test_an_unknown_path_is_counted_as_unmatched(server: ServerProcess) -> None:
     assert httpx.get(f"{server.url}/no/such/path-{os.getpid()}").status_code == 404
     after = scrape(server)
     labels = {"route": "unmatched", "method": "GET", "status": "404"}
-    assert value(after, "ecb_files_requests_total", **labels) - value(
-        before, "ecb_files_requests_total", **labels
-    ) == 1
+    assert (
+        value(after, "ecb_files_requests_total", **labels)
+        - value(before, "ecb_files_requests_total", **labels)
+        == 1
+    )
 
 
 def test_files_stored_and_bytes_received_are_counted(api: Api, world: World) -> None:
     """§12.3: a submission of two files adds 2 files, their decoded bytes, and the
     request body's bytes."""
-    files = [file_entry("a.jpg", b"a" * 300), file_entry("b.jpg", b"b" * 700)]
+    files = [
+        file_entry("a.txt", b"a" * 300, contentType="text/plain"),
+        file_entry("b.txt", b"b" * 700, contentType="text/plain"),
+    ]
     body = json.dumps(submission(world, world.open_case, files)).encode()
     before = scrape(api.server)
     assert api.case(body).status_code == 200
     after = scrape(api.server)
     endpoint = {"endpoint": "submitForCase"}
-    assert value(after, "ecb_files_files_stored_total", **endpoint) - value(
-        before, "ecb_files_files_stored_total", **endpoint
-    ) == 2
-    assert value(after, "ecb_files_stored_bytes_total", **endpoint) - value(
-        before, "ecb_files_stored_bytes_total", **endpoint
-    ) == 1000
+    assert (
+        value(after, "ecb_files_files_stored_total", **endpoint)
+        - value(before, "ecb_files_files_stored_total", **endpoint)
+        == 2
+    )
+    assert (
+        value(after, "ecb_files_stored_bytes_total", **endpoint)
+        - value(before, "ecb_files_stored_bytes_total", **endpoint)
+        == 1000
+    )
     received = {"route": CASE_ROUTE}
     assert value(after, "ecb_files_received_bytes_total", **received) - value(
         before, "ecb_files_received_bytes_total", **received
@@ -100,9 +113,11 @@ def test_errors_are_counted_by_error_type(server: ServerProcess) -> None:
     assert httpx.post(f"{server.url}{CASE_ROUTE}", content=b"{}").status_code == 401
     after = scrape(server)
     labels = {"error_type": "Unauthorized", "status": "401"}
-    assert value(after, "ecb_files_errors_total", **labels) - value(
-        before, "ecb_files_errors_total", **labels
-    ) == 1
+    assert (
+        value(after, "ecb_files_errors_total", **labels)
+        - value(before, "ecb_files_errors_total", **labels)
+        == 1
+    )
 
 
 def test_tokens_issued_and_refused_are_counted(server: ServerProcess, world: World) -> None:
@@ -118,18 +133,24 @@ def test_tokens_issued_and_refused_are_counted(server: ServerProcess, world: Wor
     after = scrape(server)
     issued = {"outcome": "issued", "error": ""}
     invalid = {"outcome": "refused", "error": "invalid_client"}
-    assert value(after, "ecb_files_tokens_total", **issued) - value(
-        before, "ecb_files_tokens_total", **issued
-    ) == 1
-    assert value(after, "ecb_files_tokens_total", **invalid) - value(
-        before, "ecb_files_tokens_total", **invalid
-    ) == 1
+    assert (
+        value(after, "ecb_files_tokens_total", **issued)
+        - value(before, "ecb_files_tokens_total", **issued)
+        == 1
+    )
+    assert (
+        value(after, "ecb_files_tokens_total", **invalid)
+        - value(before, "ecb_files_tokens_total", **invalid)
+        == 1
+    )
 
 
 def test_database_and_storage_calls_are_timed(api: Api, world: World) -> None:
     """§12.3: a file too large to keep with its row is written to the blob store: its
     publish and the commit show in the latency histograms."""
-    body = submission(world, world.open_case, [file_entry("large.jpg", b"L" * 200_000)])
+    body = submission(
+        world, world.open_case, [file_entry("large.txt", b"L" * 200_000, contentType="text/plain")]
+    )
     before = scrape(api.server)
     assert api.case(body).status_code == 200
     after = scrape(api.server)
