@@ -1,8 +1,9 @@
 """Streaming decoder for standard, padded base64 (RFC 4648 §4).
 
 Input arrives in chunks of any size. Whitespace (space, tab, CR, LF) anywhere is
-ignored; fewer than four significant characters are carried to the next chunk; each
-chunk is otherwise decoded whole by ``pybase64`` in one call. Refused, with the 0-based
+ignored; fewer than four significant characters are carried to the next chunk, where
+the group they begin is completed and decoded apart; the rest of each chunk is decoded
+whole by ``pybase64`` in one call, never copied to join the carry. Refused, with the 0-based
 character offset of the fault in the input seen so far:
 
 - a character outside ``A–Z a–z 0–9 + /`` (so the URL-safe ``-`` and ``_`` too);
@@ -73,6 +74,14 @@ class Base64StreamDecoder:
         return self._position
 
     def decode(self, chunk: bytes) -> bytes:
+        """The bytes that ``chunk`` completes; see :meth:`decode_pieces`."""
+        pieces = self.decode_pieces(chunk)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def decode_pieces(self, chunk: bytes) -> tuple[bytes, ...]:
+        """The bytes that ``chunk`` completes, in order, as one or two pieces: a group
+        begun by the previous chunk is decoded apart from the rest, so that a large
+        chunk is never copied to put the carried characters in front of it."""
         plain = self._decode_plain(chunk)
         if plain is not None:
             return plain
@@ -83,7 +92,7 @@ class Base64StreamDecoder:
         if any(space in chunk for space in _WHITESPACE_BYTES):
             text = chunk.translate(None, _WHITESPACE)
         if not text:
-            return b""
+            return (b"",)
         carried = len(self._carry)
         data = self._carry + text if carried else text
         pad = data.find(_PAD)
@@ -100,26 +109,39 @@ class Base64StreamDecoder:
             exc.decoded = decoded + exc.decoded
             raise
         self._carry = data[decodable:]
-        return decoded
+        return (decoded,)
 
-    def _decode_plain(self, chunk: bytes) -> bytes | None:
-        """The common case in one strict SIMD call, with no scan before it: whole groups of
-        alphabet characters (no whitespace, no ``=``). ``None`` when the chunk holds
-        anything else, and nothing has changed: ``decode`` then goes through it
-        carefully, to decode what it can and say where a fault is."""
-        data = self._carry + chunk if self._carry else chunk
-        end = len(data) - len(data) % 4
-        tail = data[end:]
-        if tail.translate(None, _ALPHABET) or (end and data[end - 1] == _PAD_BYTE):
+    def _decode_plain(self, chunk: bytes) -> tuple[bytes, ...] | None:
+        """The common case in SIMD calls, with no scan before them: whole groups of
+        alphabet characters (no whitespace, no ``=``) after the carried ones. ``None``
+        when the chunk holds anything else, and nothing has changed: ``decode_pieces``
+        then goes through it carefully, to decode what it can and say where a fault is."""
+        carry = self._carry
+        completed = b""
+        body = memoryview(chunk)
+        if carry:
+            # The group the carry begins, completed from this chunk (never a final
+            # padded quartet: nothing may follow that).
+            need = 4 - len(carry)
+            if need <= 0 or len(chunk) < need:
+                return None
+            completed = carry + chunk[:need]
+            if _PAD in completed:
+                return None
+            body = body[need:]
+        end = len(body) - len(body) % 4
+        tail = body[end:].tobytes()
+        if tail.translate(None, _ALPHABET) or (end and body[end - 1] == _PAD_BYTE):
             return None
         try:
-            decoded = bytes(pybase64.b64decode(memoryview(data)[:end], validate=True))
+            first = pybase64.b64decode(completed, validate=True) if completed else b""
+            rest = pybase64.b64decode(body[:end], validate=True)
         except (binascii.Error, ValueError):
             return None
         self._chunk_start = self._position
         self._position += len(chunk)
         self._carry = tail
-        return decoded
+        return (first, rest) if first else (rest,)
 
     def finish(self) -> bytes:
         """Decode the final quartet; refuse a length that is not a multiple of four."""

@@ -107,14 +107,15 @@ class FileContent:
             self._take(data)
             return
         try:
-            decoded = self._decoder.decode(data)
+            pieces = self._decoder.decode_pieces(data)
         except Base64Error as exc:
             # Bytes before the fault were met first: they may pass the size bound.
             if exc.decoded:
                 self._take(exc.decoded)
             raise self._invalid_base64(exc) from None
-        if decoded:
-            self._take(decoded)
+        for decoded in pieces:
+            if decoded:
+                self._take(decoded)
 
     def finish(self) -> None:
         """The content has ended: decode its last group, refuse an empty file, seal."""

@@ -169,3 +169,13 @@ def test_decode_returns_bytes_as_soon_as_a_group_is_complete() -> None:
     assert decoder.decode(b"A==") == b""
     assert decoder.finish() == b"D"
     assert decoder.position == 8
+
+
+def test_a_group_begun_by_the_previous_chunk_is_decoded_apart() -> None:
+    """§6: the carried characters are not put in front of a large chunk (a copy of it);
+    the group they begin comes as a piece of its own, then the rest of the chunk."""
+    decoder = Base64StreamDecoder()
+    encoded = base64.b64encode(b"abcdefghijkl")  # 16 characters
+    assert decoder.decode_pieces(encoded[:6]) == (b"abc",)
+    assert decoder.decode_pieces(encoded[6:]) == (b"def", b"ghijkl")
+    assert decoder.finish() == b""
