@@ -51,11 +51,15 @@ class Sampler(threading.Thread):
 
 def _pseudo_random_file(path: Path) -> str:
     """250 MiB that no layer can compress or deduplicate, written fast; its SHA-256."""
+    # The server's table of first bytes: the file starts as its name says (§12.1).
+    from tests.content_samples import sample_for
+
     noise = os.urandom(BLOCK)
     digest = hashlib.sha256()
     with path.open("wb") as handle:
         for offset in range(0, FILE_BYTES, BLOCK):
-            stamp = f"{offset}:".encode()
+            stamp = sample_for(path.name, f"{offset}:".encode()) if offset == 0 else b""
+            stamp += f"{offset}:".encode()
             block = (stamp + noise[len(stamp) :])[: FILE_BYTES - offset]
             digest.update(block)
             handle.write(block)

@@ -54,9 +54,13 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 
 def _sample_file(folder: Path, extension: str) -> Path:
-    """A small file named uniquely, so its stored record can be told from the others."""
+    """A small file named uniquely, so its stored record can be told from the others;
+    it starts as its format does, where the server checks that (§12.1)."""
+    # The server's own table of first bytes: these tests run only beside the server.
+    from tests.content_samples import sample_for
+
     path = folder / f"sample-{uuid.uuid4().hex[:8]}.{extension}"
-    path.write_bytes(f"§4 sample of a .{extension} file\n".encode())
+    path.write_bytes(sample_for(path.name, f"§4 sample of a .{extension} file\n".encode()))
     return path
 
 

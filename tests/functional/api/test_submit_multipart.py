@@ -434,7 +434,7 @@ def streamed_parts(
         world,
         world.open_case,
         [
-            {"part": f"f{i}", "fileName": f"big-{i}.zip", "contentType": "application/zip"}
+            {"part": f"f{i}", "fileName": f"big-{i}.dat", "contentType": "application/octet-stream"}
             for i in range(files)
         ],
     )
