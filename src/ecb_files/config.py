@@ -264,28 +264,24 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
-    return value
+    return _positive_number(env, name, default, "seconds")
 
 
 def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    return _positive_number(env, name, default, "hours")
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float, unit: str) -> float:
+    """A positive, finite number (fractions allowed) of ``unit``, or ``default`` if unset."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of hours, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
     if not value > 0 or value == float("inf"):
-        raise ConfigError(f"{name} must be a positive number of hours, got {raw!r}")
+        raise ConfigError(f"{name} must be a positive number of {unit}, got {raw!r}")
     return value
 
 
