@@ -148,22 +148,28 @@ def download(server: DownloadServer, file_id: str, *, check: str | None = None) 
     return {"mb_per_s": received / seconds / 1e6, "seconds": seconds, **sampler.reading.as_dict()}
 
 
+def curl(url: str, *headers: str) -> dict[str, Any]:
+    """One download by curl into /dev/null (a client that costs next to nothing): its
+    rate, checked to be the whole file."""
+    done = subprocess.run(
+        ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+         *[arg for header in headers for arg in ("-H", header)], url],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    size, seconds = done.stdout.split()
+    if int(size) != FILE_BYTES:
+        raise ServerError(f"curl received {size} bytes from {url}")
+    return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds)}
+
+
 def curl_download(server: DownloadServer, file_id: str) -> dict[str, Any]:
-    """The same download by curl into /dev/null: a client that costs next to nothing."""
+    """The service's download by curl, with the server's memory sampled meanwhile."""
     idle = idle_rss(server.pid)
     url = f"{server.url}{CONTENT_PATH.format(file_id)}"
     with PeakSampler(server.pid, idle) as sampler:
-        done = subprocess.run(
-            ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
-             "-H", f"Authorization: Bearer {server.token}", url],
-            capture_output=True, text=True, check=True, timeout=300,
-        )  # fmt: skip
-    size, seconds = done.stdout.split()
-    if int(size) != FILE_BYTES:
-        raise ServerError(f"curl received {size} bytes")
+        rate = curl(url, f"Authorization: Bearer {server.token}")
     assert sampler.reading is not None
-    return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds),
-            **sampler.reading.as_dict()}  # fmt: skip
+    return {**rate, **sampler.reading.as_dict()}
 
 
 def raw_read(path: Path) -> dict[str, Any]:
@@ -218,15 +224,7 @@ class SendfileServer:
                 connection.sendfile(source)
 
     def download(self) -> dict[str, Any]:
-        done = subprocess.run(
-            ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
-             self.url],
-            capture_output=True, text=True, check=True, timeout=300,
-        )  # fmt: skip
-        size, seconds = done.stdout.split()
-        if int(size) != FILE_BYTES:
-            raise ServerError(f"curl received {size} bytes from the sendfile server")
-        return {"mb_per_s": FILE_BYTES / float(seconds) / 1e6, "seconds": float(seconds)}
+        return curl(self.url)
 
     def close(self) -> None:
         self._listener.close()
