@@ -11,6 +11,11 @@ one without, and measures each the way ``run.py`` does:
 - small: one 10 KiB file per request, ``--concurrency`` connections for ``--seconds``
   (``loadgen.py``) → req/s and latency.
 
+A third server, ``protocol``, streams to ``null_scanner.py`` instead: the same
+``INSTREAM`` exchange with a peer that only reads and answers "OK". Its row is the
+service's own share of scanning (the copy of every byte into a socket, a verdict per
+file), apart from what clamd's spooling and engine take from the same cores.
+
     .venv/bin/python bench/scanning.py                       # 3 × 20 MiB, 3 runs, 5 s
     .venv/bin/python bench/scanning.py --files 3 --mib 100   # the large section of run.py
 
@@ -99,6 +104,45 @@ class Clamd:
             self.process = None
 
 
+class NullScanner:
+    """``null_scanner.py`` on a Unix socket: the protocol without an engine."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True)
+        self.socket = directory / "null.sock"
+        self.url = f"unix://{self.socket}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        script = BENCH_DIR / "null_scanner.py"
+        self.process = subprocess.Popen([sys.executable, str(script), str(self.socket)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX) as connection:
+                    connection.connect(str(self.socket))
+                    connection.sendall(b"zPING\0")
+                    if connection.recv(16) == b"PONG\0":
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("null_scanner.py did not answer PING within 30 s")
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        times = cpu_times(self.process.pid)
+        return times.main_threads + times.other_threads
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+Scanner = Clamd | NullScanner
+
+
 class ScanningServer(ProductServer):
     kind = "ecb-files + clamd"
 
@@ -110,9 +154,10 @@ class ScanningServer(ProductServer):
         return {**super()._env(), "ECB_FILES_CLAMD": self.clamd_url}
 
 
-def _large(server: ProductServer, body: Any, clamd: Clamd) -> dict[str, Any]:
+def _large(server: ProductServer, body: Any, clamd: Scanner) -> dict[str, Any]:
     clamd_before = clamd.cpu_seconds()
     run = large_run(server.port, server.token, server.pid, body)
+    # The CPU of the scanner this server streams to (clamd's for "off": about none).
     run["clamd_cpu_seconds"] = clamd.cpu_seconds() - clamd_before
     if run["problem"]:
         raise SystemExit(f"{server.label}: {run['problem']}")
@@ -138,22 +183,26 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         clamd = Clamd(root / "clamd", max_stream=(args.mib + 1) * MIB)
         clamd.start()
+        null = NullScanner(root / "null")
+        null.start()
         servers: dict[str, ProductServer] = {
             "off": ProductServer(root / "off", 1),
             "on": ScanningServer(root / "on", 1, clamd.url),
+            "protocol": ScanningServer(root / "protocol", 1, null.url),
         }
+        scanners: dict[str, Scanner] = {"off": clamd, "on": clamd, "protocol": null}
         try:
             for server in servers.values():
                 server.start()
             body = write_body(root / "large.json", [args.mib * MIB] * args.files)
             # Warm-up, not measured: clamd's first scans load its engine's tables.
             warm_up = write_body(root / "warm-up.json", [MIB] * args.files)
-            for server in servers.values():
-                _large(server, warm_up, clamd)
-            runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+            for name, server in servers.items():
+                _large(server, warm_up, scanners[name])
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
             for _ in range(args.runs):
                 for name, server in servers.items():
-                    runs[name].append(_large(server, body, clamd))
+                    runs[name].append(_large(server, body, scanners[name]))
             small, _ = small_body(10 * 1024)
             small_file = root / "small.json"
             small_file.write_bytes(small)
@@ -161,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                 spec = submit_spec(
                     server.port, server.token, small_file, args.concurrency, 1.0, args.seconds
                 )
-                clamd_before = clamd.cpu_seconds()
+                clamd_before = scanners[name].cpu_seconds()
                 stats = closed_loop(spec, root, f"small-{name}", server.pid)
-                stats["clamd_cpu_seconds"] = clamd.cpu_seconds() - clamd_before
+                stats["clamd_cpu_seconds"] = scanners[name].cpu_seconds() - clamd_before
                 results["small"][name] = stats
             for name, measured in runs.items():
                 results["large"][name] = {
@@ -180,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers.values():
                 server.stop()
             clamd.stop()
+            null.stop()
     default = BENCH_DIR / "results" / f"{datetime.now(UTC):%Y-%m-%d}-scanning.json"
     out = Path(args.out) if args.out else default
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -192,19 +242,19 @@ def main(argv: list[str] | None = None) -> int:
 def _print(results: dict[str, Any]) -> None:
     large, small = results["large"], results["small"]
     print(f"large: {large['files']} × {large['mib']} MiB in one JSON request, median of runs")
-    print(f"{'scan':<6}{'MB/s':>8}{'peak RSS growth MiB':>22}{'clamd CPU s':>13}")
-    for name in ("off", "on"):
+    print(f"{'scan':<10}{'MB/s':>8}{'peak RSS growth MiB':>22}{'scanner CPU s':>15}")
+    for name in ("off", "on", "protocol"):
         row = large[name]
         print(
-            f"{name:<6}{row['median_mb_per_s']:>8.1f}{row['median_peak_growth_mib']:>22.1f}"
-            f"{row['median_clamd_cpu_seconds']:>13.2f}"
+            f"{name:<10}{row['median_mb_per_s']:>8.1f}{row['median_peak_growth_mib']:>22.1f}"
+            f"{row['median_clamd_cpu_seconds']:>15.2f}"
         )
     print(f"small: one 10 KiB file per request, concurrency {small['concurrency']}")
-    print(f"{'scan':<6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name in ("off", "on"):
+    print(f"{'scan':<10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name in ("off", "on", "protocol"):
         row = small[name]
         print(
-            f"{name:<6}{row['rate']:>8.1f}{row.get('p50_ms', 0):>9.1f}"
+            f"{name:<10}{row['rate']:>8.1f}{row.get('p50_ms', 0):>9.1f}"
             f"{row.get('p99_ms', 0):>9.1f}{sum(row['errors'].values()):>8}"
         )
 
