@@ -48,37 +48,20 @@ from servers import BENCH_DIR, ProductServer
 _EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
-class Clamd:
-    """clamd in the foreground on a Unix socket, with a one-signature database."""
+class ScannerProcess:
+    """A process answering clamd's protocol on a Unix socket: started, timed, stopped."""
 
-    def __init__(self, directory: Path, max_stream: int) -> None:
-        binary = shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin")
-        if binary is None:
-            raise SystemExit("clamd is not installed (apt-get install clamav-daemon)")
-        self.binary = binary
-        self.socket = directory / "clamd.sock"
-        self.url = f"unix://{self.socket}"
-        database = directory / "db"
-        database.mkdir(parents=True)
-        (database / "eicar.ndb").write_text(f"Eicar-Test-Signature:0:*:{_EICAR.hex()}\n")
-        (directory / "tmp").mkdir()
-        self.config = directory / "clamd.conf"
-        self.config.write_text(
-            "Foreground yes\n"
-            f"LocalSocket {self.socket}\n"
-            f"DatabaseDirectory {database}\n"
-            f"TemporaryDirectory {directory / 'tmp'}\n"
-            f"StreamMaxLength {max_stream}\n"
-            f"MaxFileSize {max_stream}\n"
-            f"LogFile {directory / 'clamd.log'}\n"
-        )
+    name = "scanner"
+
+    def __init__(self, socket_path: Path, command: list[str]) -> None:
+        self.socket = socket_path
+        self.url = f"unix://{socket_path}"
+        self._command = command
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -90,7 +73,7 @@ class Clamd:
                         return
             except OSError:
                 time.sleep(0.05)
-        raise SystemExit("clamd did not answer PING within 60 s")
+        raise SystemExit(f"{self.name} did not answer PING within 60 s")
 
     def cpu_seconds(self) -> float:
         assert self.process is not None
@@ -104,43 +87,42 @@ class Clamd:
             self.process = None
 
 
-class NullScanner:
+class Clamd(ScannerProcess):
+    """clamd in the foreground on a Unix socket, with a one-signature database."""
+
+    name = "clamd"
+
+    def __init__(self, directory: Path, max_stream: int) -> None:
+        binary = shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin")
+        if binary is None:
+            raise SystemExit("clamd is not installed (apt-get install clamav-daemon)")
+        database = directory / "db"
+        database.mkdir(parents=True)
+        (database / "eicar.ndb").write_text(f"Eicar-Test-Signature:0:*:{_EICAR.hex()}\n")
+        (directory / "tmp").mkdir()
+        config = directory / "clamd.conf"
+        config.write_text(
+            "Foreground yes\n"
+            f"LocalSocket {directory / 'clamd.sock'}\n"
+            f"DatabaseDirectory {database}\n"
+            f"TemporaryDirectory {directory / 'tmp'}\n"
+            f"StreamMaxLength {max_stream}\n"
+            f"MaxFileSize {max_stream}\n"
+            f"LogFile {directory / 'clamd.log'}\n"
+        )
+        super().__init__(directory / "clamd.sock", [binary, "-c", str(config)])
+
+
+class NullScanner(ScannerProcess):
     """``null_scanner.py`` on a Unix socket: the protocol without an engine."""
+
+    name = "null_scanner.py"
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True)
-        self.socket = directory / "null.sock"
-        self.url = f"unix://{self.socket}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
+        path = directory / "null.sock"
         script = BENCH_DIR / "null_scanner.py"
-        self.process = subprocess.Popen([sys.executable, str(script), str(self.socket)])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.socket(socket.AF_UNIX) as connection:
-                    connection.connect(str(self.socket))
-                    connection.sendall(b"zPING\0")
-                    if connection.recv(16) == b"PONG\0":
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("null_scanner.py did not answer PING within 30 s")
-
-    def cpu_seconds(self) -> float:
-        assert self.process is not None
-        times = cpu_times(self.process.pid)
-        return times.main_threads + times.other_threads
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            self.process = None
-
-
-Scanner = Clamd | NullScanner
+        super().__init__(path, [sys.executable, str(script), str(path)])
 
 
 class ScanningServer(ProductServer):
@@ -154,7 +136,7 @@ class ScanningServer(ProductServer):
         return {**super()._env(), "ECB_FILES_CLAMD": self.clamd_url}
 
 
-def _large(server: ProductServer, body: Any, clamd: Scanner) -> dict[str, Any]:
+def _large(server: ProductServer, body: Any, clamd: ScannerProcess) -> dict[str, Any]:
     clamd_before = clamd.cpu_seconds()
     run = large_run(server.port, server.token, server.pid, body)
     # The CPU of the scanner this server streams to (clamd's for "off": about none).
@@ -190,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             "on": ScanningServer(root / "on", 1, clamd.url),
             "protocol": ScanningServer(root / "protocol", 1, null.url),
         }
-        scanners: dict[str, Scanner] = {"off": clamd, "on": clamd, "protocol": null}
+        scanners: dict[str, ScannerProcess] = {"off": clamd, "on": clamd, "protocol": null}
         try:
             for server in servers.values():
                 server.start()
