@@ -64,6 +64,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             if access_log is not None:
                 access_log.close()
+            if app.state.services.clamd is not None:
+                app.state.services.clamd.close_session()  # it belongs to this event loop
             pool.shutdown(wait=False)
             if owned:
                 app.state.services.close()

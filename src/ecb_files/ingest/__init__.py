@@ -30,7 +30,7 @@ from ecb_files.ingest.multipart import (
 )
 from ecb_files.ingest.multipart_submission import MultipartSubmissionParser
 from ecb_files.ingest.parsed import ParsedFile, ParsedSubmission, SubmissionBody
-from ecb_files.ingest.sink import BlobSink, ContentScan, Scanner
+from ecb_files.ingest.sink import BlobSink, ContentScan, HeldScanner, Scanner, Scanners
 from ecb_files.ingest.submission import SubmissionParser
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "ContentFindings",
     "ContentScan",
     "FileContent",
+    "HeldScanner",
     "JsonEventHandler",
     "JsonNumber",
     "JsonPath",
@@ -53,6 +54,7 @@ __all__ = [
     "PartHandler",
     "PartHeaders",
     "Scanner",
+    "Scanners",
     "SubmissionBody",
     "SubmissionParser",
     "format_path",

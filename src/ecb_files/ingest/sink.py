@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Protocol
 
 
@@ -65,3 +66,20 @@ class Scanner(Protocol):
     def open(self) -> ContentScan: ...
 
     def abort(self) -> None: ...
+
+
+class HeldScanner(Scanner, Protocol):
+    """A :class:`Scanner` for a request kept in memory: its scans only hold the bytes,
+    and nothing blocks — :meth:`settle`, called on the event loop once the files are
+    sealed, sends them all; after its future has ended, no ``verdict`` waits."""
+
+    def settle(self) -> Future[None]: ...
+
+
+class Scanners(Protocol):
+    """Where a request's scanner comes from: one that streams (blocking, for worker
+    threads) or one that holds the bytes of an in-memory request."""
+
+    def scanner(self) -> Scanner: ...
+
+    def held_scanner(self) -> HeldScanner: ...

@@ -5,12 +5,16 @@ length (4 bytes, big-endian), then a zero length; clamd answers one NUL-terminat
 ``stream: OK``, ``stream: <signature> FOUND``, or ``… ERROR`` (such as ``INSTREAM size
 limit exceeded. ERROR`` once the stream passes its ``StreamMaxLength``).
 
-One connection per file. Its bytes are sent from the thread that hashes and writes
-them, in the same pass; clamd scans once the file has ended, while the request's next
-file streams in, and the answer is read when the submission is checked. A request keeps
+One connection per file of a request that streams through worker threads. Its bytes
+are sent from the thread that hashes and writes them, in the same pass; clamd scans
+once the file has ended, while the request's next file streams in, and the answer is
+read when the submission is checked. A request keeps
 at most :data:`PENDING_SCANS` files waiting for their answers: opening one more first
 reads the oldest answer. Every failure of the scanner — unreachable, timed out, an
 ``ERROR`` answer — is a ``ScannerUnavailable`` (503): no file is accepted unscanned.
+
+The files of a request small enough to stay in memory go another way: through the
+process's one session with clamd, on the event loop (``scanning.session``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ecb_files.errors import ScannerUnavailable
+from ecb_files.scanning.session import ClamdSession, HeldScanner
 
 # Files of one request whose answers may be outstanding at once.
 PENDING_SCANS = 4
@@ -66,10 +71,25 @@ class Clamd:
     def __init__(self, address: ClamdAddress, *, timeout: float) -> None:
         self.address = address
         self._timeout = timeout
+        self._session: ClamdSession | None = None
 
     def scanner(self) -> ClamdScanner:
-        """The scans of one request (``ingest.Scanner``)."""
+        """The scans of one request whose files stream through worker threads
+        (``ingest.Scanner``): a connection per file, its bytes sent as they come."""
         return ClamdScanner(self)
+
+    def held_scanner(self) -> HeldScanner:
+        """The scans of one request kept in memory and settled on the event loop
+        (``ingest.HeldScanner``), through the process's session with clamd."""
+        if self._session is None:
+            self._session = ClamdSession(self, timeout=self._timeout)
+        return HeldScanner(self, self._session)
+
+    def close_session(self) -> None:
+        """Close the session of the held scans, if one is open; call on its event loop
+        (an application's shutdown) before the loop closes."""
+        if self._session is not None:
+            self._session.close()
 
     def ping(self) -> None:
         """Return if clamd answers ``PING``, else ``ScannerUnavailable``."""
@@ -107,6 +127,25 @@ class Clamd:
 
     def unavailable(self, why: str, description: str = _UNAVAILABLE) -> ScannerUnavailable:
         return ScannerUnavailable(description, detail=f"clamd at {self.address}: {why}")
+
+    def verdict_of(self, answer: str) -> str | None:
+        """The signature in clamd's answer to an ``INSTREAM``, ``None`` for "OK";
+        ``ScannerUnavailable`` for an error."""
+        result = answer.removeprefix("stream: ")
+        if result == "OK":
+            return None
+        if result.endswith(" FOUND"):
+            return result.removesuffix(" FOUND")
+        raise self.refusal(answer)
+
+    def refusal(self, answer: str) -> ScannerUnavailable:
+        if "size limit" in answer.lower():
+            return self.unavailable(
+                answer,
+                "the malware scanner refused a file longer than its stream limit "
+                "(clamd StreamMaxLength); the file cannot be accepted unscanned",
+            )
+        return self.unavailable(f"answered {answer!r}")
 
 
 class ClamdScanner:
@@ -192,25 +231,10 @@ class ClamdScan:
             return
         finally:
             self._close()
-        self._judge(answer)
-
-    def _judge(self, answer: str) -> None:
-        result = answer.removeprefix("stream: ")
-        if result == "OK":
-            return
-        if result.endswith(" FOUND"):
-            self._signature = result.removesuffix(" FOUND")
-            return
-        self._failure = self._refusal(answer)
-
-    def _refusal(self, answer: str) -> ScannerUnavailable:
-        if "size limit" in answer.lower():
-            return self._clamd.unavailable(
-                answer,
-                "the malware scanner refused a file longer than its stream limit "
-                "(clamd StreamMaxLength); the file cannot be accepted unscanned",
-            )
-        return self._clamd.unavailable(f"answered {answer!r}")
+        try:
+            self._signature = self._clamd.verdict_of(answer)
+        except ScannerUnavailable as failure:
+            self._failure = failure
 
     def _send(self, data: bytes) -> None:
         connection = self._connection
@@ -224,7 +248,7 @@ class ClamdScan:
             answer = _last_words(connection)
             self._close()
             if answer:
-                failure = self._refusal(answer)
+                failure = self._clamd.refusal(answer)
             else:
                 failure = self._clamd.unavailable(f"sending failed: {_why(error)}")
             self._answered, self._failure = True, failure

@@ -172,12 +172,12 @@ class Acceptance:
         self, principal: Principal, endpoint: Endpoint, submission: Submission
     ) -> Future[Accepted]:
         """``accept`` for a submission without an ``Idempotency-Key`` whose files are all
-        kept with their rows: nothing blocks before the commit, so nothing here blocks —
-        the future ends once the commit has (or with the refusal)."""
+        kept with their rows, and scanned already if scanned at all (held scans, settled):
+        nothing blocks before the commit, so nothing here blocks — the future ends once
+        the commit has (or with the refusal). A scanner failure raises here."""
         if any(parsed.blob.inline_content is None for parsed in submission.files):
             raise ValueError("accept_in_memory takes submissions of small files only")
-        if any(parsed.findings.scan is not None for parsed in submission.files):
-            raise ValueError("accept_in_memory takes submissions of unscanned files only")
+        settle_scans(submission.files, self._metrics)
         outcome: Future[Accepted] = Future()
 
         def settle(committed: Future[Accepted | EcbError]) -> None:

@@ -111,7 +111,6 @@ class Services:
         acceptance = Acceptance(database, idempotency, metrics)
         content = FileContent(database, store)
         clamd = _clamd(settings)
-        scanners = clamd.scanner if clamd is not None else None
         reader = Reader(database)
         return cls(
             settings=settings,
@@ -129,7 +128,7 @@ class Services:
                 idempotency,
                 acceptance,
                 small_file_bytes=settings.small_file_bytes,
-                scanners=scanners,
+                scanners=clamd,
             ),
             fnol=FnolService(
                 database,
@@ -138,7 +137,7 @@ class Services:
                 idempotency,
                 acceptance.commits,
                 small_file_bytes=settings.small_file_bytes,
-                scanners=scanners,
+                scanners=clamd.scanner if clamd is not None else None,
                 metrics=metrics,
             ),
             reader=reader,

@@ -12,6 +12,8 @@ with the body as it arrives::
 An attempt that is ``in_memory`` (no key, and a body no longer than the small-file
 size) never blocks before its commit: ``feed`` and ``finish_in_memory``, whose future
 ends with the commit, may run on the event loop, and the commit thread does the rest.
+Its files, when the service scans for malware, are held and sent to the scanner from
+the event loop once the body has ended (``ingest.HeldScanner``).
 
 The body is JSON (§3.1) or, with a multipart boundary from its ``Content-Type``, the
 binary form of §10.1; both parse into the same submission, accepted the same way.
@@ -24,15 +26,16 @@ for every request.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from concurrent.futures import Future
 
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
 from ecb_files.ingest import (
     BoundaryFreeSha256,
+    HeldScanner,
     MultipartSubmissionParser,
     Scanner,
+    Scanners,
     SubmissionBody,
     SubmissionParser,
 )
@@ -60,7 +63,7 @@ class SubmitService:
         acceptance: Acceptance,
         *,
         small_file_bytes: int,
-        scanners: Callable[[], Scanner] | None = None,
+        scanners: Scanners | None = None,
     ) -> None:
         self._store = store
         self._scanners = scanners
@@ -87,7 +90,19 @@ class SubmitService:
         blobs = SmallBlobs(
             self._store, max_inline_bytes=self._small_file_bytes, request_budget=budget
         )
-        scanner = self._scanners() if self._scanners is not None else None
+        # A body is no shorter than the files in it (base64 or raw): a body this short
+        # keeps every file in memory, and has nothing to do that blocks before its commit;
+        # its files, if scanned (§12.1), are held and sent to the scanner from the loop.
+        in_memory = (
+            scope is None
+            and content_length is not None
+            and content_length <= min(self._small_file_bytes, budget)
+        )
+        held: HeldScanner | None = None
+        scanner: Scanner | None = None
+        if self._scanners is not None:
+            scanner = held = self._scanners.held_scanner() if in_memory else None
+            scanner = scanner or self._scanners.scanner()
         parser: SubmissionBody[SmallOrSpilledBlob]
         digest: BodyDigest
         if multipart_boundary is None:
@@ -98,15 +113,6 @@ class SubmitService:
                 multipart_boundary, self._limits, blobs.stage, scanner=scanner
             )
             digest = BoundaryFreeSha256(multipart_boundary)
-        # A body is no shorter than the files in it (base64 or raw): a body this short
-        # keeps every file in memory, and has nothing to do that blocks before its commit
-        # — unless its files go to the malware scanner (§12.1), which is network I/O.
-        in_memory = (
-            scanner is None
-            and scope is None
-            and content_length is not None
-            and content_length <= min(self._small_file_bytes, budget)
-        )
         return SubmitAttempt(
             self._idempotency,
             self._acceptance,
@@ -116,6 +122,7 @@ class SubmitService:
             parser,
             in_memory,
             body_digest=digest if scope is not None else None,
+            held_scanner=held,
         )
 
     def close(self) -> None:
@@ -138,6 +145,7 @@ class SubmitAttempt(Attempt[Submission]):
         in_memory: bool = False,
         *,
         body_digest: BodyDigest | None = None,
+        held_scanner: HeldScanner | None = None,
     ) -> None:
         def accept(body: Submission, key: IdempotencyScope | None, body_sha256: str) -> Answer:
             accepted = acceptance.accept(
@@ -147,13 +155,15 @@ class SubmitAttempt(Attempt[Submission]):
 
         super().__init__(idempotency, scope, parser, accept, body_digest=body_digest)
         self.in_memory = in_memory
+        self._held_scanner = held_scanner
         self._acceptance = acceptance
         self._principal = principal
         self._endpoint = endpoint
 
     def finish_in_memory(self, last: bytes = b"") -> Future[Answer]:
         """``finish`` for an attempt that is ``in_memory``: it does not block, and may run
-        on an event loop; the future ends once the files are committed."""
+        on an event loop (must, when its files are scanned: their scans are sent from
+        it); the future ends once the files are committed."""
         if not self.in_memory:
             raise RuntimeError("finish_in_memory is for attempts whose body stays in memory")
         self.feed(last)
@@ -165,14 +175,28 @@ class SubmitAttempt(Attempt[Submission]):
             raise
         answer: Future[Answer] = Future()
 
-        def settle(accepted: Future[Accepted]) -> None:
+        def answered(accepted: Future[Accepted]) -> None:
             try:
                 answer.set_result(_answer(accepted.result()))
             except BaseException as error:
                 answer.set_exception(error)
 
-        accepted = self._acceptance.accept_in_memory(self._principal, self._endpoint, submission)
-        accepted.add_done_callback(settle)
+        def accept(scanned: Future[None] | None = None) -> None:
+            try:
+                if scanned is not None:
+                    scanned.result()
+                accepted = self._acceptance.accept_in_memory(
+                    self._principal, self._endpoint, submission
+                )
+            except BaseException as error:
+                answer.set_exception(error)
+                return
+            accepted.add_done_callback(answered)
+
+        if self._held_scanner is None:
+            accept()
+        else:
+            self._held_scanner.settle().add_done_callback(accept)
         return answer
 
 
