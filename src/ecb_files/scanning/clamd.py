@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from ecb_files.errors import ScannerUnavailable
 from ecb_files.scanning.session import ClamdSession, HeldScanner
+from ecb_files.scanning.verdict import ScanVerdict
 
 # Files of one request whose answers may be outstanding at once.
 PENDING_SCANS = 4
@@ -168,18 +169,14 @@ class ClamdScanner:
             scan.abort()
 
 
-class ClamdScan:
-    """One file's ``INSTREAM`` (``ingest.ContentScan``)."""
+class ClamdScan(ScanVerdict):
+    """One file's ``INSTREAM`` on a connection of its own (``ingest.ContentScan``)."""
 
     def __init__(self, clamd: Clamd) -> None:
-        self._clamd = clamd
+        super().__init__(clamd)
         self._started = time.monotonic()
-        self._seconds = 0.0
         self._connection: socket.socket | None = clamd.connect()
         self._sealed = False
-        self._signature: str | None = None
-        self._failure: ScannerUnavailable | None = None
-        self._answered = False
         self._send(b"zINSTREAM\0")
 
     @property
@@ -199,42 +196,26 @@ class ClamdScan:
         self._send(_TERMINATOR)
         self._sealed = True
 
-    @property
-    def seconds(self) -> float:
-        """From the scan's start (the file's first byte) to its verdict."""
-        return self._seconds
-
-    def verdict(self) -> str | None:
-        if not self._answered:
-            self._answered = True
-            self._settle()
-            self._seconds = time.monotonic() - self._started
-        if self._failure is not None:
-            raise self._failure
-        return self._signature
-
     def abort(self) -> None:
-        if not self._answered:
-            self._answered = True
-            self._failure = self._clamd.unavailable("the scan was dropped")
+        self._fail("the scan was dropped")
         self._close()
 
-    def _settle(self) -> None:
+    def _await_answer(self) -> None:
         connection = self._connection
-        if connection is None:
-            self._failure = self._clamd.unavailable("the scan was dropped")
-            return
         try:
-            answer = _read_answer(connection)
-        except OSError as error:
-            self._failure = self._clamd.unavailable(f"no answer: {_why(error)}")
-            return
+            if connection is None:
+                self._failure = self._clamd.unavailable("the scan was dropped")
+                return
+            try:
+                answer = _read_answer(connection)
+            except OSError as error:
+                self._failure = self._clamd.unavailable(f"no answer: {_why(error)}")
+                return
+            finally:
+                self._close()
+            self._judge(answer)
         finally:
-            self._close()
-        try:
-            self._signature = self._clamd.verdict_of(answer)
-        except ScannerUnavailable as failure:
-            self._failure = failure
+            self._seconds = time.monotonic() - self._started
 
     def _send(self, data: bytes) -> None:
         connection = self._connection

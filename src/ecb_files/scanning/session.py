@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, cast
 
 from ecb_files.errors import ScannerUnavailable
+from ecb_files.scanning.verdict import ScanVerdict
 
 if TYPE_CHECKING:
     from ecb_files.scanning.clamd import Clamd
@@ -113,9 +114,9 @@ class ClamdSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.sessions_opened = 0
 
-    async def scan(self, data: bytes) -> str | None:
-        """The signature clamd finds in ``data``, or ``None``; ``ScannerUnavailable``
-        when clamd cannot be reached, does not answer in time, or answers an error."""
+    async def answer(self, data: bytes) -> str:
+        """clamd's answer to an ``INSTREAM`` of ``data`` (``stream: …``);
+        ``ScannerUnavailable`` when clamd cannot be reached or does not answer in time."""
         try:
             async with asyncio.timeout(self._timeout):
                 try:
@@ -127,7 +128,7 @@ class ClamdSession:
             raise self._clamd.unavailable("no answer: timed out") from None
         except _SessionLost as error:
             raise self._clamd.unavailable(str(error)) from None
-        return self._clamd.verdict_of(answer)
+        return answer
 
     async def _open(self) -> _Session:
         loop = asyncio.get_running_loop()
@@ -215,17 +216,13 @@ class HeldScanner:
         await asyncio.gather(*(scan.settle(self._session) for scan in scans))
 
 
-class HeldScan:
+class HeldScan(ScanVerdict):
     """One small file's scan (``ingest.ContentScan``): bytes held, sent by ``settle``."""
 
     def __init__(self, clamd: Clamd) -> None:
-        self._clamd = clamd
+        super().__init__(clamd)
         self._pieces: list[bytes] = []
         self._sealed = False
-        self._answered = False
-        self._signature: str | None = None
-        self._failure: ScannerUnavailable | None = None
-        self._seconds = 0.0
 
     def write(self, data: bytes) -> None:
         self._pieces.append(bytes(data))
@@ -233,24 +230,13 @@ class HeldScan:
     def seal(self) -> None:
         self._sealed = True
 
-    @property
-    def seconds(self) -> float:
-        return self._seconds
-
-    def verdict(self) -> str | None:
-        if not self._answered:
-            # Never waits: a held scan not settled (or dropped) is never clean.
-            self._answered = True
-            self._failure = self._clamd.unavailable("the scan was not settled")
-        if self._failure is not None:
-            raise self._failure
-        return self._signature
-
     def abort(self) -> None:
-        if not self._answered:
-            self._answered = True
-            self._failure = self._clamd.unavailable("the scan was dropped")
+        self._fail("the scan was dropped")
         self._pieces = []
+
+    def _await_answer(self) -> None:
+        # Never waits: a held scan not settled (or dropped) is never clean.
+        self._failure = self._clamd.unavailable("the scan was not settled")
 
     async def settle(self, session: ClamdSession) -> None:
         if self._answered or not self._sealed:
@@ -258,9 +244,11 @@ class HeldScan:
         started = time.monotonic()
         data, self._pieces = b"".join(self._pieces), []
         try:
-            self._signature = await session.scan(data)
+            answer = await session.answer(data)
         except ScannerUnavailable as failure:
             self._failure = failure
+        else:
+            self._judge(answer)
         finally:
             self._answered = True
             self._seconds = time.monotonic() - started
