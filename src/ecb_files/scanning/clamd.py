@@ -8,10 +8,10 @@ limit exceeded. ERROR`` once the stream passes its ``StreamMaxLength``).
 One connection per file of a request that streams through worker threads. Its bytes
 are sent from the thread that hashes and writes them, in the same pass; clamd scans
 once the file has ended, while the request's next file streams in, and the answer is
-read when the submission is checked. A request keeps
-at most :data:`PENDING_SCANS` files waiting for their answers: opening one more first
-reads the oldest answer. Every failure of the scanner — unreachable, timed out, an
-``ERROR`` answer — is a ``ScannerUnavailable`` (503): no file is accepted unscanned.
+read when the submission is checked. A request keeps at most :data:`PENDING_SCANS`
+files waiting for their answers: opening one more first reads the oldest answer. Every
+failure of the scanner — unreachable, timed out, an ``ERROR`` answer — is a
+``ScannerUnavailable`` (503): no file is accepted unscanned.
 
 The files of a request small enough to stay in memory go another way: through the
 process's one session with clamd, on the event loop (``scanning.session``).

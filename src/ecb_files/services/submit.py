@@ -100,9 +100,10 @@ class SubmitService:
         )
         held: HeldScanner | None = None
         scanner: Scanner | None = None
-        if self._scanners is not None:
-            scanner = held = self._scanners.held_scanner() if in_memory else None
-            scanner = scanner or self._scanners.scanner()
+        if self._scanners is not None and in_memory:
+            scanner = held = self._scanners.held_scanner()
+        elif self._scanners is not None:
+            scanner = self._scanners.scanner()
         parser: SubmissionBody[SmallOrSpilledBlob]
         digest: BodyDigest
         if multipart_boundary is None:
