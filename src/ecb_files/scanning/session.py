@@ -124,7 +124,7 @@ class ClamdSession:
                 except _SessionLost:
                     answer = await (await self._open()).instream(data)
         except TimeoutError:
-            self._drop()
+            self.close()
             raise self._clamd.unavailable("no answer: timed out") from None
         except _SessionLost as error:
             raise self._clamd.unavailable(str(error)) from None
@@ -168,9 +168,6 @@ class ClamdSession:
     def close(self) -> None:
         """Close the session; call on its event loop before that loop closes. A later
         scan opens a new one."""
-        self._drop()
-
-    def _drop(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None

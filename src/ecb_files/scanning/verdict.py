@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from ecb_files.errors import ScannerUnavailable
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
     from ecb_files.scanning.clamd import Clamd
 
 
-class ScanVerdict:
+class ScanVerdict(ABC):
     """A signature, clean (``None``), or the scanner's failure: settled once, then the
     same answer on every call. A scan dropped before its answer is never clean."""
 
@@ -34,9 +35,9 @@ class ScanVerdict:
             raise self._failure
         return self._signature
 
+    @abstractmethod
     def _await_answer(self) -> None:
         """Settle the verdict from clamd's answer (``_judge``) or a failure."""
-        raise NotImplementedError
 
     def _judge(self, answer: str) -> None:
         try:
