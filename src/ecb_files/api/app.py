@@ -81,9 +81,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         static_url="/docs-assets",
+        # The service's telemetry is its own (§12.3: /metrics, JSON logs); FastAPI's
+        # OpenTelemetry hooks would look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.include_router(oauth.router)
+    # The submit routes first: the busiest path is matched before any other.
     app.include_router(submit.router)
+    app.include_router(oauth.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)
     if settings.metrics:

@@ -8,9 +8,10 @@ exists once the process has started is frozen (never scanned again), and the you
 generation is collected less often, so the collections that remain are short.
 
 Thread switches: the event loop holds the interpreter while it has work, and a thread
-that wants it back (the commit thread, once its commit is on disk) asks only after the
-switch interval. At the default 5 ms that wait was most of a small submission's time
-in a busy process; 1 ms hands over sooner, at little cost to the loop.
+that wants it back (the commit thread, after each of its database calls) asks only
+after the switch interval. At the default 5 ms that wait was most of a small
+submission's time in a busy process; 0.2 ms hands over sooner, at little cost to the
+loop (bench/README.md has the measurements).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 
 # Allocations, net of frees, between two collections of the youngest generation.
 YOUNG_THRESHOLD = 50_000
-SWITCH_INTERVAL_SECONDS = 0.001
+SWITCH_INTERVAL_SECONDS = 0.0002
 
 
 def settle_after_start() -> None:

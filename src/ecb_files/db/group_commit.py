@@ -6,8 +6,12 @@ one transaction per request, concurrent submissions queue on that lock and each 
 for every earlier commit in turn. Here one thread of the process commits: it takes every
 unit waiting, runs them in one transaction and commits once, while units arriving
 meanwhile queue for the next batch. A unit's caller gets back exactly what the unit
-returned or raised, as if it had run alone: from ``run`` (blocking), or through the
-future of ``submit`` (which an event loop can await without a thread of its own).
+returned or raised, as if it had run alone: from ``run`` (blocking), through the
+future of ``submit``, or through the event loop's own future of ``submit_on_loop``.
+
+The outcomes of a batch reach an event loop in one call: one wake-up of the loop per
+commit rather than one per unit, and none of the loop's callbacks run on this thread,
+where each would wait for the interpreter (bench/README.md).
 
 A unit must be safe to run again: when one unit of a batch raises (a target closed
 since it was checked, a constraint), or the commit fails, the whole batch is rolled
@@ -17,10 +21,12 @@ it and each caller sees its own outcome.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ecb_files.db.database import Database, Transaction
@@ -34,7 +40,15 @@ DEFAULT_MAX_BATCH = 64
 @dataclass(eq=False)
 class _Slot(Generic[T]):
     unit: Callable[[Transaction], T]
-    future: Future[T] = field(default_factory=Future)
+    future: Future[T] | asyncio.Future[T]
+    loop: asyncio.AbstractEventLoop | None = None  # the loop of an asyncio future
+
+
+@dataclass(eq=False)
+class _Outcome:
+    slot: _Slot[Any]
+    result: Any = None
+    error: BaseException | None = None
 
 
 class GroupCommitter:
@@ -66,7 +80,18 @@ class GroupCommitter:
 
     def submit(self, unit: Callable[[Transaction], T]) -> Future[T]:
         """``unit`` queued for the next transaction; the future ends once it is durable."""
-        slot: _Slot[T] = _Slot(unit)
+        future: Future[T] = Future()
+        self._queue(_Slot(unit, future))
+        return future
+
+    def submit_on_loop(self, unit: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        """``submit`` from a coroutine: the running loop's future, ended on the loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue(_Slot(unit, future, loop))
+        return future
+
+    def _queue(self, slot: _Slot[Any]) -> None:
         with self._ready:
             if self._closed:
                 raise RuntimeError("the group committer is closed")
@@ -77,7 +102,6 @@ class GroupCommitter:
                 )
                 self._thread.start()
             self._ready.notify()
-        return slot.future
 
     def close(self) -> None:
         """Commit what is queued, then stop the committing thread."""
@@ -100,30 +124,60 @@ class GroupCommitter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Slot[Any]]) -> None:
-        if len(batch) > 1 and self._commit_together(batch):
-            return
-        for slot in batch:
-            try:
-                with self._database.write() as transaction:
-                    result = slot.unit(transaction)
-                    if self._before_commit is not None:
-                        self._before_commit(transaction)
-            except BaseException as error:  # the caller's to handle, whatever it is
-                slot.future.set_exception(error)
-            else:
-                slot.future.set_result(result)
+        outcomes = self._commit_together(batch) if len(batch) > 1 else None
+        if outcomes is None:
+            outcomes = [self._commit_alone(slot) for slot in batch]
+        _deliver(outcomes)
 
-    def _commit_together(self, batch: list[_Slot[Any]]) -> bool:
-        """The batch in one transaction; ``False`` (nothing committed) if anything failed."""
-        results = []
+    def _commit_alone(self, slot: _Slot[Any]) -> _Outcome:
+        try:
+            with self._database.write() as transaction:
+                result = slot.unit(transaction)
+                if self._before_commit is not None:
+                    self._before_commit(transaction)
+        except BaseException as error:  # the caller's to handle, whatever it is
+            return _Outcome(slot, error=error)
+        return _Outcome(slot, result)
+
+    def _commit_together(self, batch: list[_Slot[Any]]) -> list[_Outcome] | None:
+        """The batch in one transaction; ``None`` (nothing committed) if anything failed."""
+        outcomes = []
         try:
             with self._database.write() as transaction:
                 for slot in batch:
-                    results.append(slot.unit(transaction))
+                    outcomes.append(_Outcome(slot, slot.unit(transaction)))
                 if self._before_commit is not None:
                     self._before_commit(transaction)
         except BaseException:
-            return False  # each unit runs again alone, and meets its own outcome
-        for slot, result in zip(batch, results, strict=True):
-            slot.future.set_result(result)
-        return True
+            return None  # each unit runs again alone, and meets its own outcome
+        return outcomes
+
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    """Each outcome to its future: at once for a thread's, in one call per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        loop = outcome.slot.loop
+        if loop is None:
+            _settle(outcome)
+        else:
+            by_loop.setdefault(loop, []).append(outcome)
+    for loop, settled_there in by_loop.items():
+        # A loop that has closed has nobody left to wait for these futures.
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_all, settled_there)
+
+
+def _settle_all(outcomes: list[_Outcome]) -> None:
+    for outcome in outcomes:
+        _settle(outcome)
+
+
+def _settle(outcome: _Outcome) -> None:
+    future = outcome.slot.future
+    if future.cancelled():
+        return  # an asyncio caller that stopped waiting (its client went away)
+    if outcome.error is not None:
+        future.set_exception(outcome.error)
+    else:
+        future.set_result(outcome.result)

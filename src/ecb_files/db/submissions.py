@@ -138,9 +138,9 @@ _CASE_STATE = case_for_partner(_TARGET_ID, _ALIAS, _PARTNER_ID, Case.id, Case.st
 _DN_STATE = dn_for_partner(
     _TARGET_ID, _ALIAS, _PARTNER_ID, DamageNotification.id, DamageNotification.merged_to_case_id
 )
-_INSERT_SUBMISSION = insert(Submission)
-_INSERT_FILE = insert(StoredFile)
-_INSERT_CONTENT = insert(SmallFileContent)
+_INSERT_SUBMISSION = insert(Submission).returning(Submission.id)
+_INSERT_FILE = insert(StoredFile).returning(StoredFile.id)
+_INSERT_CONTENT = insert(SmallFileContent).returning(SmallFileContent.blob_id)
 
 
 def find_case_state(

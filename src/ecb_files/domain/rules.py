@@ -95,6 +95,12 @@ def _is_blank_or_control(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
 
 
+def _has_blank_or_control(value: str) -> bool:
+    if value.isascii():  # the usual address, checked in C: controls, DEL and spaces
+        return not value.isprintable() or " " in value
+    return any(_is_blank_or_control(char) for char in value)
+
+
 def email_problem(value: str) -> str | None:
     """Why ``value`` is not a usable e-mail address, or None when it is.
 
@@ -108,7 +114,7 @@ def email_problem(value: str) -> str | None:
         return "must not be empty"
     if len(value) > MAX_EMAIL_CHARS:
         return f"is longer than {MAX_EMAIL_CHARS} characters"
-    if any(_is_blank_or_control(char) for char in value):
+    if _has_blank_or_control(value):
         return "must not contain whitespace or control characters"
     if value.count("@") != 1:
         return "must contain exactly one '@'"

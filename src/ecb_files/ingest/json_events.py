@@ -1,5 +1,7 @@
 """Incremental JSON tokenizer (RFC 8259, UTF-8) for bodies too large to hold.
 
+(A small body that arrives whole is read by the C parser instead: ``json_whole``.)
+
 Push-style and without I/O: :meth:`JsonTokenizer.feed` takes the body in chunks of any
 size, :meth:`JsonTokenizer.finish` says it has ended. Events go to a
 :class:`JsonEventHandler` the moment they are recognised, so a fault is reported where it
@@ -47,6 +49,7 @@ from ecb_files.config import Limits
 from ecb_files.domain.json_paths import JsonPath as JsonPath
 from ecb_files.domain.json_paths import format_path as format_path
 from ecb_files.errors import InvalidRequest
+from ecb_files.ingest.json_whole import Replay, read_whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,7 @@ class JsonTokenizer:
         # decoder accepts only its alphabet and whitespace) spares the hot loop the scan
         # for raw control characters; raw line breaks then reach it as whitespace.
         self._skip_stream_control_scan = handler_checks_streamed_bytes
+        self._limits = limits
         self._max_depth = limits.max_json_depth
         self._max_chars = limits.max_string_chars
         self._max_members = limits.max_object_members
@@ -203,6 +207,13 @@ class JsonTokenizer:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
+        if self._state == _ROOT and self._base == 0 and not self._pending:
+            members = read_whole(chunk, self._limits, JsonNumber)
+            if members is not None:  # the whole document, small: see json_whole
+                Replay(self._handler, self._max_chars, self._non_streamed_too_long).object(members)
+                self._state = _DONE
+                self._base = len(chunk)
+                return
         data = self._pending + chunk if self._pending else chunk
         consumed = self._run(data)
         self._pending = data[consumed:]
@@ -231,6 +242,16 @@ class JsonTokenizer:
         if self._string_is_key:
             return tuple(self._path[:-1]), "an object key"
         return tuple(self._path), "the string"
+
+    def _too_long(self, path: JsonPath, what: str) -> InvalidRequest:
+        return self._at_path(
+            path,
+            f"{what} is longer than maxStringChars {self._max_chars} characters",
+            "string_too_long",
+        )
+
+    def _non_streamed_too_long(self, path: JsonPath) -> InvalidRequest:
+        return self._too_long(path, "the string")
 
     def _lone_surrogate(self, at: int) -> InvalidRequest:
         path, what = self._string_path()
@@ -610,12 +631,7 @@ class JsonTokenizer:
         self._parts.append(text)
         self._chars += len(text)
         if self._chars > self._max_chars:
-            path, what = self._string_path()
-            raise self._at_path(
-                path,
-                f"{what} is longer than maxStringChars {self._max_chars} characters",
-                "string_too_long",
-            )
+            raise self._too_long(*self._string_path())
 
     def _end_string(self, quote: int) -> None:
         if self._high_surrogate >= 0:

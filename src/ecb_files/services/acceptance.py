@@ -14,7 +14,6 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,33 +167,22 @@ class Acceptance:
         self._count(endpoint, submission)
         return accepted
 
-    def accept_in_memory(
+    async def accept_in_memory(
         self, principal: Principal, endpoint: Endpoint, submission: Submission
-    ) -> Future[Accepted]:
+    ) -> Accepted:
         """``accept`` for a submission without an ``Idempotency-Key`` whose files are all
-        kept with their rows, and scanned already if scanned at all (held scans, settled):
-        nothing blocks before the commit, so nothing here blocks — the future ends once
-        the commit has (or with the refusal). A scanner failure raises here."""
+        kept with their rows, and scanned already if scanned at all (held scans, settled),
+        on the event loop: nothing here blocks, and it returns once the commit has (or
+        raises the refusal). A scanner failure raises here."""
         if any(parsed.blob.inline_content is None for parsed in submission.files):
             raise ValueError("accept_in_memory takes submissions of small files only")
         settle_scans(submission.files, self._metrics)
-        outcome: Future[Accepted] = Future()
-
-        def settle(committed: Future[Accepted | EcbError]) -> None:
-            try:
-                result = committed.result()
-            except BaseException as error:
-                outcome.set_exception(error)
-                return
-            if isinstance(result, EcbError):
-                outcome.set_exception(result)
-            else:
-                self._count(endpoint, submission)
-                outcome.set_result(result)
-
         unit = partial(self._write, principal, endpoint, submission, None, "")
-        self._commits.submit(unit).add_done_callback(settle)
-        return outcome
+        result = await self._commits.submit_on_loop(unit)
+        if isinstance(result, EcbError):
+            raise result
+        self._count(endpoint, submission)
+        return result
 
     def _count(self, endpoint: Endpoint, submission: Submission) -> None:
         files = submission.files

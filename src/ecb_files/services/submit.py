@@ -10,8 +10,9 @@ with the body as it arrives::
     attempt.abandon()              # after any failure: blobs discarded, the key let go
 
 An attempt that is ``in_memory`` (no key, and a body no longer than the small-file
-size) never blocks before its commit: ``feed`` and ``finish_in_memory``, whose future
-ends with the commit, may run on the event loop, and the commit thread does the rest.
+size) never blocks before its commit: ``feed`` and the coroutine ``finish_in_memory``,
+which returns once the commit has, run on the event loop, and the commit thread does
+the rest.
 Its files, when the service scans for malware, are held and sent to the scanner from
 the event loop once the body has ended (``ingest.HeldScanner``).
 
@@ -25,8 +26,8 @@ for every request.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from concurrent.futures import Future
 
 from ecb_files.config import Limits
 from ecb_files.domain.endpoints import Endpoint
@@ -161,10 +162,10 @@ class SubmitAttempt(Attempt[Submission]):
         self._principal = principal
         self._endpoint = endpoint
 
-    def finish_in_memory(self, last: bytes = b"") -> Future[Answer]:
-        """``finish`` for an attempt that is ``in_memory``: it does not block, and may run
-        on an event loop (must, when its files are scanned: their scans are sent from
-        it); the future ends once the files are committed."""
+    async def finish_in_memory(self, last: bytes = b"") -> Answer:
+        """``finish`` for an attempt that is ``in_memory``, on the event loop (where its
+        files' scans, if any, are sent from): it never blocks, and returns once the files
+        are committed."""
         if not self.in_memory:
             raise RuntimeError("finish_in_memory is for attempts whose body stays in memory")
         self.feed(last)
@@ -174,31 +175,12 @@ class SubmitAttempt(Attempt[Submission]):
         except BaseException:
             parser.abort()
             raise
-        answer: Future[Answer] = Future()
-
-        def answered(accepted: Future[Accepted]) -> None:
-            try:
-                answer.set_result(_answer(accepted.result()))
-            except BaseException as error:
-                answer.set_exception(error)
-
-        def accept(scanned: Future[None] | None = None) -> None:
-            try:
-                if scanned is not None:
-                    scanned.result()
-                accepted = self._acceptance.accept_in_memory(
-                    self._principal, self._endpoint, submission
-                )
-            except BaseException as error:
-                answer.set_exception(error)
-                return
-            accepted.add_done_callback(answered)
-
-        if self._held_scanner is None:
-            accept()
-        else:
-            self._held_scanner.settle().add_done_callback(accept)
-        return answer
+        if self._held_scanner is not None:
+            await asyncio.wrap_future(self._held_scanner.settle())
+        accepted = await self._acceptance.accept_in_memory(
+            self._principal, self._endpoint, submission
+        )
+        return _answer(accepted)
 
 
 def _answer(accepted: Accepted) -> Answer:

@@ -3,12 +3,14 @@ outcome, as if its unit had run alone (CONTRACT §3.4: durable before 200, all o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
@@ -555,3 +557,77 @@ def test_close_without_any_unit_starts_no_thread(database: Database) -> None:
     assert committer._thread is None
     with pytest.raises(RuntimeError, match="closed"):
         committer.submit(writer("after"))
+
+
+# --- submit_on_loop: the caller is a coroutine ----------------------------------------
+
+
+class CountedLoop(asyncio.SelectorEventLoop):
+    """Counts the callbacks other threads hand to the loop."""
+
+    handed_over = 0
+
+    def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:
+        self.handed_over += 1
+        return super().call_soon_threadsafe(*args, **kwargs)
+
+
+def test_a_batchs_outcomes_reach_the_loop_in_one_call_once_committed(
+    database: Database,
+) -> None:
+    """§3.4 durable before 200: each coroutine gets its own unit's result or refusal, only
+    after the commit; the batch's outcomes reach the loop in a single hand-over."""
+    committer = GroupCommitter(database)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(_session: Session) -> str:
+        holding.set()
+        assert release.wait(QUEUE_TIMEOUT)
+        return "held"
+
+    def refused(_session: Session) -> str:
+        raise Refused("no")
+
+    async def three_in_one_batch() -> list[Any]:
+        held = committer.submit(hold)
+        assert await asyncio.to_thread(holding.wait, QUEUE_TIMEOUT)
+        futures = [
+            committer.submit_on_loop(writer("on-loop-1")),
+            committer.submit_on_loop(refused),
+            committer.submit_on_loop(writer("on-loop-2")),
+        ]
+        loop.handed_over = 0
+        release.set()
+        assert await asyncio.wrap_future(held) == "held"
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        assert stored_jtis(database) >= {"on-loop-1", "on-loop-2"}
+        return outcomes
+
+    loop = CountedLoop()
+    try:
+        first, second, third = loop.run_until_complete(three_in_one_batch())
+    finally:
+        loop.close()
+    committer.close()
+    assert (first, third) == ("result of on-loop-1", "result of on-loop-2")
+    assert isinstance(second, Refused)
+    # The batch failed on the refusal and each unit ran again alone: still one hand-over
+    # for the three outcomes, plus the one of wrap_future for the held unit.
+    assert loop.handed_over == 2
+
+
+def test_a_coroutine_that_stopped_waiting_does_not_stop_the_committer(
+    database: Database,
+) -> None:
+    """A request whose client went away cancels its wait; its unit still commits, and
+    the units after it are served (a closed loop too is passed over)."""
+    committer = GroupCommitter(database)
+
+    async def cancel_one() -> None:
+        future = committer.submit_on_loop(writer("cancelled-wait"))
+        future.cancel()
+
+    asyncio.run(cancel_one())  # the loop is closed before the outcome can reach it
+    assert committer.run(writer("after")) == "result of after"
+    assert {"cancelled-wait", "after"} <= stored_jtis(database)
+    committer.close()

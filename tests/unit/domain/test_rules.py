@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 import pytest
@@ -102,6 +103,17 @@ def test_other_texts_are_not_timestamps(value: str) -> None:
 def test_usable_emails_are_accepted(value: str) -> None:
     assert rules.email_problem(value) is None
     rules.check_email(value, field="payload.userEmail")
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_every_ascii_character_is_judged_as_its_unicode_category_says(code: int) -> None:
+    """§3.2 userEmail: ASCII addresses take a quicker check; it refuses exactly the
+    controls, DEL and whitespace, as the Unicode rule does for every other character."""
+    char = chr(code)
+    blank_or_control = char.isspace() or unicodedata.category(char) in ("Cc", "Zs")
+    found = rules.email_problem(f"a{char}b@example.com")
+    refused = found == "must not contain whitespace or control characters"
+    assert refused == blank_or_control
 
 
 @pytest.mark.parametrize(

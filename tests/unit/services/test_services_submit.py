@@ -8,6 +8,7 @@ the batches, ``finish`` the last one, and ``abandon`` after any failure.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -621,13 +622,31 @@ def begin_in_memory(services: Services, body: bytes) -> SubmitAttempt:
     return attempt
 
 
-def finish_in_memory(services: Services, body: bytes) -> Future[Answer]:
-    """One in-memory request, as the route drives it on the event loop."""
+@pytest.fixture(scope="module")
+def event_loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as the server's does."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(FUTURE_TIMEOUT)
+    loop.close()
+
+
+def finish_in_memory(
+    services: Services, body: bytes, loop: asyncio.AbstractEventLoop
+) -> Future[Answer]:
+    """One in-memory request, as the route drives it on the event loop: its answer."""
     attempt = begin_in_memory(services, body)
     batches = in_batches(body, 64)
-    for batch in batches[:-1]:
-        attempt.feed(batch)
-    return attempt.finish_in_memory(batches[-1])
+
+    async def drive() -> Answer:
+        for batch in batches[:-1]:
+            attempt.feed(batch)
+        return await attempt.finish_in_memory(batches[-1])
+
+    return asyncio.run_coroutine_threadsafe(drive(), loop)
 
 
 def small_contents(services: Services) -> dict[str, bytes]:
@@ -674,17 +693,16 @@ def test_a_body_with_a_key_or_not_known_to_be_short_is_not_kept_in_memory(
     attempt = small_services.submit.begin(PRINCIPAL, Endpoint.CASE, key, length)
     assert not attempt.in_memory
     with pytest.raises(RuntimeError, match="in memory"):
-        attempt.finish_in_memory(raw(case_body()))
+        asyncio.run(attempt.finish_in_memory(raw(case_body())))
     attempt.abandon()
 
 
 def test_an_in_memory_submission_is_answered_200_with_its_files_kept_in_the_database(
-    small_services: Services,
+    small_services: Services, event_loop_thread: asyncio.AbstractEventLoop
 ) -> None:
     """§3.3 and §8: the future's answer is the 200 with the files; the file rows and
     their contents are in the database, and nothing is in the blob store."""
-    future = finish_in_memory(small_services, raw(case_body()))
-    assert isinstance(future, Future)
+    future = finish_in_memory(small_services, raw(case_body()), event_loop_thread)
     answer = future.result(timeout=FUTURE_TIMEOUT)
     assert answer.status == 200
     assert not answer.replayed
@@ -717,12 +735,15 @@ def test_an_in_memory_submission_is_answered_200_with_its_files_kept_in_the_data
         pytest.param({"payload": {"id": str(CLOSED_CASE)}}, ClaimIsClosed, id="3.4-closed"),
     ],
 )
-def test_an_in_memory_refusal_is_the_futures_exception_and_stores_nothing(
-    small_services: Services, change: dict[str, Any], expected: type[EcbError]
+def test_an_in_memory_refusal_is_raised_and_stores_nothing(
+    small_services: Services,
+    change: dict[str, Any],
+    expected: type[EcbError],
+    event_loop_thread: asyncio.AbstractEventLoop,
 ) -> None:
-    """§3.2 step 3 and §3.4 all or nothing: the refusal ends the future as its
-    exception; no row, no small-file content and no blob remain."""
-    future = finish_in_memory(small_services, refused_body(change))
+    """§3.2 step 3 and §3.4 all or nothing: the refusal is raised once the commit
+    thread has checked; no row, no small-file content and no blob remain."""
+    future = finish_in_memory(small_services, refused_body(change), event_loop_thread)
     error = future.exception(timeout=FUTURE_TIMEOUT)
     assert type(error) is expected
     assert_nothing_stored(small_services)
@@ -730,7 +751,7 @@ def test_an_in_memory_refusal_is_the_futures_exception_and_stores_nothing(
 
 
 def test_in_memory_submissions_committed_together_each_meet_their_own_outcome(
-    small_services: Services,
+    small_services: Services, event_loop_thread: asyncio.AbstractEventLoop
 ) -> None:
     """§3.4 all or nothing, per request: submissions that share one commit are each
     answered for themselves — the refused one stores nothing, the others are stored."""
@@ -751,9 +772,12 @@ def test_in_memory_submissions_committed_together_each_meet_their_own_outcome(
         raw(case_body(fileName="fourth.txt")),
     ]
     try:
-        futures = [finish_in_memory(small_services, body) for body in bodies]
-        assert not any(f.done() for f in futures)
+        futures = [finish_in_memory(small_services, body, event_loop_thread) for body in bodies]
+        deadline = time.monotonic() + FUTURE_TIMEOUT
+        while len(committer._pending) < len(bodies) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert len(committer._pending) == len(bodies)  # all in the next batch
+        assert not any(f.done() for f in futures)
     finally:
         release.set()
     assert held.result(timeout=FUTURE_TIMEOUT)

@@ -6,8 +6,6 @@ The body is JSON (§3.1) or ``multipart/form-data`` (§10.1), told apart by the 
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -108,7 +106,7 @@ async def _read_into(attempt: SubmitAttempt, body: BodyReader) -> Answer:
         # and only the commit blocks: the commit thread does that.
         async for batch in body:
             if batch.last:
-                return await asyncio.wrap_future(attempt.finish_in_memory(batch.data))
+                return await attempt.finish_in_memory(batch.data)
             attempt.feed(batch.data)
     return await read_in_threads(attempt, body)
 
