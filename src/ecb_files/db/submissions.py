@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, insert, select
+from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from ecb_files.db.bulk_insert import BulkInsert
 from ecb_files.db.models import (
     CASE_OPEN,
     Case,
@@ -138,9 +139,9 @@ _CASE_STATE = case_for_partner(_TARGET_ID, _ALIAS, _PARTNER_ID, Case.id, Case.st
 _DN_STATE = dn_for_partner(
     _TARGET_ID, _ALIAS, _PARTNER_ID, DamageNotification.id, DamageNotification.merged_to_case_id
 )
-_INSERT_SUBMISSION = insert(Submission).returning(Submission.id)
-_INSERT_FILE = insert(StoredFile).returning(StoredFile.id)
-_INSERT_CONTENT = insert(SmallFileContent).returning(SmallFileContent.blob_id)
+_INSERT_SUBMISSIONS = BulkInsert(Submission)
+_INSERT_FILES = BulkInsert(StoredFile)
+_INSERT_CONTENTS = BulkInsert(SmallFileContent)
 
 
 def find_case_state(
@@ -189,13 +190,13 @@ def insert_queued(session: Session) -> None:
     if not queued:
         return
     connection = session.connection()
-    connection.execute(_INSERT_SUBMISSION, [one.submission for one in queued])
+    _INSERT_SUBMISSIONS.execute(connection, [one.submission for one in queued])
     files = [row for one in queued for row in one.files]
     if files:
-        connection.execute(_INSERT_FILE, files)
+        _INSERT_FILES.execute(connection, files)
     contents = [row for one in queued for row in one.contents]
     if contents:
-        connection.execute(_INSERT_CONTENT, contents)
+        _INSERT_CONTENTS.execute(connection, contents)
 
 
 def submission_row(

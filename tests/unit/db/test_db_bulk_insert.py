@@ -1,0 +1,114 @@
+"""Rows inserted in one statement on the driver (db/bulk_insert.py) are stored exactly as
+the ORM stores them (§3.2 step 4), on SQLite and PostgreSQL, however many there are."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.db_support import OPEN_CASE, PARTNER, World
+
+from ecb_files.db import models
+from ecb_files.db.bulk_insert import MAX_PARAMETERS, BulkInsert
+from ecb_files.db.session import transaction
+
+NOW = datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+def submission(world: World, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "id": uuid.uuid4(),
+        "endpoint": models.ENDPOINT_CASE,
+        "client_pk": world.client_pk,
+        "partner_id": PARTNER,
+        "employee_id": world.employee_id,
+        "case_id": OPEN_CASE,
+        "dn_id": None,
+        "timestamp": None,
+        "idempotency_key": "key",
+        "created_at": NOW,
+    }
+    return row | overrides
+
+
+def file_of(parent: dict[str, Any], number: int) -> dict[str, Any]:
+    data = f"file {number}".encode()
+    return {
+        "id": uuid.uuid4(),
+        "case_id": parent["case_id"],
+        "dn_id": None,
+        "submission_id": parent["id"],
+        "employee_id": parent["employee_id"],
+        "client_pk": parent["client_pk"],
+        "file_name": f"ø-{number}.jpg",
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "description": None if number % 2 else f"described {number}",
+        "is_restricted": number % 3 == 0,
+        "is_damage_image": number % 3 == 1,
+        "blob_id": uuid.uuid4().hex,
+        "created_at": NOW + timedelta(microseconds=number),
+    }
+
+
+def as_stored(row: object, keys: list[str]) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in keys}
+
+
+def test_rows_read_back_through_the_models_as_they_were_given(
+    factory: sessionmaker[Session], world: World
+) -> None:
+    """UUIDs, aware UTC times to the microsecond, booleans, NULLs, text and bytes."""
+    parent = submission(world, timestamp="2026-12-06", idempotency_key=None)
+    files = [file_of(parent, number) for number in range(4)]
+    contents = [{"blob_id": row["blob_id"], "content": bytes(range(256))} for row in files]
+    with transaction(factory) as session:
+        connection = session.connection()
+        BulkInsert(models.Submission).execute(connection, [parent])
+        BulkInsert(models.StoredFile).execute(connection, files)
+        BulkInsert(models.SmallFileContent).execute(connection, contents)
+    with transaction(factory) as session:
+        stored = session.get(models.Submission, parent["id"])
+        assert stored is not None
+        assert as_stored(stored, list(parent)) == parent
+        rows = session.scalars(select(models.StoredFile).order_by(models.StoredFile.created_at))
+        assert [as_stored(row, list(files[0])) for row in rows] == files
+        kept = session.scalars(select(models.SmallFileContent)).all()
+        assert {row.blob_id: row.content for row in kept} == {
+            row["blob_id"]: row["content"] for row in contents
+        }
+
+
+def test_more_rows_than_one_statement_may_bind_take_several_statements(
+    engine: Engine, factory: sessionmaker[Session], world: World
+) -> None:
+    """A batch of many files is split so that no statement binds more than
+    MAX_PARAMETERS values, and every row is stored."""
+    parent = submission(world)
+    columns = len(models.StoredFile.__table__.columns)
+    per_statement = MAX_PARAMETERS // columns
+    files = [file_of(parent, number) for number in range(2 * per_statement + 1)]
+    sent: list[int] = []
+
+    def count(*args: Any) -> None:
+        statement, parameters = args[2], args[3]
+        if statement.startswith("INSERT INTO files"):
+            sent.append(len(parameters))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with transaction(factory) as session:
+            connection = session.connection()
+            BulkInsert(models.Submission).execute(connection, [parent])
+            BulkInsert(models.StoredFile).execute(connection, files)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sent == [per_statement * columns, per_statement * columns, columns]
+    with transaction(factory) as session:
+        stored = set(session.scalars(select(models.StoredFile.id)))
+    assert stored == {row["id"] for row in files}
