@@ -83,7 +83,11 @@ class _Bounds:
             keys = [key for key, _ in container]
             if len(set(keys)) != len(keys):
                 return False
-            if not all(self._key_kept(key) for key in keys):
+            if keys and max(map(len, keys)) > self._max_chars:
+                return False
+            # Joined, as one check in C: Python never pairs surrogates when encoding.
+            every_key = "".join(keys)
+            if not every_key.isascii() and not _encodable(every_key):
                 return False
             values: list[Any] = [value for _, value in container]
         else:
@@ -102,9 +106,6 @@ class _Bounds:
             elif value is not None and kind is not bool and len(value.text) > self._max_chars:
                 return False  # a number
         return True
-
-    def _key_kept(self, key: str) -> bool:
-        return len(key) <= self._max_chars and (key.isascii() or _encodable(key))
 
 
 def _encodable(text: str) -> bool:

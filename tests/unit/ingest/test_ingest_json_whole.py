@@ -111,6 +111,7 @@ def test_a_typical_small_body_is_read_by_the_c_parser() -> None:
         pytest.param(b'{"a": -Infinity}', id="Infinity"),
         pytest.param(b'{"a": "\\ud800"}', id="lone-surrogate-value"),
         pytest.param(b'{"\\udc00": 1}', id="lone-surrogate-key"),
+        pytest.param(b'{"a\\ud800": 1, "\\udc00b": 2}', id="lone-surrogates-in-two-keys"),
         pytest.param(b'{"a": 1, "a": 2}', id="duplicate-key"),
         pytest.param(b'{"a": {"b": {"c": {"d": {}}}}}', id="too-deep"),
         pytest.param(b'{"a": 1, "b": 2, "c": 3, "d": 4}', id="too-many-members"),
