@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from ecb_files.db import Database, models
+from ecb_files.db import submissions as intake
 from ecb_files.db.session import normalize_url
 from ecb_files.storage import BlobStore, LocalBlobStore
 
@@ -252,3 +254,46 @@ def add_file(
         session.flush()
         session.add(row)
         return row
+
+
+# --- rows of step 4 (§3.2), as the submit path builds them ---------------------------
+
+NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def submission_for(world: World, **overrides: Any) -> dict[str, Any]:
+    """A ``submissions`` row of PARTNER's employee for OPEN_CASE, ``overrides`` applied."""
+    values: dict[str, Any] = {
+        "endpoint": models.ENDPOINT_CASE,
+        "client_pk": world.client_pk,
+        "partner_id": PARTNER,
+        "employee_id": world.employee_id,
+        "case_id": OPEN_CASE,
+        "dn_id": None,
+        "timestamp": "2026-03-01T12:30:00",
+        "idempotency_key": "key-1",
+        "created_at": NOW,
+    }
+    values.update(overrides)
+    return intake.submission_row(**values)
+
+
+def file_for(submission: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
+    """A ``files`` row of ``data`` named ``name`` under the row ``submission``."""
+    return {
+        "id": uuid.uuid4(),
+        "case_id": submission["case_id"],
+        "dn_id": submission["dn_id"],
+        "submission_id": submission["id"],
+        "employee_id": submission["employee_id"],
+        "client_pk": submission["client_pk"],
+        "file_name": name,
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "description": f"{name} described",
+        "is_restricted": name.startswith("secret"),
+        "is_damage_image": False,
+        "blob_id": uuid.uuid4().hex,
+        "created_at": submission["created_at"],
+    }

@@ -3,14 +3,12 @@ the ORM stores them (§3.2 step 4), on SQLite and PostgreSQL, however many there
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.db_support import OPEN_CASE, PARTNER, World
+from tests.db_support import World, file_for, submission_for
 
 from ecb_files.db import models
 from ecb_files.db.bulk_insert import MAX_PARAMETERS, BulkInsert
@@ -20,38 +18,15 @@ NOW = datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=UTC)
 
 
 def submission(world: World, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "id": uuid.uuid4(),
-        "endpoint": models.ENDPOINT_CASE,
-        "client_pk": world.client_pk,
-        "partner_id": PARTNER,
-        "employee_id": world.employee_id,
-        "case_id": OPEN_CASE,
-        "dn_id": None,
-        "timestamp": None,
-        "idempotency_key": "key",
-        "created_at": NOW,
-    }
-    return row | overrides
+    return submission_for(world, created_at=NOW, **overrides)
 
 
 def file_of(parent: dict[str, Any], number: int) -> dict[str, Any]:
-    data = f"file {number}".encode()
-    return {
-        "id": uuid.uuid4(),
-        "case_id": parent["case_id"],
-        "dn_id": None,
-        "submission_id": parent["id"],
-        "employee_id": parent["employee_id"],
-        "client_pk": parent["client_pk"],
-        "file_name": f"ø-{number}.jpg",
-        "content_type": "image/jpeg",
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
+    """Files that differ in every column that can: NULLs, flags, times."""
+    return file_for(parent, f"ø-{number}.jpg", f"file {number}".encode()) | {
         "description": None if number % 2 else f"described {number}",
         "is_restricted": number % 3 == 0,
         "is_damage_image": number % 3 == 1,
-        "blob_id": uuid.uuid4().hex,
         "created_at": NOW + timedelta(microseconds=number),
     }
 

@@ -3,10 +3,8 @@ rule, where another tenant's or partner's object is indistinguishable from a mis
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,7 +27,9 @@ from tests.db_support import (
     PARTNER_TOKEN,
     UNASSIGNED_CASE,
     World,
+    file_for,
     seed_world,
+    submission_for,
 )
 
 from ecb_files.db import Database, models
@@ -231,44 +231,6 @@ def test_target_lookups_work_inside_a_write_transaction(
 
 
 # --- submission_row / queue_submission: the rows of step 4 ------------------------------
-
-NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
-
-
-def submission_for(world: World, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "endpoint": models.ENDPOINT_CASE,
-        "client_pk": world.client_pk,
-        "partner_id": PARTNER,
-        "employee_id": world.employee_id,
-        "case_id": OPEN_CASE,
-        "dn_id": None,
-        "timestamp": "2026-03-01T12:30:00",
-        "idempotency_key": "key-1",
-        "created_at": NOW,
-    }
-    values.update(overrides)
-    return intake.submission_row(**values)
-
-
-def file_for(submission: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "case_id": submission["case_id"],
-        "dn_id": submission["dn_id"],
-        "submission_id": submission["id"],
-        "employee_id": submission["employee_id"],
-        "client_pk": submission["client_pk"],
-        "file_name": name,
-        "content_type": "image/jpeg",
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "description": f"{name} described",
-        "is_restricted": name.startswith("secret"),
-        "is_damage_image": False,
-        "blob_id": uuid.uuid4().hex,
-        "created_at": submission["created_at"],
-    }
 
 
 def test_submission_row_names_every_column_with_a_fresh_id(world: World) -> None:
