@@ -59,8 +59,8 @@ def read_whole(
         return None
     if type(tree) is not _Members:
         return None
-    values = _Bounds(limits)
-    if not values.kept(tree, 1):
+    bounds = _Bounds(limits)
+    if not bounds.kept(tree, 1):
         return None
     return tree
 
