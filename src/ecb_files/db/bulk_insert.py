@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 
+from ecb_files.db import driver
 from ecb_files.db.base import Base
 
 # SQLite before 3.32 takes at most 999 parameters in one statement; kept for any driver.
@@ -52,12 +53,15 @@ class BulkInsert:
                 for row in chunk
                 for key, process in keyed
             ]
-            connection.exec_driver_sql(self._text(dialect, len(chunk)), tuple(values))
+            driver.run(connection, self._text(dialect, len(chunk)), values)
 
     def _processors_for(self, dialect: Dialect) -> list[_Processor]:
         found = self._processors.get(dialect.name)
         if found is None:
-            found = [column.type.bind_processor(dialect) for column in self._table.columns]
+            found = [
+                column.type.dialect_impl(dialect).bind_processor(dialect)
+                for column in self._table.columns
+            ]
             self._processors[dialect.name] = found
         return found
 

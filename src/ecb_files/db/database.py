@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecb_files.db.errors import safe_url, unavailable_on_pool_timeout
 from ecb_files.db.migrate import current_revision, upgrade
 from ecb_files.db.session import (
+    HeldConnection,
     make_engine,
     make_session_factory,
     read_connection,
@@ -115,6 +116,10 @@ class Database:
         finally:
             self._timings.observe("write", time.perf_counter() - began)
 
+    def held_writes(self) -> HeldWrites:
+        """``write`` for one thread that writes all the time, on a connection it keeps."""
+        return HeldWrites(self.engine, self.sessions, self._timings)
+
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A unit of work that only reads (on SQLite it never waits for the writers)."""
@@ -172,3 +177,25 @@ class Database:
         finally:
             connection.close()
         return int(log_pages), int(copied)
+
+
+class HeldWrites:
+    """``Database.write`` on one connection held between units (``session.HeldConnection``);
+    for the one thread that uses it, which calls ``close`` when it stops."""
+
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session], timings: Timings) -> None:
+        self._engine = engine
+        self._held = HeldConnection(sessions)
+        self._timings = timings
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        began = time.perf_counter()
+        try:
+            with unavailable_on_pool_timeout(self._engine), self._held.transaction() as unit:
+                yield unit
+        finally:
+            self._timings.observe("write", time.perf_counter() - began)
+
+    def close(self) -> None:
+        self._held.release()

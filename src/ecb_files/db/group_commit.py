@@ -9,9 +9,11 @@ meanwhile queue for the next batch. A unit's caller gets back exactly what the u
 returned or raised, as if it had run alone: from ``run`` (blocking), through the
 future of ``submit``, or through the event loop's own future of ``submit_on_loop``.
 
-The outcomes of a batch reach an event loop in one call: one wake-up of the loop per
-commit rather than one per unit, and none of the loop's callbacks run on this thread,
-where each would wait for the interpreter (bench/README.md).
+The committing thread keeps its connection from one transaction to the next
+(``Database.held_writes``). The outcomes of a batch reach an event loop in one call:
+one wake-up of the loop per commit rather than one per unit, and none of the loop's
+callbacks run on this thread, where each would wait for the interpreter
+(bench/README.md).
 
 A unit must be safe to run again: when one unit of a batch raises (a target closed
 since it was checked, a constraint), or the commit fails, the whole batch is rolled
@@ -29,7 +31,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ecb_files.db.database import Database, Transaction
+from ecb_files.db.database import Database, HeldWrites, Transaction
 
 T = TypeVar("T")
 
@@ -113,25 +115,29 @@ class GroupCommitter:
             thread.join()
 
     def _commit_until_closed(self) -> None:
-        while True:
-            with self._ready:
-                while not self._pending and not self._closed:
-                    self._ready.wait()
-                if not self._pending:
-                    return
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-            self._commit(batch)
+        writes = self._database.held_writes()
+        try:
+            while True:
+                with self._ready:
+                    while not self._pending and not self._closed:
+                        self._ready.wait()
+                    if not self._pending:
+                        return
+                    batch = self._pending[: self._max_batch]
+                    del self._pending[: self._max_batch]
+                self._commit(writes, batch)
+        finally:
+            writes.close()
 
-    def _commit(self, batch: list[_Slot[Any]]) -> None:
-        outcomes = self._commit_together(batch) if len(batch) > 1 else None
+    def _commit(self, writes: HeldWrites, batch: list[_Slot[Any]]) -> None:
+        outcomes = self._commit_together(writes, batch) if len(batch) > 1 else None
         if outcomes is None:
-            outcomes = [self._commit_alone(slot) for slot in batch]
+            outcomes = [self._commit_alone(writes, slot) for slot in batch]
         _deliver(outcomes)
 
-    def _commit_alone(self, slot: _Slot[Any]) -> _Outcome:
+    def _commit_alone(self, writes: HeldWrites, slot: _Slot[Any]) -> _Outcome:
         try:
-            with self._database.write() as transaction:
+            with writes.write() as transaction:
                 result = slot.unit(transaction)
                 if self._before_commit is not None:
                     self._before_commit(transaction)
@@ -139,11 +145,13 @@ class GroupCommitter:
             return _Outcome(slot, error=error)
         return _Outcome(slot, result)
 
-    def _commit_together(self, batch: list[_Slot[Any]]) -> list[_Outcome] | None:
+    def _commit_together(
+        self, writes: HeldWrites, batch: list[_Slot[Any]]
+    ) -> list[_Outcome] | None:
         """The batch in one transaction; ``None`` (nothing committed) if anything failed."""
         outcomes = []
         try:
-            with self._database.write() as transaction:
+            with writes.write() as transaction:
                 for slot in batch:
                     outcomes.append(_Outcome(slot, slot.unit(transaction)))
                 if self._before_commit is not None:

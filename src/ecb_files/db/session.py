@@ -23,9 +23,10 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecb_files.db import driver
 from ecb_files.db.errors import translate_outages
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -97,6 +99,57 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         return
     with lock, factory() as session, session.begin():
         yield session
+
+
+class HeldConnection:
+    """``transaction`` for one thread that writes all the time (the group commit): its
+    connection is kept from one transaction to the next, and each transaction's session
+    is bound to it. Checking a connection out of the pool and setting a session up on it
+    cost that thread more than most of its statements (bench/README.md).
+
+    A connection that failed in a transaction is given back (the pool drops it if it
+    was lost), and one left unused for ``IDLE_SECONDS`` is swapped for a fresh one from
+    the pool, which checks it first: a connection the server closed while it lay idle
+    never fails a transaction.
+    """
+
+    IDLE_SECONDS = 1.0
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._engine = _engine_of(factory)
+        self._lock = _write_lock(factory)
+        self._connection: Connection | None = None
+        self._last_used = 0.0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """As ``transaction`` above: commits if the block succeeds, else rolls back."""
+        with self._lock if self._lock is not None else nullcontext():
+            connection = self._connection_for_use()
+            try:
+                with connection.begin(), self._factory(bind=connection) as session:
+                    yield session
+                    session.flush()  # what the session's own commit would have sent
+            except BaseException:
+                self.release()
+                raise
+            self._last_used = time.monotonic()
+
+    def release(self) -> None:
+        """Give the connection back to the pool (once the thread stops writing)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def _connection_for_use(self) -> Connection:
+        if self._connection is not None and (
+            time.monotonic() - self._last_used > self.IDLE_SECONDS
+        ):
+            self.release()
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
 
 
 @contextmanager
@@ -214,6 +267,6 @@ def _no_checkpoints_at_commit(dbapi_connection: sqlite3.Connection, _record: Any
 
 def _begin_immediate(connection: Connection) -> None:
     if connection.get_execution_options().get(_READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
+        driver.execute(connection, "BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver.execute(connection, "BEGIN IMMEDIATE")

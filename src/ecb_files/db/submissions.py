@@ -3,7 +3,9 @@
 A submission runs a handful of lookups and inserts, and on a busy server that is most of
 its CPU. Through the ORM (entities, identity map, lazy loads, flushes) they cost about
 ten times what the same statements cost on a ``Connection``, and building a statement
-costs several times running it: so they are built once, here, with bound parameters.
+costs several times running it: so they are built once, here, with bound parameters,
+and run on the driver's cursor (``driver``, ``bulk_insert``), which spares the commit
+thread SQLAlchemy's execution machinery.
 The rules they encode are the same as ``queries``'s, which keeps the ORM forms for the
 operator's commands.
 
@@ -23,6 +25,7 @@ from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, selec
 from sqlalchemy.orm import Session
 
 from ecb_files.db.bulk_insert import BulkInsert
+from ecb_files.db.driver import DriverSelect
 from ecb_files.db.models import (
     CASE_OPEN,
     Case,
@@ -66,7 +69,7 @@ class DamageNotificationState:
     merged_to_case_id: uuid.UUID | None
 
 
-_CALLER = (
+_CALLER = DriverSelect(
     select(OAuthClient.id, ServicePartner.id, ServicePartner.security_token, Employee.id)
     .join(ServicePartner, ServicePartner.id == OAuthClient.partner_id)
     .outerjoin(
@@ -85,9 +88,10 @@ def find_caller(connection: Connection, client_id: str, employee_email: str) -> 
     """The client ``client_id`` with its partner, and that partner's active employee
     ``employee_email`` (matched as ``queries.find_active_employee`` does), in one query."""
     parameters = {"client_id": client_id, "email_key": email_key(employee_email)}
-    row = connection.execute(_CALLER, parameters).first()
-    if row is None:
+    rows = _CALLER.rows(connection, parameters)
+    if not rows:
         return None
+    row = rows[0]
     return Caller(client_pk=row[0], partner_id=row[1], security_token=row[2], employee_id=row[3])
 
 
@@ -135,9 +139,11 @@ def dn_for_partner(
 _TARGET_ID: BindParameter[Any] = bindparam("target_id")
 _ALIAS: BindParameter[Any] = bindparam("alias")
 _PARTNER_ID: BindParameter[Any] = bindparam("partner_id")
-_CASE_STATE = case_for_partner(_TARGET_ID, _ALIAS, _PARTNER_ID, Case.id, Case.status)
-_DN_STATE = dn_for_partner(
-    _TARGET_ID, _ALIAS, _PARTNER_ID, DamageNotification.id, DamageNotification.merged_to_case_id
+_CASE_STATE = DriverSelect(case_for_partner(_TARGET_ID, _ALIAS, _PARTNER_ID, Case.id, Case.status))
+_DN_STATE = DriverSelect(
+    dn_for_partner(
+        _TARGET_ID, _ALIAS, _PARTNER_ID, DamageNotification.id, DamageNotification.merged_to_case_id
+    )
 )
 _INSERT_SUBMISSIONS = BulkInsert(Submission)
 _INSERT_FILES = BulkInsert(StoredFile)
@@ -148,16 +154,18 @@ def find_case_state(
     connection: Connection, case_id: uuid.UUID, company_alias: str, partner_id: uuid.UUID
 ) -> CaseState | None:
     parameters = {"target_id": case_id, "alias": company_alias, "partner_id": partner_id}
-    row = connection.execute(_CASE_STATE, parameters).first()
-    return None if row is None else CaseState(id=row[0], is_open=row[1] == CASE_OPEN)
+    rows = _CASE_STATE.rows(connection, parameters)
+    return CaseState(id=rows[0][0], is_open=rows[0][1] == CASE_OPEN) if rows else None
 
 
 def find_dn_state(
     connection: Connection, dn_id: uuid.UUID, company_alias: str, partner_id: uuid.UUID
 ) -> DamageNotificationState | None:
     parameters = {"target_id": dn_id, "alias": company_alias, "partner_id": partner_id}
-    row = connection.execute(_DN_STATE, parameters).first()
-    return None if row is None else DamageNotificationState(id=row[0], merged_to_case_id=row[1])
+    rows = _DN_STATE.rows(connection, parameters)
+    if not rows:
+        return None
+    return DamageNotificationState(id=rows[0][0], merged_to_case_id=rows[0][1])
 
 
 # Group commit (db.group_commit): the submissions of one transaction are queued in its

@@ -3,15 +3,18 @@ the ORM stores them (§3.2 step 4), on SQLite and PostgreSQL, however many there
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+import pytest
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.db_support import World, file_for, submission_for
 
-from ecb_files.db import models
+from ecb_files.db import bulk_insert, models
 from ecb_files.db.bulk_insert import MAX_PARAMETERS, BulkInsert
+from ecb_files.db.driver import run
 from ecb_files.db.session import transaction
 
 NOW = datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=UTC)
@@ -60,7 +63,7 @@ def test_rows_read_back_through_the_models_as_they_were_given(
 
 
 def test_more_rows_than_one_statement_may_bind_take_several_statements(
-    engine: Engine, factory: sessionmaker[Session], world: World
+    factory: sessionmaker[Session], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch of many files is split so that no statement binds more than
     MAX_PARAMETERS values, and every row is stored."""
@@ -70,19 +73,17 @@ def test_more_rows_than_one_statement_may_bind_take_several_statements(
     files = [file_of(parent, number) for number in range(2 * per_statement + 1)]
     sent: list[int] = []
 
-    def count(*args: Any) -> None:
-        statement, parameters = args[2], args[3]
+    def counted(connection: Connection, statement: str, parameters: Sequence[Any]) -> Any:
         if statement.startswith("INSERT INTO files"):
             sent.append(len(parameters))
+        return run(connection, statement, parameters)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with transaction(factory) as session:
-            connection = session.connection()
-            BulkInsert(models.Submission).execute(connection, [parent])
-            BulkInsert(models.StoredFile).execute(connection, files)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    monkeypatch.setattr(bulk_insert.driver, "run", counted)
+    with transaction(factory) as session:
+        connection = session.connection()
+        BulkInsert(models.Submission).execute(connection, [parent])
+        BulkInsert(models.StoredFile).execute(connection, files)
+    monkeypatch.undo()
     assert sent == [per_statement * columns, per_statement * columns, columns]
     with transaction(factory) as session:
         stored = set(session.scalars(select(models.StoredFile.id)))

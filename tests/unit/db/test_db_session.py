@@ -24,6 +24,7 @@ from ecb_files.db.errors import safe_url
 from ecb_files.db.migrate import upgrade
 from ecb_files.db.session import (
     SQLITE_POOL_SIZE,
+    HeldConnection,
     SqliteWriteLock,
     make_engine,
     make_session_factory,
@@ -392,3 +393,104 @@ def test_busy_worker_threads_reuse_pooled_sqlite_connections(sqlite_engine: Engi
         worker.join(LOCK_TIMEOUT)
     assert not together.broken
     assert len(connects) <= threads
+
+
+# --- HeldConnection: the group commit's transactions on one kept connection ------------
+
+
+@pytest.fixture
+def held(factory: sessionmaker[Session]) -> Iterator[HeldConnection]:
+    kept = HeldConnection(factory)
+    yield kept
+    kept.release()
+
+
+def connections_checked_out(factory: sessionmaker[Session]) -> list[Any]:
+    engine = factory.kw["bind"]
+    checked_out: list[Any] = []
+    event.listen(engine, "checkout", lambda *args: checked_out.append(args[0]))
+    return checked_out
+
+
+def test_held_connection_commits_what_its_transaction_added(
+    factory: sessionmaker[Session], held: HeldConnection
+) -> None:
+    """§3.4: the session's pending objects are flushed and committed with the transaction."""
+    with held.transaction() as session:
+        session.add(models.InsuranceCompany(alias="a", name="A"))
+    with transaction(factory) as session:
+        assert session.scalar(select(models.InsuranceCompany.alias)) == "a"
+
+
+def test_held_connection_rolls_back_on_error(
+    factory: sessionmaker[Session], held: HeldConnection
+) -> None:
+    def fail_after_writing() -> None:
+        with held.transaction() as session:
+            session.add(models.InsuranceCompany(alias="a", name="A"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_after_writing()
+    with transaction(factory) as session:
+        assert session.scalar(select(models.InsuranceCompany.alias)) is None
+
+
+def test_held_connection_keeps_one_connection_between_transactions(
+    factory: sessionmaker[Session], held: HeldConnection
+) -> None:
+    checked_out = connections_checked_out(factory)
+    for alias in ("a", "b", "c"):
+        with held.transaction() as session:
+            session.add(models.InsuranceCompany(alias=alias, name=alias))
+    assert len(checked_out) == 1
+
+
+def test_held_connection_takes_a_new_connection_after_a_failed_transaction(
+    factory: sessionmaker[Session], held: HeldConnection
+) -> None:
+    """A connection that failed may be broken: the next transaction does not depend on it."""
+    checked_out = connections_checked_out(factory)
+    with pytest.raises(RuntimeError), held.transaction():
+        raise RuntimeError("boom")
+    with held.transaction() as session:
+        session.add(models.InsuranceCompany(alias="a", name="A"))
+    assert len(checked_out) == 2
+    with transaction(factory) as session:
+        assert session.scalar(select(models.InsuranceCompany.alias)) == "a"
+
+
+def test_held_connection_swaps_a_connection_left_idle(
+    factory: sessionmaker[Session], held: HeldConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle for longer than IDLE_SECONDS goes back to the pool, which checks
+    the one it lends next: a connection closed by the server while idle fails nothing."""
+    checked_out = connections_checked_out(factory)
+    monkeypatch.setattr(HeldConnection, "IDLE_SECONDS", 0.0)
+    for alias in ("a", "b"):
+        time.sleep(0.01)
+        with held.transaction() as session:
+            session.add(models.InsuranceCompany(alias=alias, name=alias))
+    assert len(checked_out) == 2
+
+
+def test_held_connection_transactions_take_the_sqlite_write_lock(tmp_path: Path) -> None:
+    """§3.4: like every write transaction, one on the held connection queues on the lock
+    file beside the database, so other processes' writers wait for it."""
+    database = tmp_path / "db.sqlite3"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    held = HeldConnection(make_session_factory(engine))
+    lock_file = database.with_name(database.name + ".write-lock")
+    try:
+        with held.transaction():
+            descriptor = os.open(lock_file, os.O_RDWR)
+            try:
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(descriptor)
+    finally:
+        held.release()
+        engine.dispose()
