@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -110,16 +110,32 @@ def test_sqlite_path_is_none_for_memory_and_postgresql() -> None:
     assert sqlite_path("sqlite:////data/x.sqlite3") == Path("/data/x.sqlite3")
 
 
-def test_transaction_commits_on_success(factory: sessionmaker[Session]) -> None:
-    with transaction(factory) as session:
+Writes = Callable[[], AbstractContextManager[Session]]
+
+
+@pytest.fixture(params=["transaction", "held_connection"])
+def writes(request: pytest.FixtureRequest, factory: sessionmaker[Session]) -> Iterator[Writes]:
+    """A write transaction of each kind: ``transaction``, and ``HeldConnection``'s (the
+    group commit's, on a connection kept between transactions)."""
+    if request.param == "transaction":
+        yield lambda: transaction(factory)
+        return
+    held = HeldConnection(factory)
+    yield held.transaction
+    held.release()
+
+
+def test_transaction_commits_on_success(factory: sessionmaker[Session], writes: Writes) -> None:
+    """§3.4: what the session added is flushed and committed with the transaction."""
+    with writes() as session:
         session.add(models.InsuranceCompany(alias="a", name="A"))
     with transaction(factory) as session:
         assert session.scalar(select(models.InsuranceCompany.alias)) == "a"
 
 
-def test_transaction_rolls_back_on_error(factory: sessionmaker[Session]) -> None:
+def test_transaction_rolls_back_on_error(factory: sessionmaker[Session], writes: Writes) -> None:
     def fail_after_writing() -> None:
-        with transaction(factory) as session:
+        with writes() as session:
             session.add(models.InsuranceCompany(alias="a", name="A"))
             session.flush()
             raise RuntimeError("boom")
@@ -410,31 +426,6 @@ def connections_checked_out(factory: sessionmaker[Session]) -> list[Any]:
     checked_out: list[Any] = []
     event.listen(engine, "checkout", lambda *args: checked_out.append(args[0]))
     return checked_out
-
-
-def test_held_connection_commits_what_its_transaction_added(
-    factory: sessionmaker[Session], held: HeldConnection
-) -> None:
-    """§3.4: the session's pending objects are flushed and committed with the transaction."""
-    with held.transaction() as session:
-        session.add(models.InsuranceCompany(alias="a", name="A"))
-    with transaction(factory) as session:
-        assert session.scalar(select(models.InsuranceCompany.alias)) == "a"
-
-
-def test_held_connection_rolls_back_on_error(
-    factory: sessionmaker[Session], held: HeldConnection
-) -> None:
-    def fail_after_writing() -> None:
-        with held.transaction() as session:
-            session.add(models.InsuranceCompany(alias="a", name="A"))
-            session.flush()
-            raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        fail_after_writing()
-    with transaction(factory) as session:
-        assert session.scalar(select(models.InsuranceCompany.alias)) is None
 
 
 def test_held_connection_keeps_one_connection_between_transactions(
