@@ -86,7 +86,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # The submit routes first: the busiest path is matched before any other.
-    app.include_router(submit.router)
+    submit.add_routes(app.router)
     app.include_router(oauth.router)
     app.include_router(fnol.router)
     app.include_router(meta.router)

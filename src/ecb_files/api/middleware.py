@@ -13,9 +13,9 @@ from the envelope's first bytes here, in one place, whichever layer made the ans
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -48,6 +48,8 @@ class RequestIdMiddleware:
         self.access_log = access_log
         self.metrics = metrics
         self._routes: dict[int, str] = {}
+        self._metrics_app: object = None  # the application whose metrics are in hand
+        self._metrics: Metrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +63,7 @@ class RequestIdMiddleware:
         status = 0
         received = 0
         error_type: str | None = None
-        metrics = _metrics_of(scope) if self.metrics else None
+        metrics = self._metrics_for(scope) if self.metrics else None
         if metrics is not None:
             metrics.request_started()
 
@@ -137,9 +139,16 @@ class RequestIdMiddleware:
             self._routes[id(route)] = name
         return name
 
+    def _metrics_for(self, scope: Scope) -> Metrics | None:
+        """The application's metrics, looked up once it has them (after its start-up)."""
+        app = scope.get("app")
+        if app is not self._metrics_app or self._metrics is None:
+            self._metrics = _metrics_of(app)
+            self._metrics_app = app
+        return self._metrics
 
-def _metrics_of(scope: Scope) -> Metrics | None:
-    app: Any = scope.get("app")
+
+def _metrics_of(app: Any) -> Metrics | None:
     services = getattr(getattr(app, "state", None), "services", None)
     metrics: Metrics | None = getattr(services, "metrics", None)
     return metrics
@@ -183,4 +192,5 @@ def _request_id_from(scope: Scope) -> str:
             if _SANE_REQUEST_ID.fullmatch(text):
                 return text
             break
-    return uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex would be, without building the UUID.
+    return os.urandom(16).hex()

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ecb_files.api.attempts import answer_headers, answer_of, declared_length, read_in_threads
 from ecb_files.api.body import BodyReader
 from ecb_files.api.dependencies import WriterDep
+from ecb_files.api.flat_route import FlatRoute
 from ecb_files.api.request_context import note
 from ecb_files.api.responses import json_response
 from ecb_files.api.schemas import (
@@ -28,8 +29,6 @@ from ecb_files.services.attempt import Answer
 from ecb_files.services.bearer import Principal
 from ecb_files.services.container import Services
 from ecb_files.services.submit import SubmitAttempt
-
-router = APIRouter(tags=["file submission"])
 
 _BODY_DOC = {
     "requestBody": submit_request_bodies(),
@@ -52,24 +51,36 @@ _BODY_DOC = {
 DOCUMENTED_MODELS = (SubmitRequest, BinarySubmitRequest)
 
 
-@router.post(
-    Endpoint.CASE.path,
-    summary="Submit files to an open case",
-    responses=SUBMIT_RESPONSES,
-    openapi_extra=_BODY_DOC,
-    response_model=None,
-)
+def add_routes(router: APIRouter) -> None:
+    """The two submit routes, added to ``router`` itself (the application's own, first):
+    the busiest path is matched once, ahead of every ``include_router`` (whose routes
+    are matched twice), and served flat (``FlatRoute``)."""
+    routes = (
+        (Endpoint.CASE, submit_for_case, "Submit files to an open case"),
+        (
+            Endpoint.DAMAGE_NOTIFICATION,
+            submit_for_damage_notification,
+            "Submit files to a damage notification not yet merged",
+        ),
+    )
+    for endpoint, handler, summary in routes:
+        router.add_api_route(
+            endpoint.path,
+            handler,
+            methods=["POST"],
+            tags=["file submission"],
+            summary=summary,
+            responses=SUBMIT_RESPONSES,
+            openapi_extra=_BODY_DOC,
+            response_model=None,
+            route_class_override=FlatRoute,
+        )
+
+
 async def submit_for_case(request: Request, writer: WriterDep) -> Response:
     return await submit(request, writer.principal, writer.services, Endpoint.CASE)
 
 
-@router.post(
-    Endpoint.DAMAGE_NOTIFICATION.path,
-    summary="Submit files to a damage notification not yet merged",
-    responses=SUBMIT_RESPONSES,
-    openapi_extra=_BODY_DOC,
-    response_model=None,
-)
 async def submit_for_damage_notification(request: Request, writer: WriterDep) -> Response:
     return await submit(request, writer.principal, writer.services, Endpoint.DAMAGE_NOTIFICATION)
 
