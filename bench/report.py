@@ -8,6 +8,7 @@ machines better than an absolute number. A target whose figures were not measure
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,16 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
     return top / bottom
 
 
+def _paired_ratio(paired: dict[str, Any], key: str) -> tuple[float | None, str]:
+    """The median of the per-round ratios of ``small_paired`` (``bench/run.py``), and
+    the rounds' ratios for the detail column."""
+    ratios = [ratio for ratio in paired.get(key) or [] if ratio is not None]
+    if not ratios:
+        return None, ""
+    shown = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return statistics.median(ratios), f"; median of rounds {shown}"
+
+
 def _at_least(
     target: str, value: float | None, floor: float, aim: float | None, unit: str, detail: str
 ) -> Verdict:
@@ -92,23 +103,29 @@ def judge(results: dict[str, Any]) -> list[Verdict]:
     for config in ("w1 c16", "w1 c64"):
         ours = _get(results, "small", "ecb-files", config) or {}
         fair = _get(results, "small", "naive-fsync", config) or {}
+        paired = _get(results, "small_paired", config) or {}
+        rate, rate_rounds = _paired_ratio(paired, "rate_ratios")
+        p99, p99_rounds = _paired_ratio(paired, "p99_ratios")
+        if not paired:  # a results file from before the paired rounds
+            rate = _ratio(ours.get("rate"), fair.get("rate"))
+            p99 = _ratio(ours.get("p99_ms"), fair.get("p99_ms"))
         verdicts.append(
             _at_least(
                 f"small {config}: rate / naive-fsync",
-                _ratio(ours.get("rate"), fair.get("rate")),
+                rate,
                 1.5,
                 None,
                 "×",
-                f"{_num(ours.get('rate'))} vs {_num(fair.get('rate'))} req/s",
+                f"{_num(ours.get('rate'))} vs {_num(fair.get('rate'))} req/s{rate_rounds}",
             )
         )
         verdicts.append(
             _at_most(
                 f"small {config}: p99 / naive-fsync p99",
-                _ratio(ours.get("p99_ms"), fair.get("p99_ms")),
+                p99,
                 1.0,
                 "×",
-                f"{_num(ours.get('p99_ms'))} ms vs {_num(fair.get('p99_ms'))} ms",
+                f"{_num(ours.get('p99_ms'))} ms vs {_num(fair.get('p99_ms'))} ms{p99_rounds}",
             )
         )
     ours = _get(results, "large", "ecb-files", "3x100", "median_mb_per_s")

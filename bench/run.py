@@ -84,14 +84,17 @@ class Plan:
     hol_idle_seconds: float
     hol_uploads: int
     generator_seconds: float
+    # Rounds of the one-process small comparison, each server's run in turn (see
+    # ``small_paired``).
+    paired_rounds: int
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(5, 3, 2.0, 10.0, 5.0, 5.0, 5, 5.0)
+        return cls(5, 3, 2.0, 10.0, 5.0, 5.0, 5, 5.0, 5)
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(2, 1, 0.5, 2.0, 1.5, 2.0, 2, 1.5)
+        return cls(2, 1, 0.5, 2.0, 1.5, 2.0, 2, 1.5, 1)
 
 
 @dataclass
@@ -141,7 +144,9 @@ class Bench:
                 self.large(server, "ecb-files", interleave_raw="raw" in self.sections)
             if "raw" in self.sections:
                 self.trivial(server, "w1", with_wrk=True)
-            if "small" in self.sections:
+            if "small" in self.sections and "naive" in self.sections:
+                self.small_paired(server)
+            elif "small" in self.sections:
                 self.small(server, "ecb-files", 1)
             if "hol" in self.sections:
                 self.hol(server)
@@ -164,7 +169,8 @@ class Bench:
         with self.running(NaiveFsyncServer(self.root / "naive-fsync-w1", 1)) as server:
             self.results["meta"]["naive_fsync_sqlite"] = server.init_output
             self.large(server, "naive-fsync", interleave_raw=False)
-            self.small(server, "naive-fsync", 1)
+            if "small" not in self.sections:  # else measured beside ecb-files: small_paired
+                self.small(server, "naive-fsync", 1)
         with self.running(NaiveFsyncServer(self.root / "naive-fsync-w2", 2)) as server:
             self.small(server, "naive-fsync", 2)
 
@@ -230,23 +236,55 @@ class Bench:
                 if checked["non_2xx"]:
                     self.failures.append(f"{name} wrk: {checked['non_2xx']} non-2xx answers")
 
+    def small_paired(self, ours: _Server) -> None:
+        """The one-process small comparison, ecb-files against naive-fsync, in rounds.
+
+        A shared machine's speed drifts by a quarter and more from one minute to the
+        next, so the two servers' runs alternate (both started, each idle while the
+        other is measured; who goes first swaps every round), and the ratios are taken
+        round by round: the targets are judged on their median. Each server's row is
+        its median-rate round; ``rounds`` keeps every one.
+        """
+        with self.running(NaiveFsyncServer(self.root / "naive-fsync-w1-small", 1)) as fair:
+            self.results["meta"]["naive_fsync_sqlite"] = fair.init_output
+            for concurrency in CONCURRENCIES:
+                config = f"w1 c{concurrency}"
+                rounds: dict[str, list[dict[str, Any]]] = {"ecb-files": [], "naive-fsync": []}
+                for number in range(self.plan.paired_rounds):
+                    turns = [("ecb-files", ours), ("naive-fsync", fair)]
+                    for who, server in turns if number % 2 == 0 else turns[::-1]:
+                        self.log(
+                            f"{server.label}: small submissions at concurrency {concurrency}, "
+                            f"round {number + 1} of {self.plan.paired_rounds}"
+                        )
+                        stats = self._small_run(server, concurrency, f"{who}-{config}-{number}")
+                        self._count_errors(f"{who} small {config} round {number + 1}", stats)
+                        rounds[who].append(stats)
+                for who, runs in rounds.items():
+                    self.results["small"].setdefault(who, {})[config] = _median_round(runs)
+                self.results.setdefault("small_paired", {})[config] = {
+                    "rate_ratios": _round_ratios(rounds, "rate"),
+                    "p99_ratios": _round_ratios(rounds, "p99_ms"),
+                }
+
+    def _small_run(self, server: _Server, concurrency: int, name: str) -> dict[str, Any]:
+        spec = submit_spec(
+            server.port,
+            server.token,
+            self.small_file,
+            concurrency,
+            self.plan.warmup,
+            self.plan.small_seconds,
+        )
+        if wrk_installed():
+            return wrk_load(spec, server.pid)
+        return closed_loop(spec, self.root, name.replace(" ", "-"), server.pid)
+
     def small(self, server: _Server, who: str, workers: int) -> None:
         for concurrency in CONCURRENCIES:
             config = f"w{workers} c{concurrency}"
             self.log(f"{server.label}: small submissions at concurrency {concurrency}")
-            spec = submit_spec(
-                server.port,
-                server.token,
-                self.small_file,
-                concurrency,
-                self.plan.warmup,
-                self.plan.small_seconds,
-            )
-            if wrk_installed():
-                stats = wrk_load(spec, server.pid)
-            else:
-                name = f"{who}-{config}".replace(" ", "-")
-                stats = closed_loop(spec, self.root, name, server.pid)
+            stats = self._small_run(server, concurrency, f"{who}-{config}")
             self._count_errors(f"{who} small {config}", stats)
             self.results["small"].setdefault(who, {})[config] = stats
 
@@ -401,6 +439,24 @@ class Bench:
             except Exception as error:
                 self.log(f"{part.__name__} failed: {traceback.format_exc()}")
                 self.failures.append(f"{part.__name__} failed: {error}")
+
+
+def _median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round of median rate (the lower middle one of an even count), with every
+    round's rate and p99 under ``rounds``."""
+    ordered = sorted(runs, key=lambda run: float(run.get("rate", 0.0)))
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    median["rounds"] = [{"rate": run.get("rate"), "p99_ms": run.get("p99_ms")} for run in runs]
+    return median
+
+
+def _round_ratios(rounds: dict[str, list[dict[str, Any]]], figure: str) -> list[float | None]:
+    """ecb-files' ``figure`` over naive-fsync's, round by round."""
+    ratios: list[float | None] = []
+    for ours, fair in zip(rounds["ecb-files"], rounds["naive-fsync"], strict=True):
+        top, bottom = ours.get(figure), fair.get(figure)
+        ratios.append(top / bottom if top is not None and bottom else None)
+    return ratios
 
 
 def _generator(node: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 
 SQLite is set up for several server processes writing one file: WAL journal (readers
 never block the writer), ``synchronous=FULL`` (a commit is on disk before the 200 that
-reports it), foreign keys enforced, a 30 s busy timeout, and every transaction opened
+reports it), the log cut back to ``SQLITE_LOG_KEPT_BYTES`` whenever it starts over,
+foreign keys enforced, a 30 s busy timeout, and every transaction opened
 with ``BEGIN IMMEDIATE``. A deferred ``BEGIN`` takes the write lock only at the first
 write, and if another process wrote in between, the upgrade fails at once with
 ``SQLITE_BUSY`` instead of waiting; taking the lock up front makes writers queue on the
@@ -39,6 +40,10 @@ from ecb_files.db.errors import translate_outages
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_POOL_SIZE = 40
+# What SQLite leaves of its write-ahead log once it starts the log over: a log that grew
+# under a long burst of writes is cut back to this, instead of keeping its largest size
+# on disk for as long as the server runs (docs/deployment.md).
+SQLITE_LOG_KEPT_BYTES = 64 * 1024 * 1024
 SQLITE_MAX_OVERFLOW = 10
 POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
@@ -253,6 +258,7 @@ def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: 
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA journal_size_limit = {SQLITE_LOG_KEPT_BYTES}")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
