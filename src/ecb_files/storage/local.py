@@ -2,7 +2,8 @@
 
 Layout under ``root``::
 
-    tmp/<id>.part       a staged blob, written and fsync'd here
+    tmp/<id>.part       a staged blob, written (and written back as it grows,
+                        ``storage.writeback``) and fsync'd here
     <id[:2]>/<id>       a published blob; 256 fan-out directories, made on demand
 
 Publishing is ``os.replace`` within one file system (atomic), followed by an fsync of
@@ -38,6 +39,7 @@ from ecb_files.storage.base import (
     check_range as _check_range,
 )
 from ecb_files.storage.lifecycle import Lifecycle, Phase
+from ecb_files.storage.writeback import WritebackPacer
 
 _SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _FANOUT_DIR = re.compile(r"[0-9a-f]{2}")
@@ -66,6 +68,11 @@ def _open_part(path: Path) -> BinaryIO:
     return open(path, "xb", buffering=_WRITE_BUFFER_BYTES)
 
 
+def _writeback_pacer() -> WritebackPacer:
+    """Module-level so tests can watch the calls it makes."""
+    return WritebackPacer()
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -89,6 +96,8 @@ class LocalStagedBlob:
         self._lock = threading.Lock()
         self._lifecycle = Lifecycle(blob_id)
         self._ever_published = False
+        self._size = 0
+        self._writeback = _writeback_pacer()
         try:
             self._file: BinaryIO | None = _open_part(self._part)
         except OSError as exc:
@@ -103,6 +112,10 @@ class LocalStagedBlob:
             file = self._writing_file("write")
             try:
                 file.write(data)
+                self._size += len(data)
+                if self._writeback.due(self._size):
+                    file.flush()
+                    self._writeback.written(file.fileno(), self._size)
             except OSError as exc:
                 self._discard()
                 raise _storage_error(exc, "write a blob") from exc
