@@ -3,6 +3,7 @@ seal's fsync still makes it durable)."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecb_files.storage import LocalBlobStore, writeback
+from ecb_files.storage import LocalBlobStore, StorageFull, writeback
 from ecb_files.storage import local as local_module
 from ecb_files.storage.writeback import STEP_BYTES, WritebackPacer
 
@@ -34,6 +35,8 @@ class RecordingSyncFileRange:
 def test_a_large_blob_starts_each_step_and_waits_for_the_one_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """§3.4: every 4 MiB written goes to the disk at once, one step in flight; the blob
+    published is the bytes written."""
     recording = RecordingSyncFileRange()
     monkeypatch.setattr(local_module, "_writeback_pacer", lambda: WritebackPacer(recording))
     store = LocalBlobStore(tmp_path / "blobs")
@@ -53,6 +56,7 @@ def test_a_large_blob_starts_each_step_and_waits_for_the_one_before(
 
 
 def test_a_small_blob_is_left_to_the_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """§3.4: a blob shorter than a step is written back by its seal's fsync alone."""
     recording = RecordingSyncFileRange()
     monkeypatch.setattr(local_module, "_writeback_pacer", lambda: WritebackPacer(recording))
     staged = LocalBlobStore(tmp_path / "blobs").stage()
@@ -62,7 +66,8 @@ def test_a_small_blob_is_left_to_the_seal(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_file_that_cannot_be_written_back_early_is_left_to_the_fsync() -> None:
-    """A pipe stands for a file system without ``sync_file_range`` (ESPIPE)."""
+    """§3.4: a file system that refuses (a pipe stands for one: ESPIPE) leaves the work to
+    the seal's fsync, without an error."""
     pacer = WritebackPacer()
     read_end, write_end = os.pipe()
     try:
@@ -73,13 +78,31 @@ def test_a_file_that_cannot_be_written_back_early_is_left_to_the_fsync() -> None
         os.close(write_end)
 
 
-def test_a_failed_writeback_is_an_os_error(tmp_path: Path) -> None:
-    descriptor = os.open(tmp_path / "closed", os.O_CREAT | os.O_WRONLY)
-    os.close(descriptor)
+def test_a_failed_writeback_is_an_os_error() -> None:
+    """§3.4: a real failure reaches the store, which reports it as a storage error."""
     with pytest.raises(OSError, match="Bad file descriptor") as raised:
-        WritebackPacer().written(descriptor, STEP_BYTES)
+        WritebackPacer().written(-1, STEP_BYTES)
     assert raised.value.errno == errno.EBADF
 
 
 def test_without_sync_file_range_nothing_is_due() -> None:
+    """Another system: the seal's fsync does all the work (§3.4)."""
     assert not WritebackPacer(None).due(10 * STEP_BYTES)
+
+
+def test_a_disk_that_fills_during_writeback_is_storage_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§3.4: the space refused while a step is written back is a 507, and the staged
+    blob is discarded at once."""
+
+    def disk_full(fd: int, offset: int, length: int, flags: int) -> int:
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    monkeypatch.setattr(local_module, "_writeback_pacer", lambda: WritebackPacer(disk_full))
+    store = LocalBlobStore(tmp_path / "blobs")
+    staged = store.stage()
+    with pytest.raises(StorageFull):
+        staged.write(os.urandom(STEP_BYTES))
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
