@@ -41,6 +41,7 @@ from ecb_files.db.models import (
     email_key,
     service_partner_companies,
 )
+from ecb_files.domain.ids import new_record_id
 
 # The target builders take values (the ORM lookups) or bound parameters (built once here).
 _Id = uuid.UUID | BindParameter[Any]
@@ -221,7 +222,7 @@ def submission_row(
 ) -> dict[str, Any]:
     """A ``submissions`` row with a fresh id, every column named."""
     return {
-        "id": uuid.uuid4(),
+        "id": new_record_id(),
         "endpoint": endpoint,
         "client_pk": client_pk,
         "partner_id": partner_id,

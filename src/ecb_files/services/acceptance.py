@@ -26,6 +26,7 @@ from ecb_files.db.group_commit import GroupCommitter
 from ecb_files.db.models import email_key
 from ecb_files.domain import filetypes
 from ecb_files.domain.endpoints import Endpoint
+from ecb_files.domain.ids import new_record_id
 from ecb_files.errors import (
     ClaimIsClosed,
     ClaimNotFound,
@@ -426,7 +427,7 @@ def file_row(
 ) -> dict[str, Any]:
     """A ``files`` row for ``parsed``, under the ``submissions`` row ``submission``."""
     return {
-        "id": uuid.uuid4(),
+        "id": new_record_id(),
         "case_id": submission["case_id"],
         "dn_id": submission["dn_id"],
         "submission_id": submission["id"],

@@ -15,7 +15,8 @@ of a blob that stayed small, ``None`` for one that spilled.
 
 from __future__ import annotations
 
-from ecb_files.storage.base import BlobStore, StagedBlob, new_blob_id
+from ecb_files.domain.ids import new_record_id
+from ecb_files.storage.base import BlobStore, StagedBlob
 
 
 class SmallBlobs:
@@ -46,7 +47,8 @@ class SmallOrSpilledBlob:
 
     def __init__(self, owner: SmallBlobs) -> None:
         self._owner = owner
-        self._blob_id = new_blob_id()
+        # Time-ordered, like the file rows: the content table's index on it grows at its end.
+        self._blob_id = new_record_id().hex
         self._held: list[bytes] = []
         self._size = 0
         self._spilled: StagedBlob | None = None

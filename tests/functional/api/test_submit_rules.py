@@ -7,6 +7,7 @@ Base64 content and file sizes are in ``test_submit_content.py``; the JSON-level 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 import pytest
@@ -53,6 +54,18 @@ def test_guids_are_accepted_in_upper_case(api: Api, world: World) -> None:
         world, world.open_case.upper(), [file_entry()], securityToken=world.security_token.upper()
     )
     assert len(accepted(api.case(body))) == 1
+
+
+def test_the_ids_given_to_files_are_guids_in_the_order_they_were_made(
+    api: Api, world: World
+) -> None:
+    """§3.3 Success (docs/behaviour.md): each file's id is a version-7 GUID, and a file
+    stored later, in the same request or a later one, has a later id."""
+    body = submission(world, world.open_case, [file_entry("a.jpg"), file_entry("b.jpg")])
+    entries = accepted(api.case(body)) + accepted(api.case(body))
+    ids = [uuid.UUID(entry["id"]) for entry in entries]
+    assert ids == sorted(ids)
+    assert {made.version for made in ids} == {7}
 
 
 def test_guids_are_accepted_in_mixed_case_on_the_dn_endpoint(api: Api, world: World) -> None:

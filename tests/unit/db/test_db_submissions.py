@@ -243,6 +243,14 @@ def test_submission_row_names_every_column_with_a_fresh_id(world: World) -> None
     }
 
 
+def test_submission_rows_are_numbered_in_the_order_they_were_made(world: World) -> None:
+    """§3.3 (docs/behaviour.md): a submission's id is time-ordered, so a later one sorts
+    after an earlier one and the index on the id grows at its end."""
+    ids = [submission_for(world)["id"] for _ in range(100)]
+    assert ids == sorted(ids)
+    assert {made.version for made in ids} == {7}
+
+
 def test_insert_submission_writes_the_submission_and_its_files(
     factory: sessionmaker[Session], world: World
 ) -> None:

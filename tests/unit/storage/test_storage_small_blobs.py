@@ -5,6 +5,7 @@ with the request's memory bounded (§6), against a real ``LocalBlobStore`` in a 
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,15 @@ def test_publishing_a_small_blob_does_nothing_to_the_store(
     with pytest.raises(FileNotFoundError):
         store.open(blob.blob_id)
     assert blob.inline_content == b"small"
+
+
+def test_small_blobs_are_numbered_in_the_order_they_were_staged(blobs: SmallBlobs) -> None:
+    """docs/storage.md: a file kept with its row has a time-ordered id (a version-7 GUID's
+    32 hex digits), so the content table's index on it grows at its end."""
+    ids = [written(blobs, b"x").blob_id for _ in range(BUDGET)]
+    assert ids == sorted(ids)
+    assert {uuid.UUID(blob_id).version for blob_id in ids} == {7}
+    assert all(blob_id == uuid.UUID(blob_id).hex for blob_id in ids)
 
 
 def test_inline_content_is_none_before_seal(blobs: SmallBlobs) -> None:
