@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 from ecb_files.db.errors import safe_url, unavailable_on_pool_timeout
 from ecb_files.db.migrate import current_revision, upgrade
@@ -27,6 +28,7 @@ from ecb_files.db.session import (
     read_connection,
     read_transaction,
     transaction,
+    writers_held,
 )
 
 log = logging.getLogger("ecb_files.db")
@@ -51,6 +53,10 @@ class _Untimed:
 
 # How often a server process copies SQLite's write-ahead log into the database.
 CHECKPOINT_SECONDS = 0.5
+# The pages a checkpoint may still have to copy with the writers held off: a few ms.
+CHECKPOINT_TAIL_PAGES = 128
+# Passive checkpoints in a row, each copying what arrived during the one before.
+CHECKPOINT_ROUNDS = 4
 
 
 class Database:
@@ -152,11 +158,10 @@ class Database:
         self.engine.dispose()
 
     def _checkpoint_until_closed(self) -> None:
-        """A passive checkpoint every ``CHECKPOINT_SECONDS``: it copies what it can while
-        writers go on appending, so commits never wait for it."""
+        """``checkpoint_to_restart`` every ``CHECKPOINT_SECONDS``."""
         while not self._closing.wait(CHECKPOINT_SECONDS):
             try:
-                self.checkpoint()
+                self.checkpoint_to_restart()
             except Exception:
                 log.warning("SQLite checkpoint failed; will retry", exc_info=True)
 
@@ -166,17 +171,41 @@ class Database:
         database file."""
         connection = self.engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                row = cursor.fetchone()
-                assert row is not None  # the pragma always answers one row
-                _busy, log_pages, copied = row
-            finally:
-                cursor.close()
+            return _passive_checkpoint(connection)
         finally:
             connection.close()
-        return int(log_pages), int(copied)
+
+    def checkpoint_to_restart(self) -> bool:
+        """The whole write-ahead log copied into the database, so that the next commit
+        starts the log over from its beginning; whether that was reached.
+
+        A passive checkpoint copies while writers go on appending, so under a steady
+        load it never reaches the log's end, the log never starts over, and the file
+        only grows (GBs within minutes): each commit then appends to it, and its flush
+        carries the file's new size through the file system's journal, where it waits
+        for the database file's own writes. Here passive checkpoints run back to back,
+        each copying what arrived during the one before, until that is at most
+        ``CHECKPOINT_TAIL_PAGES``; the last one runs with the writers held off (the
+        write lock, a few milliseconds) and leaves nothing behind. A reader still on
+        older pages, or a tail that does not shrink, leaves it to the next time.
+        """
+        connection = self.engine.raw_connection()
+        try:
+            previous: int | None = None
+            for _ in range(CHECKPOINT_ROUNDS):
+                log_pages, copied = _passive_checkpoint(connection)
+                if copied < log_pages:
+                    return False  # a reader still needs pages of the log
+                if log_pages == 0 or (previous is not None and log_pages <= previous):
+                    return True  # nothing arrived meanwhile, or the log started over
+                if previous is not None and log_pages - previous <= CHECKPOINT_TAIL_PAGES:
+                    with writers_held(self.sessions):
+                        log_pages, copied = _passive_checkpoint(connection)
+                    return copied == log_pages
+                previous = log_pages
+            return False
+        finally:
+            connection.close()
 
 
 class HeldWrites:
@@ -199,3 +228,15 @@ class HeldWrites:
 
     def close(self) -> None:
         self._held.release()
+
+
+def _passive_checkpoint(connection: PoolProxiedConnection) -> tuple[int, int]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        row = cursor.fetchone()
+        assert row is not None  # the pragma always answers one row
+        _busy, log_pages, copied = row
+    finally:
+        cursor.close()
+    return int(log_pages), int(copied)

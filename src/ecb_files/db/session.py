@@ -174,6 +174,15 @@ def read_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
         yield connection.execution_options(**{_READ_ONLY: True})
 
 
+@contextmanager
+def writers_held(factory: sessionmaker[Session]) -> Iterator[None]:
+    """No write transaction starts meanwhile, in this process or (on a SQLite file) any
+    other: the write lock, held outside any transaction. Nothing on PostgreSQL."""
+    lock = _write_lock(factory)
+    with lock if lock is not None else nullcontext():
+        yield
+
+
 def _engine_of(factory: sessionmaker[Session]) -> Engine:
     engine = factory.kw.get("bind")
     if not isinstance(engine, Engine):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from ecb_files.db import Database, models, session
+from ecb_files.db import database as database_module
+from ecb_files.db.session import make_engine
 
 EXPIRES = datetime.now(UTC) + timedelta(hours=1)
 
@@ -81,6 +86,90 @@ def test_a_sqlite_log_that_grew_is_cut_back_when_it_starts_over(
         assert log.stat().st_size <= kept
     finally:
         database.close()
+
+
+@pytest.fixture
+def checkpointed_by_hand(tmp_path: Path) -> Iterator[Database]:
+    """A server's database (no checkpoints at commit) without its checkpointer thread,
+    so that the test alone decides when checkpoints run."""
+    database = Database(
+        make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}", background_checkpoints=True)
+    )
+    database.upgrade()
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def _log_pages(database: Database) -> int:
+    log_pages, _copied = database.checkpoint()
+    return log_pages
+
+
+def test_the_log_starts_over_under_writes_that_never_pause(
+    checkpointed_by_hand: Database,
+) -> None:
+    """§6 (docs/deployment.md): with a commit always in progress, the checkpointer still
+    copies the whole log into the database, and the next commit starts the log over
+    instead of appending to it for as long as the writes go on."""
+    database = checkpointed_by_hand
+    _write_rows(database, 2000, prefix="before")
+    stop = threading.Event()
+    written = [0]
+
+    def write_without_pause() -> None:
+        while not stop.is_set():
+            _write_rows(database, 5, prefix=f"steady-{written[0]}")
+            written[0] += 1
+
+    writer = threading.Thread(target=write_without_pause)
+    writer.start()
+    try:
+        grown = _log_pages(database)
+        assert any(database.checkpoint_to_restart() for _ in range(20))
+        commits_before = written[0]
+        while written[0] < commits_before + 3:
+            time.sleep(0.001)
+        assert _log_pages(database) < grown
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_a_reader_on_older_pages_leaves_the_restart_to_the_next_time(
+    checkpointed_by_hand: Database, tmp_path: Path
+) -> None:
+    """§6: a read transaction that still sees pages of the log keeps them there: the
+    checkpointer says it did not get to the end, and gets there once the reader ends."""
+    database = checkpointed_by_hand
+    _write_rows(database, 10, prefix="seen")
+    reader = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM used_assertions").fetchone()
+        _write_rows(database, 500, prefix="unseen")
+        assert not database.checkpoint_to_restart()
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    assert database.checkpoint_to_restart()
+
+
+def test_an_idle_log_needs_no_hold_on_the_writers(
+    checkpointed_by_hand: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§6: when nothing was written since the last checkpoint, the checkpointer is done
+    without holding the writers off even for a moment."""
+    database = checkpointed_by_hand
+    _write_rows(database, 100)
+    database.checkpoint()
+
+    def no_hold(factory: object) -> None:
+        raise AssertionError("the writers were held")
+
+    monkeypatch.setattr(database_module, "writers_held", no_hold)
+    assert database.checkpoint_to_restart()
 
 
 def test_sqlite_connections_keep_64_mib_of_the_log(tmp_path: Path) -> None:

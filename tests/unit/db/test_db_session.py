@@ -32,6 +32,7 @@ from ecb_files.db.session import (
     read_transaction,
     sqlite_path,
     transaction,
+    writers_held,
 )
 
 
@@ -82,6 +83,27 @@ def test_sqlite_transaction_takes_the_write_lock_when_it_begins(
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_a_write_transaction_waits_while_the_writers_are_held(sqlite_engine: Engine) -> None:
+    """§6 (checkpoints, docs/deployment.md): while ``writers_held`` lasts, a write
+    transaction in another thread does not begin; it begins once the hold ends."""
+    factory = make_session_factory(sqlite_engine)
+    began: list[float] = []
+
+    def write() -> None:
+        with transaction(factory) as session:
+            began.append(time.monotonic())
+            session.execute(select(1))
+
+    with writers_held(factory):
+        writer = in_thread(write)
+        time.sleep(HOLD_SECONDS / 2)
+        assert not began
+        released = time.monotonic()
+    writer.join(LOCK_TIMEOUT)
+    assert began
+    assert began[0] >= released
 
 
 def test_sqlite_foreign_keys_are_enforced(sqlite_engine: Engine) -> None:
