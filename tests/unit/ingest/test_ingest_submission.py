@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import uuid
@@ -65,6 +66,22 @@ def test_every_split_point_and_single_bytes_give_the_same_result(raw: bytes) -> 
     for chunks in split_in_two(raw):
         assert outcome(chunks) == expected
     assert outcome(one_byte_at_a_time(raw)) == expected
+
+
+def test_a_parsed_request_leaves_nothing_for_the_garbage_collector() -> None:
+    """§6 (bench/README.md, eleventh round): parsing leaves no reference cycle behind, so
+    a request's file bytes are freed as soon as it lets go of them, not at the garbage
+    collector's next pass, whose walk over many requests' leftovers paused the server."""
+    raw = encode(submission([file_entry(b"x" * 10_000, "a.jpg"), file_entry(b"y", "b.txt")]))
+    gc.collect()
+    gc.disable()
+    try:
+        parsed, factory = run([raw[:100], raw[100:]])
+        assert [parsed_file.size for parsed_file in parsed.files] == [10_000, 1]
+        del parsed, factory
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_seed_example_parses_with_keys_in_any_order() -> None:
