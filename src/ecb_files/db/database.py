@@ -171,9 +171,10 @@ class Database:
         database file."""
         connection = self.engine.raw_connection()
         try:
-            return _passive_checkpoint(connection)
+            _busy, log_pages, copied = _passive_checkpoint(connection)
         finally:
             connection.close()
+        return log_pages, copied
 
     def checkpoint_to_restart(self) -> bool:
         """The whole write-ahead log copied into the database, so that the next commit
@@ -187,21 +188,22 @@ class Database:
         each copying what arrived during the one before, until that is at most
         ``CHECKPOINT_TAIL_PAGES``; the last one runs with the writers held off (the
         write lock, a few milliseconds) and leaves nothing behind. A reader still on
-        older pages, or a tail that does not shrink, leaves it to the next time.
+        older pages, another connection's checkpoint at work, or a tail that does not
+        shrink leaves it to the next time.
         """
         connection = self.engine.raw_connection()
         try:
             previous: int | None = None
             for _ in range(CHECKPOINT_ROUNDS):
-                log_pages, copied = _passive_checkpoint(connection)
-                if copied < log_pages:
-                    return False  # a reader still needs pages of the log
+                busy, log_pages, copied = _passive_checkpoint(connection)
+                if busy or copied < log_pages:
+                    return False  # another checkpoint runs, or a reader needs the log
                 if log_pages == 0 or (previous is not None and log_pages <= previous):
                     return True  # nothing arrived meanwhile, or the log started over
                 if previous is not None and log_pages - previous <= CHECKPOINT_TAIL_PAGES:
                     with writers_held(self.sessions):
-                        log_pages, copied = _passive_checkpoint(connection)
-                    return copied == log_pages
+                        busy, log_pages, copied = _passive_checkpoint(connection)
+                    return not busy and copied == log_pages
                 previous = log_pages
             return False
         finally:
@@ -230,13 +232,15 @@ class HeldWrites:
         self._held.release()
 
 
-def _passive_checkpoint(connection: PoolProxiedConnection) -> tuple[int, int]:
+def _passive_checkpoint(connection: PoolProxiedConnection) -> tuple[bool, int, int]:
+    """Whether another checkpoint kept this one from running, the log's pages, and how
+    many of them are in the database file."""
     cursor = connection.cursor()
     try:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         row = cursor.fetchone()
         assert row is not None  # the pragma always answers one row
-        _busy, log_pages, copied = row
+        busy, log_pages, copied = row
     finally:
         cursor.close()
-    return int(log_pages), int(copied)
+    return bool(busy), int(log_pages), int(copied)

@@ -7,7 +7,7 @@ id instead of on a random page per row. A batch of small submissions then rewrit
 few index pages instead of several per submission, and writes about half the bytes to
 the database's log (bench/README.md, eleventh round). The first 48 bits are the
 millisecond the id was made, which the record's own ``created_at`` says anyway; the
-remaining 74 bits are random.
+rest is random, apart from what keeps the ids of one millisecond in order.
 """
 
 from __future__ import annotations
@@ -18,6 +18,6 @@ from uuid_utils.compat import uuid7
 
 
 def new_record_id() -> uuid.UUID:
-    """A fresh id, later in order than any this process made before (a clock that steps
-    back only costs the ordering, never the uniqueness)."""
+    """A fresh id, in order after those this process made before (a clock that steps
+    back could cost the order, never the uniqueness: the random part sees to that)."""
     return uuid7()

@@ -17,6 +17,9 @@ from ecb_files.db import database as database_module
 from ecb_files.db.session import make_engine
 
 EXPIRES = datetime.now(UTC) + timedelta(hours=1)
+# A log page as the -wal file holds it: the page and its frame header.
+SQLITE_FRAME_BYTES = 4096 + 24
+LOG_GROWN_BYTES = 16 * 1024 * 1024
 
 
 def _write_rows(database: Database, count: int, prefix: str = "jti") -> None:
@@ -108,30 +111,34 @@ def _log_pages(database: Database) -> int:
 
 
 def test_the_log_starts_over_under_writes_that_never_pause(
-    checkpointed_by_hand: Database,
+    checkpointed_by_hand: Database, tmp_path: Path
 ) -> None:
     """§6 (docs/deployment.md): with a commit always in progress, the checkpointer still
     copies the whole log into the database, and the next commit starts the log over
     instead of appending to it for as long as the writes go on."""
     database = checkpointed_by_hand
-    _write_rows(database, 2000, prefix="before")
+    log = tmp_path / "db.sqlite3-wal"
     stop = threading.Event()
-    written = [0]
+    commits = [0]
 
     def write_without_pause() -> None:
         while not stop.is_set():
-            _write_rows(database, 5, prefix=f"steady-{written[0]}")
-            written[0] += 1
+            _write_rows(database, 5, prefix=f"steady-{commits[0]}")
+            commits[0] += 1
 
     writer = threading.Thread(target=write_without_pause)
     writer.start()
     try:
-        grown = _log_pages(database)
-        assert any(database.checkpoint_to_restart() for _ in range(20))
-        commits_before = written[0]
-        while written[0] < commits_before + 3:
+        deadline = time.monotonic() + 30
+        while not log.exists() or log.stat().st_size < LOG_GROWN_BYTES:
+            assert time.monotonic() < deadline, "the writer did not grow the log"
+            time.sleep(0.01)
+        assert any(database.checkpoint_to_restart() for _ in range(50))
+        after = commits[0]
+        while commits[0] < after + 3:
             time.sleep(0.001)
-        assert _log_pages(database) < grown
+        # The file keeps its size; what the log holds now is what came after it started over.
+        assert _log_pages(database) * SQLITE_FRAME_BYTES < LOG_GROWN_BYTES / 2
     finally:
         stop.set()
         writer.join()
